@@ -1,0 +1,68 @@
+/**
+ * The status object and events exactly as clients see them (snake_case field names,
+ * as the seed's clients expect). Produced by the pipeline, served by HTTP and WS as is.
+ */
+import type { ApprovalMode, BuildStatus, GateName, StepName, StepStatus } from './build.js';
+
+export interface ErrorInfo {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export interface StepView {
+  step: StepName;
+  step_number: number;
+  name: string;
+  status: StepStatus;
+  started_at: string | null;
+  completed_at: string | null;
+  duration_seconds: number | null;
+  details: Record<string, unknown>;
+  error: ErrorInfo | null;
+}
+
+export interface PendingApproval {
+  gate: GateName;
+  step_number: number;
+  requested_at: string;
+  /** What the approver is asked to look at. */
+  summary: string;
+}
+
+export interface BuildView {
+  build_id: string;
+  droplet_id: number;
+  droplet_name: string;
+  architect_intent: string;
+  approval_mode: ApprovalMode;
+  auto_deploy: boolean;
+  notify_channels: string[] | null;
+  status: BuildStatus;
+  current_step: StepName;
+  current_step_number: number;
+  progress_percent: number;
+  created_at: string;
+  started_at: string | null;
+  estimated_completion: string;
+  completed_at: string | null;
+  steps: StepView[];
+  files_created: string[];
+  repository_path: string | null;
+  repository_url: string | null;
+  deployment_url: string | null;
+  pending_approval: PendingApproval | null;
+  error: ErrorInfo | null;
+}
+
+export interface BuildEvent {
+  /** Monotonic across the whole journal; `after=SEQ` resumes from it. */
+  seq: number;
+  build_id: string;
+  type: string;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+/** Event types after which a build's stream closes (the build may still be retried later). */
+export const TERMINAL_EVENT_TYPES = ['build.completed', 'build.failed', 'build.cancelled'] as const;

@@ -1,0 +1,293 @@
+/**
+ * Builds and their steps. Every mutation is a conditional update plus its journal
+ * events in one transaction; events are published only after the commit, so a
+ * live subscriber never sees a change that was rolled back.
+ */
+import type { ApprovalMode, BuildStatus, StepStatus } from '../domain/build.js';
+import { STEP_NAMES } from '../domain/build.js';
+import type { BuildEvent, ErrorInfo, PendingApproval } from '../domain/status.js';
+import { ConflictError } from '../errors.js';
+import { type Db, fromJson, toJson } from './db.js';
+import { type EventDraft, EventJournal } from './events.js';
+
+export interface BuildRecord {
+  id: string;
+  dropletId: number;
+  dropletName: string;
+  intent: string;
+  approvalMode: ApprovalMode;
+  autoDeploy: boolean;
+  notifyChannels: string[] | null;
+  status: BuildStatus;
+  currentStep: number;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  estimatedSeconds: number;
+  repositoryPath: string | null;
+  repositoryUrl: string | null;
+  deploymentUrl: string | null;
+  pendingApproval: PendingApproval | null;
+  error: ErrorInfo | null;
+}
+
+export interface StepRecord {
+  buildId: string;
+  stepNumber: number;
+  name: string;
+  status: StepStatus;
+  startedAt: string | null;
+  completedAt: string | null;
+  details: Record<string, unknown>;
+  output: unknown;
+  error: ErrorInfo | null;
+}
+
+export type NewBuild = Omit<
+  BuildRecord,
+  'status' | 'currentStep' | 'startedAt' | 'completedAt' | 'repositoryPath' | 'repositoryUrl' | 'deploymentUrl' | 'pendingApproval' | 'error'
+>;
+
+type Row = Record<string, unknown>;
+
+function toBuild(row: Row): BuildRecord {
+  return {
+    id: row.id as string,
+    dropletId: row.droplet_id as number,
+    dropletName: row.droplet_name as string,
+    intent: row.architect_intent as string,
+    approvalMode: row.approval_mode as ApprovalMode,
+    autoDeploy: row.auto_deploy === 1,
+    notifyChannels: fromJson<string[]>(row.notify_channels),
+    status: row.status as BuildStatus,
+    currentStep: row.current_step as number,
+    createdAt: row.created_at as string,
+    startedAt: (row.started_at as string | null) ?? null,
+    completedAt: (row.completed_at as string | null) ?? null,
+    estimatedSeconds: row.estimated_seconds as number,
+    repositoryPath: (row.repository_path as string | null) ?? null,
+    repositoryUrl: (row.repository_url as string | null) ?? null,
+    deploymentUrl: (row.deployment_url as string | null) ?? null,
+    pendingApproval: fromJson<PendingApproval>(row.pending_approval),
+    error: fromJson<ErrorInfo>(row.error),
+  };
+}
+
+function toStep(row: Row): StepRecord {
+  return {
+    buildId: row.build_id as string,
+    stepNumber: row.step_number as number,
+    name: row.name as string,
+    status: row.status as StepStatus,
+    startedAt: (row.started_at as string | null) ?? null,
+    completedAt: (row.completed_at as string | null) ?? null,
+    details: fromJson<Record<string, unknown>>(row.details) ?? {},
+    output: fromJson<unknown>(row.output),
+    error: fromJson<ErrorInfo>(row.error),
+  };
+}
+
+const now = () => new Date().toISOString();
+
+export class BuildStore {
+  readonly journal: EventJournal;
+
+  constructor(
+    private readonly db: Db,
+    private readonly publish: (event: BuildEvent) => void,
+  ) {
+    this.journal = new EventJournal(db);
+  }
+
+  /**
+   * Runs `change` in one transaction; the drafts it returns become journal events
+   * in the same transaction and are published after the commit.
+   */
+  change(buildId: string, change: () => EventDraft[]): BuildEvent[] {
+    const events = this.db.transaction(() => change().map((draft) => this.journal.append(buildId, draft)))();
+    for (const event of events) this.publish(event);
+    return events;
+  }
+
+  /** An UPDATE that must touch exactly one row; otherwise the state moved under us. */
+  private expectOne(sql: string, params: unknown[], conflict: string): void {
+    if (this.db.prepare(sql).run(...params).changes !== 1) throw new ConflictError(conflict);
+  }
+
+  /**
+   * Inserts the build and its eight pending steps. `idFor` is asked again with a
+   * suffix until the id is free, so two builds in the same second never collide.
+   */
+  insert(build: Omit<NewBuild, 'id'>, idFor: (attempt: number) => string, firstEvent: EventDraft): BuildRecord {
+    let id = '';
+    const events = this.db.transaction(() => {
+      const taken = this.db.prepare('SELECT 1 FROM builds WHERE id = ?');
+      for (let attempt = 1; ; attempt += 1) {
+        id = idFor(attempt);
+        if (!taken.get(id)) break;
+      }
+      this.db
+        .prepare(
+          `INSERT INTO builds (id, droplet_id, droplet_name, architect_intent, approval_mode, auto_deploy,
+             notify_channels, status, current_step, created_at, estimated_seconds)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 1, ?, ?)`,
+        )
+        .run(id, build.dropletId, build.dropletName, build.intent, build.approvalMode, build.autoDeploy ? 1 : 0,
+          toJson(build.notifyChannels), build.createdAt, build.estimatedSeconds);
+      const step = this.db.prepare(`INSERT INTO build_steps (build_id, step_number, name, status) VALUES (?, ?, ?, 'pending')`);
+      STEP_NAMES.forEach((name, index) => step.run(id, index + 1, name));
+      return [this.journal.append(id, firstEvent)];
+    })();
+    for (const event of events) this.publish(event);
+    return this.get(id)!;
+  }
+
+  get(id: string): BuildRecord | null {
+    const row = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as Row | undefined;
+    return row ? toBuild(row) : null;
+  }
+
+  steps(id: string): StepRecord[] {
+    return (this.db.prepare('SELECT * FROM build_steps WHERE build_id = ? ORDER BY step_number').all(id) as Row[]).map(toStep);
+  }
+
+  list(query: { limit: number; offset: number; status?: BuildStatus }): { builds: BuildRecord[]; total: number } {
+    const where = query.status ? 'WHERE status = ?' : '';
+    const params = query.status ? [query.status] : [];
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM builds ${where}`).get(...params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT * FROM builds ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
+      .all(...params, query.limit, query.offset) as Row[];
+    return { builds: rows.map(toBuild), total };
+  }
+
+  countsByStatus(): Record<string, number> {
+    const rows = this.db.prepare('SELECT status, count(*) AS n FROM builds GROUP BY status').all() as { status: string; n: number }[];
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  /** Durations in seconds of the most recent completed builds, newest first. */
+  recentDurations(limit: number): number[] {
+    const rows = this.db
+      .prepare(
+        `SELECT (julianday(completed_at) - julianday(started_at)) * 86400.0 AS seconds FROM builds
+         WHERE status = 'completed' AND started_at IS NOT NULL ORDER BY completed_at DESC LIMIT ?`,
+      )
+      .all(limit) as { seconds: number }[];
+    return rows.map((row) => row.seconds);
+  }
+
+  /** Highest droplet id any build has used (the registry holds the rest). */
+  maxDropletId(): number {
+    return (this.db.prepare('SELECT coalesce(max(droplet_id), 0) AS n FROM builds').get() as { n: number }).n;
+  }
+
+  /** Name a droplet id was last built under, to refuse reusing an id for another droplet. */
+  nameForDropletId(dropletId: number): string | null {
+    const row = this.db.prepare('SELECT droplet_name FROM builds WHERE droplet_id = ? ORDER BY created_at DESC LIMIT 1').get(dropletId) as
+      | { droplet_name: string }
+      | undefined;
+    return row?.droplet_name ?? null;
+  }
+
+  idForDropletName(name: string): number | null {
+    const row = this.db.prepare('SELECT droplet_id FROM builds WHERE droplet_name = ? ORDER BY created_at DESC LIMIT 1').get(name) as
+      | { droplet_id: number }
+      | undefined;
+    return row?.droplet_id ?? null;
+  }
+
+  // ---- state transitions (call inside change()) ----
+
+  setStatus(id: string, from: readonly BuildStatus[], to: BuildStatus, extra: Partial<Record<'error' | 'pending_approval', unknown>> = {}): void {
+    const at = now();
+    const terminal = to === 'completed' || to === 'failed' || to === 'cancelled';
+    this.expectOne(
+      `UPDATE builds SET status = ?,
+         started_at = CASE WHEN ? = 'in_progress' THEN coalesce(started_at, ?) ELSE started_at END,
+         completed_at = CASE WHEN ? THEN ? ELSE NULL END,
+         error = ?, pending_approval = ?
+       WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})`,
+      [to, to, at, terminal ? 1 : 0, at, toJson(extra.error), toJson(extra.pending_approval), id, ...from],
+      `Build ${id} is no longer ${from.join(' or ')}.`,
+    );
+  }
+
+  setStepStatus(
+    id: string,
+    stepNumber: number,
+    from: readonly StepStatus[],
+    to: StepStatus,
+    fields: { details?: Record<string, unknown>; output?: unknown; error?: ErrorInfo | null } = {},
+  ): void {
+    const at = now();
+    this.expectOne(
+      `UPDATE build_steps SET status = ?,
+         started_at = CASE WHEN ? = 'in_progress' THEN ? WHEN ? = 'pending' THEN NULL ELSE started_at END,
+         completed_at = CASE WHEN ? IN ('completed', 'failed', 'skipped') THEN ? ELSE NULL END,
+         details = coalesce(?, details), output = coalesce(?, output), error = ?
+       WHERE build_id = ? AND step_number = ? AND status IN (${from.map(() => '?').join(', ')})`,
+      [to, to, at, to, to, at, toJson(fields.details), toJson(fields.output), toJson(fields.error), id, stepNumber, ...from],
+      `Step ${stepNumber} of ${id} is no longer ${from.join(' or ')}.`,
+    );
+    if (to === 'in_progress') this.db.prepare('UPDATE builds SET current_step = ? WHERE id = ?').run(stepNumber, id);
+  }
+
+  /** Clears steps from `fromStep` on, so they run again (retry). */
+  resetStepsFrom(id: string, fromStep: number): void {
+    this.db
+      .prepare(
+        `UPDATE build_steps SET status = 'pending', started_at = NULL, completed_at = NULL, details = NULL, output = NULL, error = NULL
+         WHERE build_id = ? AND step_number >= ?`,
+      )
+      .run(id, fromStep);
+    this.db.prepare('DELETE FROM approvals WHERE build_id = ? AND step_number >= ?').run(id, fromStep);
+    this.db.prepare('UPDATE builds SET current_step = ? WHERE id = ?').run(fromStep, id);
+  }
+
+  /** A step interrupted by a crash or a cancel goes back to pending. */
+  resetInProgressSteps(id: string): void {
+    this.db
+      .prepare(`UPDATE build_steps SET status = 'pending', started_at = NULL WHERE build_id = ? AND status = 'in_progress'`)
+      .run(id);
+  }
+
+  setBuildFields(id: string, fields: { repositoryPath?: string; repositoryUrl?: string; deploymentUrl?: string | null }): void {
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    if (fields.repositoryPath !== undefined) sets.push('repository_path = ?'), params.push(fields.repositoryPath);
+    if (fields.repositoryUrl !== undefined) sets.push('repository_url = ?'), params.push(fields.repositoryUrl);
+    if (fields.deploymentUrl !== undefined) sets.push('deployment_url = ?'), params.push(fields.deploymentUrl);
+    if (sets.length > 0) this.db.prepare(`UPDATE builds SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+  }
+
+  recordApproval(id: string, gate: string, stepNumber: number, approved: boolean, feedback: string | null): void {
+    this.db
+      .prepare('INSERT INTO approvals (build_id, gate, step_number, approved, feedback, decided_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, gate, stepNumber, approved ? 1 : 0, feedback, now());
+  }
+
+  isApproved(id: string, stepNumber: number): boolean {
+    const row = this.db.prepare('SELECT approved FROM approvals WHERE build_id = ? AND step_number = ?').get(id, stepNumber) as
+      | { approved: number }
+      | undefined;
+    return row?.approved === 1;
+  }
+
+  /** Inside change(): the build must still be in one of these states. */
+  requireStatus(id: string, statuses: readonly BuildStatus[]): BuildRecord {
+    const build = this.get(id);
+    if (!build || !statuses.includes(build.status)) {
+      throw new ConflictError(`Build ${id} is ${build?.status ?? 'gone'}, not ${statuses.join(' or ')}.`, { status: build?.status ?? null });
+    }
+    return build;
+  }
+
+  idsWithStatus(statuses: readonly BuildStatus[]): string[] {
+    return (
+      this.db
+        .prepare(`SELECT id FROM builds WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY created_at, rowid`)
+        .all(...statuses) as { id: string }[]
+    ).map((row) => row.id);
+  }
+}
