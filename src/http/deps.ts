@@ -1,0 +1,35 @@
+/** Everything the HTTP layer is handed by main.ts. Interfaces only. */
+import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
+import type { BuildService } from '../pipeline/service.js';
+import type { Registry } from '../registry/types.js';
+
+/** What /executor/health and /executor/capabilities report about the running executor. */
+export interface ExecutorInfo {
+  version: string;
+  startedAt: Date;
+  author: { id: string; description: string };
+  deployTarget: string;
+  registry: string;
+  sandbox: 'process' | 'bubblewrap';
+  notifyChannels: string[];
+  maxConcurrentBuilds: number;
+  maxBuildIterations: number;
+  /** Builds by status, for /state and /executor/health. */
+  buildCounts(): Record<string, number>;
+  /** Whether the store answers (a cheap query). */
+  storeHealthy(): boolean;
+}
+
+export interface AppDeps {
+  builds: BuildService;
+  registry: Registry;
+  info: ExecutorInfo;
+  /** Base for stream_url/status_url, e.g. `http://127.0.0.1:8400`. */
+  publicUrl: string;
+  /** When set, every route except the health ones needs `Authorization: Bearer <token>`. */
+  apiToken?: string;
+  /** Fastify's logger option (pino settings, `false`) or a ready pino instance. */
+  logger: FastifyServerOptions['logger'] | FastifyBaseLogger;
+  /** Largest accepted request body, bytes. */
+  bodyLimit?: number;
+}

@@ -1,0 +1,25 @@
+export interface BuildNotification {
+  /** `<build id>:build.completed`: receivers use it to drop duplicates. */
+  deliveryId: string;
+  event: 'build.completed';
+  buildId: string;
+  dropletId: number;
+  dropletName: string;
+  deploymentUrl: string | null;
+  repositoryPath: string | null;
+  summary: string;
+  completedAt: string;
+}
+
+export interface DeliveryResult {
+  channel: string;
+  delivered: boolean;
+  /** Status code, error message or "already delivered". */
+  detail: string;
+}
+
+export interface Notifier {
+  /** `log`, `webhook`, … as named in a request's `notify_channels`. */
+  readonly channel: string;
+  notify(notification: BuildNotification, signal: AbortSignal): Promise<DeliveryResult>;
+}

@@ -1,0 +1,180 @@
+/** The BuildService: submit, inspect, approve, cancel and retry builds. */
+import type { Logger } from 'pino';
+import { STEP_COUNT } from '../domain/build.js';
+import { buildIdFor, deriveDropletName } from '../domain/naming.js';
+import type { BuildView } from '../domain/status.js';
+import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import type { BuildStore } from '../store/builds.js';
+import type { EventBus } from './events.js';
+import type { BuildScheduler } from './scheduler.js';
+import type { ApprovalDecision, BuildService, ListBuildsQuery, SubmitBuildInput } from './service.js';
+import { toBuildView } from './views.js';
+
+/** What the registry knows of droplets, for choosing and checking ids and names. */
+export interface DropletDirectory {
+  idForName(name: string): number | null;
+  nameForId(dropletId: number): string | null;
+  maxId(): number;
+}
+
+export interface BuildServiceDeps {
+  store: BuildStore;
+  bus: EventBus;
+  scheduler: BuildScheduler;
+  droplets: DropletDirectory;
+  /** Channels that exist (`log`, `webhook` when configured…); requests may only name these. */
+  notifyChannels: readonly string[];
+  log: Logger;
+  /** Seconds a build is expected to take before any has completed. */
+  defaultEstimateSeconds?: number;
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export function createBuildService(deps: BuildServiceDeps): BuildService {
+  const { store, scheduler, droplets } = deps;
+
+  const view = (id: string): BuildView => {
+    const build = store.get(id);
+    if (!build) throw new NotFoundError(`No build ${id}.`, { build_id: id });
+    return toBuildView(build, store.steps(id));
+  };
+
+  /** The id and name for a new build: both given, one given, or neither (derived). */
+  const identify = (input: SubmitBuildInput): { dropletId: number; name: string } => {
+    const name = input.dropletName ?? deriveDropletName(input.architectIntent);
+    const knownId = droplets.idForName(name) ?? store.idForDropletName(name);
+    if (input.dropletId === undefined) {
+      return { dropletId: knownId ?? Math.max(droplets.maxId(), store.maxDropletId()) + 1, name };
+    }
+    const ownerName = droplets.nameForId(input.dropletId) ?? store.nameForDropletId(input.dropletId);
+    if (ownerName !== null && ownerName !== name) {
+      throw new ConflictError(`Droplet ${input.dropletId} is already "${ownerName}".`, { droplet_id: input.dropletId, droplet_name: ownerName }, 'DROPLET_ID_TAKEN');
+    }
+    if (knownId !== null && knownId !== input.dropletId) {
+      throw new ConflictError(`Droplet "${name}" already has id ${knownId}.`, { droplet_id: knownId, droplet_name: name }, 'DROPLET_NAME_TAKEN');
+    }
+    return { dropletId: input.dropletId, name };
+  };
+
+  const estimateSeconds = () => Math.round(median(store.recentDurations(20)) ?? deps.defaultEstimateSeconds ?? 120);
+
+  return {
+    submit(input) {
+      const unknown = (input.notifyChannels ?? []).filter((channel) => !deps.notifyChannels.includes(channel));
+      if (unknown.length > 0) {
+        throw new InputError(`Unknown notify channel(s): ${unknown.join(', ')}.`, { available: deps.notifyChannels, unknown });
+      }
+      const { dropletId, name } = identify(input);
+      const createdAt = new Date();
+      const build = store.insert(
+        {
+          dropletId,
+          dropletName: name,
+          intent: input.architectIntent,
+          approvalMode: input.approvalMode,
+          autoDeploy: input.autoDeploy,
+          notifyChannels: input.notifyChannels ?? null,
+          createdAt: createdAt.toISOString(),
+          estimatedSeconds: estimateSeconds(),
+        },
+        (attempt) => `${buildIdFor(dropletId, name, createdAt)}${attempt > 1 ? `-${attempt}` : ''}`,
+        { type: 'build.queued', data: { droplet_id: dropletId, droplet_name: name, approval_mode: input.approvalMode } },
+      );
+      deps.log.info({ build_id: build.id, droplet_id: dropletId, droplet_name: name }, 'build queued');
+      scheduler.enqueue(build.id);
+      return view(build.id);
+    },
+
+    get: view,
+
+    list(query: ListBuildsQuery) {
+      const { builds, total } = store.list(query);
+      return { builds: builds.map((build) => toBuildView(build, store.steps(build.id))), total };
+    },
+
+    events(buildId, afterSeq) {
+      view(buildId);
+      return store.journal.list(buildId, afterSeq);
+    },
+
+    approve(buildId, decision: ApprovalDecision) {
+      view(buildId);
+      store.change(buildId, () => {
+        const build = store.requireStatus(buildId, ['waiting_approval']);
+        const gate = build.pendingApproval!;
+        const feedback = decision.feedback ?? null;
+        store.recordApproval(buildId, gate.gate, gate.step_number, decision.approved, feedback);
+        if (decision.approved) {
+          store.setStatus(buildId, ['waiting_approval'], 'queued');
+          return [{ type: 'build.approved', data: { gate: gate.gate, step_number: gate.step_number, feedback } }];
+        }
+        const error = { code: 'REJECTED', message: `Rejected at the ${gate.gate} gate.`, details: { feedback } };
+        store.setStatus(buildId, ['waiting_approval'], 'cancelled', { error });
+        return [
+          { type: 'build.rejected', data: { gate: gate.gate, step_number: gate.step_number, feedback } },
+          { type: 'build.cancelled', data: { reason: 'rejected', gate: gate.gate } },
+        ];
+      });
+      if (decision.approved) scheduler.enqueue(buildId);
+      return view(buildId);
+    },
+
+    async cancel(buildId) {
+      view(buildId);
+      store.change(buildId, () => {
+        store.requireStatus(buildId, ['queued', 'in_progress', 'waiting_approval']);
+        store.setStatus(buildId, ['queued', 'in_progress', 'waiting_approval'], 'cancelled', {
+          error: { code: 'CANCELLED', message: 'The build was cancelled.', details: {} },
+        });
+        store.resetInProgressSteps(buildId);
+        return [{ type: 'build.cancelled', data: { reason: 'cancelled by request' } }];
+      });
+      // The runner sees the abort, its child processes are killed, and only then do we answer.
+      await scheduler.abort(buildId);
+      return view(buildId);
+    },
+
+    retry(buildId, fromStep) {
+      view(buildId);
+      store.change(buildId, () => {
+        store.requireStatus(buildId, ['failed', 'cancelled']);
+        const firstUnfinished = store.steps(buildId).find((step) => step.status !== 'completed' && step.status !== 'skipped');
+        const limit = firstUnfinished?.stepNumber ?? STEP_COUNT;
+        const from = fromStep ?? limit;
+        if (from > limit) {
+          throw new ConflictError(`Step ${limit} has not finished; retry from step ${limit} or earlier.`, { first_unfinished_step: limit });
+        }
+        store.resetStepsFrom(buildId, from);
+        store.setStatus(buildId, ['failed', 'cancelled'], 'queued');
+        return [{ type: 'build.retried', data: { from_step: from } }];
+      });
+      scheduler.enqueue(buildId);
+      return view(buildId);
+    },
+
+    subscribe(buildId, listener) {
+      return deps.bus.subscribe(buildId, listener);
+    },
+  };
+}
+
+/** At start-up: builds interrupted mid-step go back to the queue; queued ones are enqueued. */
+export function recoverBuilds(store: BuildStore, scheduler: BuildScheduler, log: Logger): string[] {
+  for (const id of store.idsWithStatus(['in_progress'])) {
+    store.change(id, () => {
+      store.resetInProgressSteps(id);
+      store.setStatus(id, ['in_progress'], 'queued');
+      return [{ type: 'build.resumed', data: { reason: 'executor restarted' } }];
+    });
+  }
+  const queued = store.idsWithStatus(['queued']);
+  for (const id of queued) scheduler.enqueue(id);
+  if (queued.length > 0) log.info({ builds: queued }, 'resuming unfinished builds');
+  return queued;
+}

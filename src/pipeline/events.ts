@@ -1,0 +1,31 @@
+/** The in-process event bus: fed after each committed journal write, read by streams. */
+import type { BuildEvent } from '../domain/status.js';
+
+export type BuildEventListener = (event: BuildEvent) => void;
+
+export class EventBus {
+  private readonly listeners = new Map<string, Set<BuildEventListener>>();
+
+  subscribe(buildId: string, listener: BuildEventListener): () => void {
+    let set = this.listeners.get(buildId);
+    if (!set) this.listeners.set(buildId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(buildId) === set) this.listeners.delete(buildId);
+    };
+  }
+
+  publish(event: BuildEvent): void {
+    const set = this.listeners.get(event.build_id);
+    if (!set) return;
+    for (const listener of [...set]) {
+      // A broken subscriber (a closed socket) must not stop the build or other subscribers.
+      try {
+        listener(event);
+      } catch {
+        set.delete(listener);
+      }
+    }
+  }
+}

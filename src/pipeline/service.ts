@@ -1,0 +1,43 @@
+/** What the HTTP layer may ask of the pipeline. Nothing here knows about Fastify. */
+import type { ApprovalMode, BuildStatus } from '../domain/build.js';
+import type { BuildEvent, BuildView } from '../domain/status.js';
+
+export interface SubmitBuildInput {
+  architectIntent: string;
+  dropletId?: number;
+  dropletName?: string;
+  approvalMode: ApprovalMode;
+  autoDeploy: boolean;
+  notifyChannels?: string[];
+}
+
+export interface ListBuildsQuery {
+  limit: number;
+  offset: number;
+  status?: BuildStatus;
+}
+
+export interface ApprovalDecision {
+  approved: boolean;
+  feedback?: string;
+}
+
+export type EventListener = (event: BuildEvent) => void;
+
+export interface BuildService {
+  /** Validates ids and names against the registry and earlier builds; queues the build. */
+  submit(input: SubmitBuildInput): BuildView;
+  /** @throws NotFoundError */
+  get(buildId: string): BuildView;
+  list(query: ListBuildsQuery): { builds: BuildView[]; total: number };
+  /** Journal entries after `afterSeq`, oldest first. @throws NotFoundError */
+  events(buildId: string, afterSeq: number): BuildEvent[];
+  /** Only while `waiting_approval`, else ConflictError. Reject cancels the build. */
+  approve(buildId: string, decision: ApprovalDecision): BuildView;
+  /** Aborts running work and waits until its child processes are gone. ConflictError when finished. */
+  cancel(buildId: string): Promise<BuildView>;
+  /** Re-runs a failed or cancelled build from `fromStep` (default: its first unfinished step). */
+  retry(buildId: string, fromStep?: number): BuildView;
+  /** Live events for one build, after they are committed. Returns the unsubscribe function. */
+  subscribe(buildId: string, listener: EventListener): () => void;
+}

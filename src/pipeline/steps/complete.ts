@@ -1,0 +1,43 @@
+/**
+ * Step 8: tells every configured channel the droplet is live. Each delivery is
+ * remembered by `<build id>:build.completed`, so a resumed step does not repeat it.
+ */
+import type { DeliveryResult } from '../../notify/types.js';
+import type { Step } from '../types.js';
+import type { DeployOutput, VerifyOutput } from './outputs.js';
+
+export const completeStep: Step = {
+  name: 'complete',
+  async run({ build, droplet, providers, signal, outputOf, log }) {
+    const deployment = outputOf<DeployOutput>('deployer');
+    const verified = outputOf<VerifyOutput>('verifier');
+    const wanted = build.notifyChannels;
+    // `log` always speaks; the rest only when the request did not narrow the channels.
+    const notifiers = providers.notifiers.filter((notifier) => notifier.channel === 'log' || !wanted || wanted.includes(notifier.channel));
+    const notification = {
+      deliveryId: `${build.id}:build.completed`,
+      event: 'build.completed' as const,
+      buildId: build.id,
+      dropletId: droplet.dropletId,
+      dropletName: droplet.name,
+      deploymentUrl: deployment?.url ?? null,
+      repositoryPath: build.repositoryPath,
+      summary: deployment
+        ? `Droplet #${droplet.dropletId} ${droplet.name} is live at ${deployment.url} (verified in ${verified?.attempts ?? 1} attempt(s)).`
+        : `Droplet #${droplet.dropletId} ${droplet.name} is built and verified (not deployed).`,
+      completedAt: new Date().toISOString(),
+    };
+    const deliveries: DeliveryResult[] = [];
+    for (const notifier of notifiers) {
+      if (providers.deliveries.wasDelivered(notification.deliveryId, notifier.channel)) {
+        deliveries.push({ channel: notifier.channel, delivered: true, detail: 'already delivered' });
+        continue;
+      }
+      const result = await notifier.notify(notification, signal);
+      if (result.delivered) providers.deliveries.recordDelivery(notification.deliveryId, notifier.channel, result.detail);
+      else log.warn({ channel: notifier.channel, detail: result.detail }, 'notification not delivered');
+      deliveries.push(result);
+    }
+    return { details: { summary: notification.summary, deliveries } };
+  },
+};

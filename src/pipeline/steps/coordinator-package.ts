@@ -1,0 +1,43 @@
+/**
+ * Step 3: the droplet's git repository, with the intent, the SPEC and the foundation
+ * files, one commit each. An existing repository (a rebuild) is reused.
+ */
+import { StepError } from '../../errors.js';
+import { pathToFileURL } from 'node:url';
+import type { Step } from '../types.js';
+import type { PackageOutput, SpecOutput } from './outputs.js';
+
+export const coordinatorPackageStep: Step = {
+  name: 'coordinator_package',
+  async run({ build, droplet, providers, outputOf, progress, setBuildFields }) {
+    const spec = outputOf<SpecOutput>('spec_generation')?.spec;
+    if (!spec) throw new StepError('MISSING_SPEC', 'There is no SPEC to package; retry from step 2.');
+    const repo = providers.workspace.repoFor(droplet);
+    await repo.ensure();
+    setBuildFields({ repositoryPath: repo.path, repositoryUrl: pathToFileURL(repo.path).href });
+    progress('repository ready', { repository_path: repo.path });
+
+    const trailers = (step: string) => ({ step, buildId: build.id });
+    const intentDoc = `# Intent\n\n${build.intent.trim()}\n\n- Droplet: #${droplet.dropletId} ${droplet.name}\n- Build: ${build.id}\n`;
+    const foundation = await providers.foundation();
+    const commits = [
+      await repo.commitChanges([{ kind: 'write', path: 'docs/INTENT.md', content: intentDoc }], 'docs: record the architect intent', trailers('intent')),
+      await repo.commitChanges([{ kind: 'write', path: 'docs/SPEC.md', content: spec }], 'docs: add the SPEC', trailers('spec_generation')),
+      await repo.commitChanges(
+        foundation.map((file) => ({ kind: 'write' as const, path: `docs/foundation/${file.path}`, content: file.content })),
+        'docs: add the foundation files this droplet is built against',
+        trailers('coordinator_package'),
+      ),
+    ].filter((commit) => commit !== null);
+
+    const output: PackageOutput = { repositoryPath: repo.path, head: await repo.head() };
+    return {
+      details: {
+        repository_path: repo.path,
+        commits: commits.map((commit) => ({ sha: commit.sha, message: commit.message })),
+        files: ['docs/INTENT.md', 'docs/SPEC.md', ...foundation.map((file) => `docs/foundation/${file.path}`)],
+      },
+      output,
+    };
+  },
+};

@@ -1,0 +1,39 @@
+/** Step 6: deploys the verified commit, health-gated; skipped when there is nowhere to deploy. */
+import { StepError } from '../../errors.js';
+import type { Step } from '../types.js';
+import type { DeployOutput, VerifyOutput } from './outputs.js';
+
+export const deployerStep: Step = {
+  name: 'deployer',
+  async run({ build, droplet, providers, signal, outputOf, progress, setBuildFields }) {
+    if (!build.autoDeploy) return { skipped: true, details: { reason: 'auto_deploy is false' } };
+    const target = providers.deployTarget;
+    if (!target) return { skipped: true, details: { reason: 'DEPLOY_TARGET is none' } };
+    const verified = outputOf<VerifyOutput>('verifier');
+    if (!verified) throw new StepError('NOT_VERIFIED', 'There is no verified commit to deploy; retry from step 5.');
+
+    const repo = providers.workspace.repoFor(droplet);
+    const deployment: DeployOutput = await target.deploy({
+      releaseId: build.id,
+      droplet,
+      sourceDir: repo.path,
+      commit: verified.commit,
+      signal,
+      onProgress: (message, data) => progress(message, data),
+    });
+    await repo.tag(`release-${build.id}`, `Deployed to ${target.id} at ${deployment.url}`);
+    setBuildFields({ deploymentUrl: deployment.url });
+    return {
+      details: {
+        target: target.id,
+        url: deployment.url,
+        pid: deployment.pid,
+        port: deployment.port,
+        commit: deployment.commit,
+        reused: deployment.reused,
+        child_process_ms: deployment.childProcessMs,
+      },
+      output: deployment,
+    };
+  },
+};

@@ -1,0 +1,29 @@
+/** What each step saves for the steps after it (persisted, so resume and retry reuse it). */
+import type { Deployment } from '../../deploy/types.js';
+import type { VerificationReport } from '../../verify/types.js';
+
+export interface IntentOutput {
+  intent: string;
+}
+
+export interface SpecOutput {
+  spec: string;
+}
+
+export interface PackageOutput {
+  repositoryPath: string;
+  head: string | null;
+}
+
+export interface CodeOutput {
+  files: string[];
+  head: string | null;
+}
+
+export interface VerifyOutput {
+  commit: string;
+  attempts: number;
+  report: VerificationReport;
+}
+
+export type DeployOutput = Deployment;

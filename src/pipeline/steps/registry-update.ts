@@ -1,0 +1,47 @@
+/** Step 7: records the droplet in the registry; the build id makes a second run a no-op. */
+import { StepError } from '../../errors.js';
+import type { Step } from '../types.js';
+import type { DeployOutput, VerifyOutput } from './outputs.js';
+
+async function packageVersion(read: () => Promise<{ content: string }[]>): Promise<string | undefined> {
+  const [file] = await read();
+  if (!file) return undefined;
+  try {
+    const version = (JSON.parse(file.content) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const registryUpdateStep: Step = {
+  name: 'registry_update',
+  async run({ build, droplet, providers, outputOf }) {
+    const verified = outputOf<VerifyOutput>('verifier');
+    if (!verified) throw new StepError('NOT_VERIFIED', 'There is no verified commit to register; retry from step 5.');
+    const deployment = outputOf<DeployOutput>('deployer');
+    const repo = providers.workspace.repoFor(droplet);
+    const version =
+      verified.report.observed?.version ?? (await packageVersion(() => repo.readFiles(['package.json']))) ?? '0.0.0';
+    const { droplet: registered, changed } = await providers.registry.register({
+      dropletId: droplet.dropletId,
+      name: droplet.name,
+      url: deployment?.url ?? null,
+      version,
+      capabilities: verified.report.observed?.capabilities ?? [],
+      buildId: build.id,
+      commit: verified.commit,
+    });
+    return {
+      details: {
+        registry: providers.registry.id,
+        droplet_id: registered.dropletId,
+        url: registered.url,
+        version: registered.version,
+        capabilities: registered.capabilities,
+        changed,
+      },
+      output: { dropletId: registered.dropletId },
+    };
+  },
+};

@@ -1,0 +1,88 @@
+/**
+ * Step 5: install, the droplet's own tests and the UDC contract check; on failure the
+ * author repairs and verification runs again, up to MAX_BUILD_ITERATIONS. Every
+ * attempt is a commit (its report in docs/VERIFICATION.md) and an event.
+ */
+import { StepError, throwIfAborted } from '../../errors.js';
+import type { VerificationReport } from '../../verify/types.js';
+import type { Step, StepContext } from '../types.js';
+import type { IntentOutput, SpecOutput, VerifyOutput } from './outputs.js';
+
+export function renderReport(attempt: number, report: VerificationReport): string {
+  const lines = [`# Verification, attempt ${attempt}`, '', `Result: ${report.passed ? 'passed' : 'failed'} (${report.stage})`, '', report.summary, ''];
+  for (const command of [report.install, report.tests]) {
+    if (command) lines.push(`- \`${command.command}\`: exit ${command.exitCode ?? 'none'}${command.timedOut ? ' (timed out)' : ''}, ${command.durationMs} ms`);
+  }
+  if (report.tests?.failingTests.length) lines.push('', 'Failing tests:', ...report.tests.failingTests.map((name) => `- ${name}`));
+  if (report.contract) {
+    lines.push('', '| check | result | expected | got |', '|---|---|---|---|');
+    for (const check of report.contract) {
+      const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+      lines.push(`| ${cell(check.name)} | ${check.passed ? 'pass' : 'FAIL'} | ${cell(check.expected)} | ${cell(check.got)} |`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function repair(context: StepContext, attempt: number, failure: VerificationReport): Promise<number> {
+  const { build, droplet, providers, signal, outputOf } = context;
+  const repo = providers.workspace.repoFor(droplet);
+  const involved = (await repo.listFiles()).filter((path) => !path.startsWith('docs/') && path !== 'package-lock.json');
+  const changes = await providers.author.repair(
+    {
+      intent: outputOf<IntentOutput>('intent')?.intent ?? build.intent,
+      droplet,
+      spec: outputOf<SpecOutput>('spec_generation')?.spec ?? '',
+      foundation: await providers.foundation(),
+      attempt,
+      failure,
+      files: await repo.readFiles(involved),
+    },
+    { signal },
+  );
+  const commit = await repo.commitChanges(changes, `fix: repair after verification attempt ${attempt}`, { step: 'verifier', buildId: build.id });
+  context.progress(`repair after attempt ${attempt} changed ${changes.length} file(s)`, {
+    attempt,
+    files: changes.map((change) => change.path),
+    commit: commit?.sha ?? null,
+  });
+  return changes.length;
+}
+
+export const verifierStep: Step = {
+  name: 'verifier',
+  async run(context) {
+    const { build, droplet, providers, signal, limits, progress } = context;
+    const repo = providers.workspace.repoFor(droplet);
+    const attempts: Record<string, unknown>[] = [];
+    let childProcessMs = 0;
+    for (let attempt = 1; attempt <= limits.maxBuildIterations; attempt += 1) {
+      throwIfAborted(signal);
+      progress(`verification attempt ${attempt} of ${limits.maxBuildIterations}`, { attempt });
+      const report = await providers.verifier.verify(repo.path, droplet, {
+        signal,
+        onProgress: (message, data) => progress(message, { attempt, ...data }),
+      });
+      throwIfAborted(signal);
+      childProcessMs += report.childProcessMs;
+      const commit = await repo.commitChanges(
+        [{ kind: 'write', path: 'docs/VERIFICATION.md', content: renderReport(attempt, report) }],
+        `test: verification attempt ${attempt} ${report.passed ? 'passed' : 'failed'}`,
+        { step: 'verifier', buildId: build.id },
+      );
+      const failed = report.contract?.filter((check) => !check.passed).map((check) => check.name) ?? [];
+      attempts.push({ attempt, passed: report.passed, stage: report.stage, summary: report.summary, commit: commit?.sha ?? null });
+      progress(report.summary, { attempt, passed: report.passed, stage: report.stage, failed_checks: failed, failing_tests: report.tests?.failingTests ?? [] });
+      if (report.passed) {
+        const head = (await repo.head()) ?? '';
+        const output: VerifyOutput = { commit: head, attempts: attempt, report };
+        return { details: { attempts, report, child_process_ms: childProcessMs }, output };
+      }
+      if (attempt === limits.maxBuildIterations) {
+        throw new StepError('VERIFICATION_FAILED', `Verification failed after ${attempt} attempt(s): ${report.summary}`, { attempts, report }, { retryable: true });
+      }
+      await repair(context, attempt, report);
+    }
+    throw new StepError('VERIFICATION_FAILED', 'No verification attempt was allowed (MAX_BUILD_ITERATIONS).');
+  },
+};

@@ -1,0 +1,62 @@
+/** Store records → the status object clients see. */
+import { STEP_COUNT, STEP_LABELS, type StepName, stepNameAt } from '../domain/build.js';
+import type { BuildView, StepView } from '../domain/status.js';
+import type { BuildRecord, StepRecord } from '../store/builds.js';
+
+function seconds(from: string | null, to: string | null): number | null {
+  if (!from || !to) return null;
+  return Math.round((Date.parse(to) - Date.parse(from)) / 10) / 100;
+}
+
+function toStepView(step: StepRecord): StepView {
+  const name = step.name as StepName;
+  return {
+    step: name,
+    step_number: step.stepNumber,
+    name: STEP_LABELS[name],
+    status: step.status,
+    started_at: step.startedAt,
+    completed_at: step.completedAt,
+    duration_seconds: seconds(step.startedAt, step.completedAt),
+    details: step.details,
+    error: step.error,
+  };
+}
+
+function filesCreated(steps: readonly StepRecord[]): string[] {
+  const files = new Set<string>();
+  for (const step of steps) {
+    const listed = step.details.files;
+    if (Array.isArray(listed)) for (const file of listed) if (typeof file === 'string') files.add(file);
+  }
+  return [...files];
+}
+
+export function toBuildView(build: BuildRecord, steps: readonly StepRecord[]): BuildView {
+  const done = steps.filter((step) => step.status === 'completed' || step.status === 'skipped').length;
+  const startedOrCreated = Date.parse(build.startedAt ?? build.createdAt);
+  return {
+    build_id: build.id,
+    droplet_id: build.dropletId,
+    droplet_name: build.dropletName,
+    architect_intent: build.intent,
+    approval_mode: build.approvalMode,
+    auto_deploy: build.autoDeploy,
+    notify_channels: build.notifyChannels,
+    status: build.status,
+    current_step: stepNameAt(build.currentStep),
+    current_step_number: build.currentStep,
+    progress_percent: Math.round((100 * done) / STEP_COUNT),
+    created_at: build.createdAt,
+    started_at: build.startedAt,
+    estimated_completion: new Date(startedOrCreated + build.estimatedSeconds * 1000).toISOString(),
+    completed_at: build.completedAt,
+    steps: steps.map(toStepView),
+    files_created: filesCreated(steps),
+    repository_path: build.repositoryPath,
+    repository_url: build.repositoryUrl,
+    deployment_url: build.deploymentUrl,
+    pending_approval: build.pendingApproval,
+    error: build.error,
+  };
+}
