@@ -1,0 +1,170 @@
+/**
+ * Starts a verified droplet in the sandbox, waits for it to answer, runs the contract
+ * check and the log check against it, and stops it (nothing is left running).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { DropletIdentity } from '../domain/build.js';
+import { CancelledError } from '../errors.js';
+import { freePort } from '../workspace/ports.js';
+import type { Sandbox, SandboxProcess } from '../workspace/types.js';
+import { checkContract } from './contract.js';
+import { probe, snippet } from './http-probe.js';
+import type { ContractCheck } from './types.js';
+
+const DEFAULT_ENTRY = 'src/server.js';
+const HOST = '127.0.0.1';
+const POLL_MS = 100;
+const START_OUTPUT_CHARS = 1_500;
+
+export interface DropletRunOptions {
+  startTimeoutMs: number;
+  signal: AbortSignal;
+  onProgress?: (message: string, data?: Record<string, unknown>) => void;
+}
+
+export interface DropletRun {
+  /** `droplet starts`, then (when it started) the contract checks and `logs are JSON lines`. */
+  checks: ContractCheck[];
+  durationMs: number;
+  /** What the droplet said of itself (version, capabilities), for the registry. */
+  observed: { version?: string; capabilities?: string[] };
+}
+
+/** `main` of package.json when it stays inside the workspace, else the conventional entry. */
+export async function dropletEntry(workdir: string): Promise<{ entry: string } | { refused: string }> {
+  let main: unknown;
+  try {
+    main = (JSON.parse(await readFile(join(workdir, 'package.json'), 'utf8')) as { main?: unknown }).main;
+  } catch {
+    return { entry: DEFAULT_ENTRY };
+  }
+  if (typeof main !== 'string' || main.trim() === '') return { entry: DEFAULT_ENTRY };
+  const inside = relative(workdir, resolve(workdir, main));
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return { refused: `package.json main "${main}" leaves the workspace` };
+  return { entry: inside };
+}
+
+function tail(text: string, chars = START_OUTPUT_CHARS): string {
+  const trimmed = text.trim();
+  if (trimmed === '') return 'no output';
+  return trimmed.length <= chars ? trimmed : `…${trimmed.slice(trimmed.length - chars)}`;
+}
+
+/** Polls GET /health until it answers with any status, the process exits, or time runs out. */
+async function waitUntilAnswering(baseUrl: string, proc: SandboxProcess, options: DropletRunOptions): Promise<ContractCheck> {
+  const name = 'droplet starts';
+  const expected = `answers GET /health within ${(options.startTimeoutMs / 1000).toFixed(0)} s`;
+  const started = performance.now();
+  let exited: number | null | undefined;
+  void proc.exited.then((result) => {
+    exited = result.exitCode;
+  });
+  for (;;) {
+    if (options.signal.aborted) throw new CancelledError();
+    const remaining = options.startTimeoutMs - (performance.now() - started);
+    if (exited !== undefined) {
+      return { name, passed: false, expected, got: `exited with code ${exited ?? 'none'} before answering; output: ${tail(proc.output())}` };
+    }
+    if (remaining <= 0) {
+      return { name, passed: false, expected, got: `no answer on GET /health in time; output: ${tail(proc.output())}` };
+    }
+    const outcome = await probe(baseUrl, { method: 'GET', path: '/health', timeoutMs: Math.min(1_000, remaining), signal: options.signal });
+    if (outcome.answered) {
+      const after = Math.round(performance.now() - started);
+      return { name, passed: true, expected, got: `answered ${outcome.response.status} after ${after} ms` };
+    }
+    await new Promise((done) => setTimeout(done, POLL_MS));
+  }
+}
+
+/** Droplets log structured JSON lines, never bare prints: at least one line must be a JSON object. */
+export function logCheck(output: string): ContractCheck {
+  const lines = output.split(/\r?\n/).filter((line) => line.trim() !== '');
+  const isJsonObject = (line: string) => {
+    try {
+      const value: unknown = JSON.parse(line);
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    } catch {
+      return false;
+    }
+  };
+  const json = lines.filter(isJsonObject).length;
+  const firstOther = lines.find((line) => !isJsonObject(line));
+  const got = lines.length === 0
+    ? 'no output at all'
+    : `${json} of ${lines.length} lines are JSON objects${json === 0 && firstOther ? `; first line: ${snippet(firstOther, 80)}` : ''}`;
+  return { name: 'logs are JSON lines', passed: json > 0, expected: 'at least one JSON object per line on stdout/stderr', got };
+}
+
+/** Reads version and capabilities from the running droplet; anything malformed is just left out. */
+async function observe(baseUrl: string, token: string, signal: AbortSignal): Promise<DropletRun['observed']> {
+  const read = async (path: string): Promise<Record<string, unknown>> => {
+    try {
+      const response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.any([signal, AbortSignal.timeout(2_000)]) });
+      const body: unknown = await response.json();
+      return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  };
+  const [health, capabilities] = await Promise.all([read('/health'), read('/capabilities')]);
+  const list = capabilities.capabilities;
+  return {
+    ...(typeof health.version === 'string' ? { version: health.version } : {}),
+    ...(Array.isArray(list) && list.every((item) => typeof item === 'string') ? { capabilities: list as string[] } : {}),
+  };
+}
+
+function redact(checks: ContractCheck[], secret: string): ContractCheck[] {
+  const clean = (text: string) => text.split(secret).join('[redacted]');
+  return checks.map((entry) => ({ ...entry, expected: clean(entry.expected), got: clean(entry.got) }));
+}
+
+/** @throws CancelledError when the signal fires (the droplet is stopped first). */
+export async function runDropletChecks(sandbox: Sandbox, workdir: string, droplet: DropletIdentity, options: DropletRunOptions): Promise<DropletRun> {
+  const entry = await dropletEntry(workdir);
+  if ('refused' in entry) {
+    return { checks: [{ name: 'droplet starts', passed: false, expected: 'a package.json main inside the workspace', got: entry.refused }], durationMs: 0, observed: {} };
+  }
+  const port = await freePort(HOST);
+  // A fresh token per run: it never reaches a report, an event or the repository.
+  const token = randomBytes(24).toString('base64url');
+  const baseUrl = `http://${HOST}:${port}`;
+  const proc = sandbox.start({
+    command: 'node',
+    args: [entry.entry],
+    cwd: workdir,
+    env: {
+      SERVICE_NAME: droplet.name,
+      SERVICE_PORT: String(port),
+      DROPLET_ID: String(droplet.dropletId),
+      ENVIRONMENT: 'development',
+      LOG_LEVEL: 'info',
+      HOST,
+      API_TOKEN: token,
+    },
+    // The droplet needs no internet; a bubblewrap sandbox must still let it listen on the host's loopback.
+    network: false,
+    signal: options.signal,
+  });
+  const checks: ContractCheck[] = [];
+  let observed: DropletRun['observed'] = {};
+  try {
+    const started = await waitUntilAnswering(baseUrl, proc, options);
+    checks.push(started);
+    if (started.passed) {
+      options.onProgress?.(`Droplet ${started.got} on port ${port}.`, { port });
+      checks.push(...(await checkContract(baseUrl, { token, signal: options.signal, requireAuthentication: true })));
+      observed = await observe(baseUrl, token, options.signal);
+    }
+  } finally {
+    await proc.stop();
+  }
+  const result = await proc.exited;
+  if (result.aborted || options.signal.aborted) throw new CancelledError();
+  if (checks[0]?.passed) checks.push(logCheck(result.output));
+  return { checks: redact(checks, token), durationMs: result.durationMs, observed };
+}

@@ -1,0 +1,71 @@
+/**
+ * The verifier of a generated droplet: install, its own tests, then the droplet started
+ * and checked against the UDC contract. Stops at the first failing stage.
+ */
+import type { DropletIdentity } from '../domain/build.js';
+import { throwIfAborted } from '../errors.js';
+import type { Sandbox } from '../workspace/types.js';
+import { runDropletChecks } from './droplet-run.js';
+import { describeInstallFailure, describeTestFailure, runInstall, runTests } from './tests.js';
+import type { ContractCheck, VerificationReport, Verifier, VerifyOptions } from './types.js';
+
+export interface DropletVerifierOptions {
+  sandbox: Sandbox;
+  installTimeoutMs: number;
+  testTimeoutMs: number;
+  /** How long the started droplet has to answer GET /health. */
+  startTimeoutMs: number;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+export function describeContractFailure(checks: readonly ContractCheck[]): string | null {
+  const failed = checks.filter((entry) => !entry.passed).map((entry) => entry.name);
+  if (failed.length === 0) return null;
+  if (failed[0] === 'droplet starts') return `The droplet did not start: ${checks[0]!.got.split('; output:')[0]}.`;
+  const shown = failed.slice(0, 3).join(', ');
+  const more = failed.length > 3 ? ` and ${failed.length - 3} more` : '';
+  return `Contract check failed: ${shown}${more}.`;
+}
+
+export class DropletVerifier implements Verifier {
+  constructor(private readonly options: DropletVerifierOptions) {}
+
+  async verify(workdir: string, droplet: DropletIdentity, { signal, onProgress }: VerifyOptions): Promise<VerificationReport> {
+    const { sandbox, installTimeoutMs, testTimeoutMs, startTimeoutMs } = this.options;
+    throwIfAborted(signal);
+
+    const install = await runInstall(sandbox, workdir, { timeoutMs: installTimeoutMs, signal });
+    let childProcessMs = install.durationMs;
+    const installFailure = describeInstallFailure(install, installTimeoutMs);
+    if (installFailure) return { passed: false, stage: 'install', summary: installFailure, install, childProcessMs };
+    onProgress?.(`npm install ok in ${seconds(install.durationMs)}.`, { durationMs: install.durationMs });
+
+    const tests = await runTests(sandbox, workdir, {
+      timeoutMs: testTimeoutMs,
+      signal,
+      env: { SERVICE_NAME: droplet.name, DROPLET_ID: String(droplet.dropletId), ENVIRONMENT: 'development', LOG_LEVEL: 'warn' },
+    });
+    childProcessMs += tests.durationMs;
+    const testFailure = describeTestFailure(tests, testTimeoutMs);
+    if (testFailure) return { passed: false, stage: 'tests', summary: testFailure, install, tests, childProcessMs };
+    onProgress?.(`npm test ok in ${seconds(tests.durationMs)}.`, { durationMs: tests.durationMs });
+
+    const run = await runDropletChecks(sandbox, workdir, droplet, { startTimeoutMs, signal, onProgress });
+    childProcessMs += run.durationMs;
+    const contract = run.checks;
+    const passedCount = contract.filter((entry) => entry.passed).length;
+    onProgress?.(`Contract: ${passedCount} of ${contract.length} checks passed.`, { passed: passedCount, total: contract.length });
+    const contractFailure = describeContractFailure(contract);
+    return {
+      passed: contractFailure === null,
+      stage: 'contract',
+      summary: contractFailure ?? `Install, tests and ${contract.length} contract checks passed.`,
+      install,
+      tests,
+      contract,
+      childProcessMs,
+      observed: run.observed,
+    };
+  }
+}

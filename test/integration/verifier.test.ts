@@ -1,0 +1,186 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CancelledError } from '../../src/errors.js';
+import { DropletVerifier } from '../../src/verify/verifier.js';
+import type { VerificationReport } from '../../src/verify/types.js';
+import { isProcessAlive, ProcessSandbox } from '../../src/workspace/sandbox.js';
+import { writeFixtureDroplet, type FixtureDropletOptions } from '../support/fixture-droplet.js';
+import { processesUnder } from '../support/processes.js';
+
+let root: string;
+let verifier: DropletVerifier;
+let counter = 0;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'verifier-test-'));
+  const sandbox = new ProcessSandbox({
+    baseEnv: process.env,
+    homeDir: join(root, 'home'),
+    npmCacheDir: join(root, 'npm-cache'),
+    killGraceMs: 1_000,
+  });
+  verifier = new DropletVerifier({ sandbox, installTimeoutMs: 60_000, testTimeoutMs: 60_000, startTimeoutMs: 20_000 });
+});
+
+afterEach(() => {
+  // Nothing the verifier started may outlive it.
+  for (const dir of dirs.splice(0)) expect(processesUnder(dir)).toEqual([]);
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function verifyFixture(options: FixtureDropletOptions, signal = new AbortController().signal) {
+  counter += 1;
+  const dir = join(root, `droplet-${counter}`);
+  dirs.push(dir);
+  const fixture = await writeFixtureDroplet(dir, options);
+  const progress: string[] = [];
+  const report = await verifier.verify(dir, { dropletId: fixture.dropletId, name: fixture.name }, {
+    signal,
+    onProgress: (message) => progress.push(message),
+  });
+  return { report, progress, dir };
+}
+
+function failedChecks(report: VerificationReport): string[] {
+  return (report.contract ?? []).filter((check) => !check.passed).map((check) => check.name);
+}
+
+describe('DropletVerifier', () => {
+  it('passes a correct droplet on every check', async () => {
+    const { report, progress } = await verifyFixture({});
+    expect(report.summary).toMatch(/passed/);
+    expect(report.passed).toBe(true);
+    expect(report.stage).toBe('contract');
+    expect(report.install?.exitCode).toBe(0);
+    expect(report.tests?.exitCode).toBe(0);
+    expect(report.tests?.failingTests).toEqual([]);
+    expect(failedChecks(report)).toEqual([]);
+    const names = report.contract!.map((check) => check.name);
+    expect(names).toEqual(expect.arrayContaining([
+      'droplet starts',
+      'GET /health shape',
+      'GET /health answers within 100 ms',
+      'GET /capabilities shape',
+      'GET /state shape',
+      'GET /dependencies shape',
+      'POST /message accepts a task_assignment',
+      'GET /capabilities declares authentication',
+      'GET /capabilities refuses missing credentials',
+      'GET /state refuses missing credentials',
+      'GET /dependencies refuses missing credentials',
+      'POST /message refuses missing credentials',
+      'GET /state refuses a wrong token',
+      'POST /message refuses an invalid body',
+      'GET /an-unknown-path answers 404',
+      'GET /widgets exists',
+      'POST /widgets exists',
+      'GET /widgets/:id exists',
+      'logs are JSON lines',
+    ]));
+    expect(report.childProcessMs).toBeGreaterThanOrEqual(report.install!.durationMs + report.tests!.durationMs);
+    expect(progress.some((line) => line.startsWith('npm install ok'))).toBe(true);
+  });
+
+  it('fails a droplet without /state, naming that check', async () => {
+    const { report } = await verifyFixture({ missingState: true });
+    expect(report.passed).toBe(false);
+    expect(report.stage).toBe('contract');
+    expect(failedChecks(report)).toEqual(['GET /state shape']);
+    expect(report.summary).toBe('Contract check failed: GET /state shape.');
+    expect(report.contract!.find((check) => check.name === 'GET /state shape')?.got).toMatch(/^404/);
+  });
+
+  it('fails a droplet whose /health has the wrong shape', async () => {
+    const { report } = await verifyFixture({ wrongHealthShape: true });
+    expect(report.passed).toBe(false);
+    expect(failedChecks(report)).toEqual(['GET /health shape']);
+    expect(report.contract!.find((check) => check.name === 'GET /health shape')?.got).toContain('status');
+  });
+
+  it('fails a droplet that declares authentication but does not refuse missing credentials', async () => {
+    const { report } = await verifyFixture({ ignoresCredentials: true });
+    expect(report.passed).toBe(false);
+    expect(failedChecks(report)).toEqual([
+      'GET /capabilities refuses missing credentials',
+      'GET /state refuses missing credentials',
+      'GET /dependencies refuses missing credentials',
+      'POST /message refuses missing credentials',
+      'GET /state refuses a wrong token',
+    ]);
+    expect(report.summary).toContain('GET /capabilities refuses missing credentials');
+  });
+
+  it('fails a droplet whose unknown path is not a UDC error, and never reports the token it leaks', async () => {
+    const tokenFile = 'token-seen.txt';
+    const { report, dir } = await verifyFixture({
+      nonUdcNotFound: true,
+      leaksToken: true,
+      // The droplet writes down the token it was given, so the test can look for it.
+      writesTokenTo: tokenFile,
+    });
+    expect(report.passed).toBe(false);
+    expect(failedChecks(report)).toContain('GET /an-unknown-path answers 404');
+    const unknown = report.contract!.find((check) => check.name === 'GET /an-unknown-path answers 404')!;
+    expect(unknown.got).toContain('Cannot GET /an-unknown-path');
+    expect(unknown.got).toContain('[redacted]');
+    // The droplet logged the token at startup and echoed it; the report must hold neither.
+    const token = await readFile(join(dir, tokenFile), 'utf8');
+    expect(token.length).toBeGreaterThan(20);
+    expect(JSON.stringify(report)).not.toContain(token);
+  });
+
+  it('fails a droplet that logs plain text and declares a route it does not serve', async () => {
+    const { report } = await verifyFixture({ plainTextLogs: true, declaresMissingEndpoint: true });
+    expect(report.passed).toBe(false);
+    expect(failedChecks(report)).toEqual(['GET /widgets/report exists', 'logs are JSON lines']);
+    expect(report.contract!.find((check) => check.name === 'logs are JSON lines')?.got).toMatch(/^0 of \d+ lines are JSON objects/);
+  });
+
+  it('fails a droplet that crashes at start with its output', async () => {
+    const { report } = await verifyFixture({ crashOnStart: 'config error: SERVICE_PORT is not valid' });
+    expect(report.passed).toBe(false);
+    expect(report.stage).toBe('contract');
+    expect(report.contract).toHaveLength(1);
+    expect(report.contract![0]).toMatchObject({ name: 'droplet starts', passed: false });
+    expect(report.contract![0]!.got).toContain('exited with code 1');
+    expect(report.contract![0]!.got).toContain('config error: SERVICE_PORT is not valid');
+    expect(report.summary).toBe('The droplet did not start: exited with code 1 before answering.');
+  });
+
+  it('stops at the tests stage and names the failing test', async () => {
+    const { report } = await verifyFixture({ failingTestName: 'widgets are listed in creation order' });
+    expect(report.passed).toBe(false);
+    expect(report.stage).toBe('tests');
+    expect(report.tests?.failingTests).toEqual(['widgets are listed in creation order']);
+    expect(report.summary).toBe('1 test failed: widgets are listed in creation order.');
+    expect(report.contract).toBeUndefined();
+  });
+
+  it('throws CancelledError when aborted during the tests, leaving nothing running', async () => {
+    const controller = new AbortController();
+    const pidFile = 'hang.pid';
+    const pending = verifyFixture({
+      testScript: 'node hang.js',
+      extraFiles: {
+        'hang.js': `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nsetInterval(() => {}, 1000);\n`,
+      },
+    }, controller.signal);
+    const dir = join(root, `droplet-${counter}`);
+    let pid: number | undefined;
+    while (pid === undefined) {
+      const text = await readFile(join(dir, pidFile), 'utf8').catch(() => '');
+      if (text !== '') pid = Number(text);
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(isProcessAlive(pid)).toBe(true);
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(CancelledError);
+    expect(isProcessAlive(pid)).toBe(false);
+  });
+});
