@@ -1,0 +1,138 @@
+/** The build API: submit, inspect, list, journal, approve, cancel, retry; plus the droplet list. */
+import type { FastifyInstance } from 'fastify';
+import type { RegisteredDroplet } from '../../registry/types.js';
+import type { BuildView } from '../../domain/status.js';
+import type { SubmitBuildInput } from '../../pipeline/service.js';
+import type { AppDeps } from '../deps.js';
+import {
+  type BuildDropletBody,
+  afterQuery,
+  approveBody,
+  buildDropletBody,
+  buildIdParams,
+  listBuildsQuery,
+  parseOrThrow,
+  retryQuery,
+} from '../schemas.js';
+
+export function submitInputFrom(body: BuildDropletBody): SubmitBuildInput {
+  return {
+    architectIntent: body.architect_intent,
+    approvalMode: body.approval_mode,
+    autoDeploy: body.auto_deploy,
+    ...(body.droplet_id !== undefined && { dropletId: body.droplet_id }),
+    ...(body.droplet_name !== undefined && { dropletName: body.droplet_name }),
+    ...(body.notify_channels !== undefined && { notifyChannels: body.notify_channels }),
+  };
+}
+
+/** Where clients follow a build: `ws(s)://…/stream` and `http(s)://…/status`. */
+export function buildLinks(publicUrl: string, buildId: string): { stream_url: string; status_url: string } {
+  const base = publicUrl.replace(/\/+$/, '');
+  const path = `/executor/builds/${encodeURIComponent(buildId)}`;
+  return {
+    stream_url: `${base.replace(/^http(s?):\/\//i, 'ws$1://')}${path}/stream`,
+    status_url: `${base}${path}/status`,
+  };
+}
+
+export function acceptedBuild(view: BuildView, publicUrl: string) {
+  return {
+    build_id: view.build_id,
+    status: view.status,
+    droplet_id: view.droplet_id,
+    droplet_name: view.droplet_name,
+    estimated_completion: view.estimated_completion,
+    ...buildLinks(publicUrl, view.build_id),
+  };
+}
+
+function dropletJson(droplet: RegisteredDroplet) {
+  return {
+    droplet_id: droplet.dropletId,
+    name: droplet.name,
+    url: droplet.url,
+    version: droplet.version,
+    capabilities: droplet.capabilities,
+    build_id: droplet.buildId,
+    commit: droplet.commit,
+    registered_at: droplet.registeredAt,
+    updated_at: droplet.updatedAt,
+  };
+}
+
+export function registerBuildRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { builds } = deps;
+  const buildId = (params: unknown): string => parseOrThrow(buildIdParams, params, 'build id').id;
+
+  app.post(
+    '/executor/build-droplet',
+    { config: { description: 'Start a build from an architect intent; answers 202 with stream and status URLs.' } },
+    async (request, reply) => {
+      const body = parseOrThrow(buildDropletBody, request.body, 'build request');
+      const view = builds.submit(submitInputFrom(body));
+      return reply.code(202).send(acceptedBuild(view, deps.publicUrl));
+    },
+  );
+
+  app.get(
+    '/executor/builds',
+    { config: { description: 'List builds, newest first (limit, offset, status); X-Total-Count holds the total.' } },
+    async (request, reply) => {
+      const query = parseOrThrow(listBuildsQuery, request.query, 'list query');
+      const { builds: page, total } = builds.list(query);
+      return reply.header('x-total-count', String(total)).send(page);
+    },
+  );
+
+  app.get(
+    '/executor/builds/:id/status',
+    { config: { description: 'The status of one build: steps, progress, pending approval, error.' } },
+    async (request) => builds.get(buildId(request.params)),
+  );
+
+  app.get(
+    '/executor/builds/:id/events',
+    { config: { description: 'The build journal after sequence number `after`, oldest first.' } },
+    async (request) => {
+      const id = buildId(request.params);
+      const { after } = parseOrThrow(afterQuery, request.query, 'events query');
+      return builds.events(id, after);
+    },
+  );
+
+  app.post(
+    '/executor/builds/:id/approve',
+    { config: { description: 'Approve or reject the gate a build is waiting at.' } },
+    async (request) => {
+      const id = buildId(request.params);
+      const decision = parseOrThrow(approveBody, request.body, 'approval');
+      return builds.approve(id, {
+        approved: decision.approved,
+        ...(decision.feedback !== undefined && { feedback: decision.feedback }),
+      });
+    },
+  );
+
+  app.delete(
+    '/executor/builds/:id',
+    { config: { description: 'Cancel a build; answers once its child processes are gone.' } },
+    async (request) => builds.cancel(buildId(request.params)),
+  );
+
+  app.post(
+    '/executor/builds/:id/retry',
+    { config: { description: 'Re-run a failed or cancelled build, optionally from step `from_step` (1-8).' } },
+    async (request, reply) => {
+      const id = buildId(request.params);
+      const { from_step: fromStep } = parseOrThrow(retryQuery, request.query, 'retry query');
+      return reply.code(202).send(builds.retry(id, fromStep));
+    },
+  );
+
+  app.get(
+    '/executor/droplets',
+    { config: { description: 'The droplets in the registry, with the build and commit each came from.' } },
+    async () => ({ droplets: (await deps.registry.list()).map(dropletJson) }),
+  );
+}

@@ -1,0 +1,54 @@
+/** `/executor/health` and `/executor/capabilities`: the executor-specific views the seed's clients read. */
+import type { FastifyInstance } from 'fastify';
+import { APPROVAL_MODES, STEP_LABELS, STEP_NAMES, stepNumberOf } from '../../domain/build.js';
+import type { AppDeps } from '../deps.js';
+import { MAX_NOTIFY_CHANNELS } from '../schemas.js';
+import { CAPABILITIES, SERVICE_NAME, healthOf, uptimeSeconds } from './udc.js';
+
+export function registerExecutorRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { info } = deps;
+
+  app.get(
+    '/executor/health',
+    { config: { description: 'Executor health: author, sandbox, deploy target, registry, active builds (public).' } },
+    async (_request, reply) => {
+      const status = healthOf(info);
+      const counts = status === 'unhealthy' ? {} : info.buildCounts();
+      return reply.code(status === 'unhealthy' ? 503 : 200).send({
+        status,
+        service: SERVICE_NAME,
+        version: info.version,
+        timestamp: new Date().toISOString(),
+        uptime_seconds: uptimeSeconds(info),
+        author: info.author.id,
+        sandbox: info.sandbox,
+        deploy_target: info.deployTarget,
+        registry: info.registry,
+        active_builds: (counts.queued ?? 0) + (counts.in_progress ?? 0),
+        waiting_approval: counts.waiting_approval ?? 0,
+        builds_by_status: counts,
+      });
+    },
+  );
+
+  app.get(
+    '/executor/capabilities',
+    { config: { description: 'Executor capabilities: author, deploy target, registry, limits, approval modes, steps.' } },
+    async () => ({
+      service: SERVICE_NAME,
+      version: info.version,
+      capabilities: CAPABILITIES,
+      author: { id: info.author.id, description: info.author.description },
+      deploy_target: info.deployTarget,
+      registry: info.registry,
+      sandbox: info.sandbox,
+      max_concurrent_builds: info.maxConcurrentBuilds,
+      max_build_iterations: info.maxBuildIterations,
+      approval_modes: APPROVAL_MODES,
+      default_approval_mode: 'final',
+      steps: STEP_NAMES.map((step) => ({ step_number: stepNumberOf(step), step, name: STEP_LABELS[step] })),
+      notify_channels: info.notifyChannels,
+      max_notify_channels_per_build: MAX_NOTIFY_CHANNELS,
+    }),
+  );
+}

@@ -1,0 +1,90 @@
+/**
+ * Every request the HTTP layer accepts, as zod schemas. Routes parse with
+ * `parseOrThrow`, so a bad request becomes one `InputError` listing every issue.
+ */
+import { z } from 'zod';
+import { APPROVAL_MODES, BUILD_STATUSES, DROPLET_NAME_PATTERN, STEP_COUNT } from '../domain/build.js';
+import { InputError } from '../errors.js';
+
+export const NOTIFY_CHANNEL_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+export const BUILD_ID_PATTERN = /^build-[a-z0-9-]{1,120}$/;
+export const MAX_NOTIFY_CHANNELS = 10;
+
+/** Query strings arrive as text: coerce, then hold to integer bounds. */
+const queryInt = () => z.coerce.number({ error: 'Expected an integer.' }).int();
+
+export const buildDropletBody = z.strictObject({
+  architect_intent: z.string().trim().min(10).max(20_000),
+  droplet_id: z.number().int().positive().optional(),
+  droplet_name: z
+    .string()
+    .min(3)
+    .max(50)
+    .regex(DROPLET_NAME_PATTERN, 'Must be kebab-case: lowercase letters and digits in words joined by single hyphens, starting with a letter.')
+    .optional(),
+  approval_mode: z.enum(APPROVAL_MODES).default('final'),
+  auto_deploy: z.boolean().default(true),
+  notify_channels: z
+    .array(z.string().regex(NOTIFY_CHANNEL_PATTERN, 'Must be a channel name such as "log" or "webhook".'))
+    .max(MAX_NOTIFY_CHANNELS)
+    .optional(),
+});
+export type BuildDropletBody = z.output<typeof buildDropletBody>;
+
+/** The optional build fields a UDC `task_assignment` payload may carry next to its intent. */
+export const BUILD_FIELDS = ['droplet_id', 'droplet_name', 'approval_mode', 'auto_deploy', 'notify_channels'] as const;
+
+export const approveBody = z.strictObject({
+  approved: z.boolean(),
+  feedback: z.string().max(5_000).optional(),
+});
+
+export const listBuildsQuery = z.object({
+  limit: queryInt().min(1).max(200).default(50),
+  offset: queryInt().min(0).default(0),
+  status: z.enum(BUILD_STATUSES).optional(),
+});
+
+/** `after` is the last journal `seq` the client has seen; 0 replays everything. */
+export const afterQuery = z.object({
+  after: queryInt().min(0).default(0),
+});
+
+export const retryQuery = z.object({
+  from_step: queryInt().min(1).max(STEP_COUNT).optional(),
+});
+
+export const buildIdParams = z.object({
+  id: z.string().regex(BUILD_ID_PATTERN, 'Must be a build id such as "build-13-analytics-engine-20261124-140532".'),
+});
+
+export const UDC_MESSAGE_TYPES = ['task_assignment', 'status_update', 'query', 'command', 'event', 'status'] as const;
+
+export const udcMessageBody = z.object({
+  from_service: z.string().min(1).max(200),
+  message_type: z.enum(UDC_MESSAGE_TYPES),
+  payload: z.record(z.string(), z.unknown()),
+  reply_to: z.string().max(2_000).optional(),
+  trace_id: z.string().max(200).optional(),
+});
+export type UdcMessage = z.output<typeof udcMessageBody>;
+
+export interface IssueSummary {
+  /** Dotted path inside the parsed value (`notify_channels.0`), empty for the value itself. */
+  path: string;
+  message: string;
+}
+
+/** Parses `value` or throws an InputError whose `details.issues` lists every problem. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues: IssueSummary[] = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  const first = issues[0];
+  const reason = first?.message.replace(/\.$/, '');
+  const where = first?.path ? ` (${first.path}: ${reason})` : first ? ` (${reason})` : '';
+  throw new InputError(`Invalid ${what}${where}.`, { issues });
+}

@@ -1,0 +1,153 @@
+/** The progress stream over a real WebSocket on loopback. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BuildEvent, BuildView } from '../../src/domain/status.js';
+import { type TestApp, createTestApp, listen } from '../support/http-app.js';
+import { collectStream } from '../support/ws-client.js';
+
+type StreamMessage = BuildEvent | { type: 'snapshot'; build: BuildView };
+
+let server: TestApp;
+let baseUrl: string;
+
+beforeEach(async () => {
+  server = await createTestApp();
+  baseUrl = await listen(server.app);
+});
+
+afterEach(async () => {
+  await server.app.close();
+});
+
+function startBuild(): string {
+  return server.builds.submit({ architectIntent: 'Build Analytics Engine for tracking droplet metrics', approvalMode: 'auto', autoDeploy: true }).build_id;
+}
+
+const streamUrl = (id: string, after?: number) => `${baseUrl}/executor/builds/${id}/stream${after === undefined ? '' : `?after=${after}`}`;
+const seqs = (messages: readonly unknown[]) => (messages as StreamMessage[]).filter((m): m is BuildEvent => 'seq' in m).map((m) => m.seq);
+
+/** Waits until the server has dropped every subscription of the build (it does so on close). */
+async function unsubscribed(id: string): Promise<number> {
+  for (let attempt = 0; attempt < 200 && server.builds.subscriberCount(id) > 0; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return server.builds.subscriberCount(id);
+}
+
+describe('WS /executor/builds/:id/stream', () => {
+  it('sends the snapshot, replays the journal, follows live events and closes 1000 after the terminal one', async () => {
+    const id = startBuild();
+    const other = startBuild();
+    const started = server.builds.emit(id, 'step.started', { step: 'intent' }, 'in_progress');
+    const expectedLive: BuildEvent[] = [];
+
+    const result = await collectStream(streamUrl(id), {
+      onMessage: (message) => {
+        // Once the replay has caught up, the build moves on while the client listens.
+        if ((message as BuildEvent).seq !== started.seq) return;
+        server.builds.emit(other, 'step.started', {}, 'in_progress');
+        expectedLive.push(server.builds.emit(id, 'step.completed', { step: 'intent' }));
+        expectedLive.push(server.builds.emit(id, 'build.completed', {}, 'completed'));
+        server.builds.emit(id, 'build.note', { after: 'the end' });
+      },
+    });
+
+    const [snapshot, ...events] = result.messages as StreamMessage[];
+    expect(snapshot).toMatchObject({ type: 'snapshot', build: { build_id: id, status: 'in_progress' } });
+    expect(events).toEqual([...server.builds.events(id, 0).slice(0, 2), ...expectedLive]);
+    expect(events.map((event) => event.type)).toEqual(['build.queued', 'step.started', 'step.completed', 'build.completed']);
+    expect(Object.keys(events[0]!).sort()).toEqual(['at', 'build_id', 'data', 'seq', 'type']);
+    expect(result.closeCode).toBe(1000);
+    expect(await unsubscribed(id)).toBe(0);
+  });
+
+  it('replays only what came after `after`, and a reconnect gets exactly the missed events', async () => {
+    const id = startBuild();
+    const first = server.builds.emit(id, 'step.started', { step: 'intent' }, 'in_progress');
+
+    // The client drops out after the first live event.
+    const partial = await collectStream(streamUrl(id, first.seq), {
+      onMessage: (message) => {
+        if ((message as StreamMessage).type === 'snapshot') server.builds.emit(id, 'step.completed', { step: 'intent' });
+      },
+      stopWhen: (message) => (message as StreamMessage).type === 'step.completed',
+    });
+    expect(partial.messages).toHaveLength(2);
+    const lastSeen = seqs(partial.messages).at(-1)!;
+    expect(await unsubscribed(id)).toBe(0);
+
+    const missed = [
+      server.builds.emit(id, 'step.started', { step: 'spec_generation' }),
+      server.builds.emit(id, 'step.completed', { step: 'spec_generation' }),
+      server.builds.emit(id, 'build.failed', { code: 'X' }, 'failed'),
+    ];
+    const resumed = await collectStream(streamUrl(id, lastSeen));
+    expect((resumed.messages[0] as StreamMessage).type).toBe('snapshot');
+    expect(resumed.messages.slice(1)).toEqual(missed);
+    expect(resumed.closeCode).toBe(1000);
+  });
+
+  it('closes 1000 right after the replay when the build has already ended', async () => {
+    const id = startBuild();
+    const end = server.builds.emit(id, 'build.cancelled', {}, 'cancelled');
+    const nothingNew = await collectStream(streamUrl(id, end.seq));
+    expect(nothingNew.messages).toEqual([{ type: 'snapshot', build: server.builds.get(id) }]);
+    expect(nothingNew.closeCode).toBe(1000);
+
+    const everything = await collectStream(streamUrl(id));
+    expect(seqs(everything.messages)).toEqual(server.builds.events(id, 0).map((event) => event.seq));
+    expect(everything.closeCode).toBe(1000);
+  });
+
+  it('keeps following a build retried after it failed', async () => {
+    const id = startBuild();
+    server.builds.emit(id, 'build.failed', {}, 'failed');
+    server.builds.emit(id, 'build.retried', { from_step: 1 }, 'queued');
+    let done: BuildEvent | undefined;
+    const result = await collectStream(streamUrl(id), {
+      onMessage: (message) => {
+        if ((message as StreamMessage).type === 'build.retried') done = server.builds.emit(id, 'build.completed', {}, 'completed');
+      },
+    });
+    expect((result.messages as StreamMessage[]).map((m) => m.type)).toEqual(['snapshot', 'build.queued', 'build.failed', 'build.retried', 'build.completed']);
+    expect(result.messages.at(-1)).toEqual(done);
+    expect(result.closeCode).toBe(1000);
+  });
+
+  it('sends an event committed while the stream subscribes exactly once', async () => {
+    const id = startBuild();
+    let racing: BuildEvent | undefined;
+    // Committed after the subscription but before the journal is read: it reaches
+    // the stream twice (bus and journal) and must be sent once.
+    server.builds.onNextSubscribe = (buildId) => {
+      racing = server.builds.emit(buildId, 'step.started', { step: 'intent' }, 'in_progress');
+    };
+    let end: BuildEvent | undefined;
+    const result = await collectStream(streamUrl(id), {
+      onMessage: (message) => {
+        if ((message as BuildEvent).seq === racing?.seq) end = server.builds.emit(id, 'build.completed', {}, 'completed');
+      },
+    });
+    expect(seqs(result.messages)).toEqual(server.builds.events(id, 0).map((event) => event.seq));
+    expect(result.messages.filter((m) => (m as BuildEvent).seq === racing!.seq)).toHaveLength(1);
+    expect(result.messages.at(-1)).toEqual(end);
+    expect(result.closeCode).toBe(1000);
+  });
+
+  it('sends an event committed just after the journal read, from the buffer', async () => {
+    const id = startBuild();
+    let late: BuildEvent | undefined;
+    server.builds.onNextEventsRead = (buildId) => {
+      late = server.builds.emit(buildId, 'build.completed', {}, 'completed');
+    };
+    const result = await collectStream(streamUrl(id));
+    expect(result.messages.slice(1)).toEqual(server.builds.events(id, 0));
+    expect(result.messages.at(-1)).toEqual(late);
+    expect(result.closeCode).toBe(1000);
+  });
+
+  it('refuses a bad `after` before the upgrade', async () => {
+    const id = startBuild();
+    const refused = await collectStream(streamUrl(id).concat('?after=-3')).catch((error: { status?: number }) => error);
+    expect((refused as { status: number }).status).toBe(400);
+  });
+});
