@@ -1,0 +1,79 @@
+/** A release directory: a copy of the verified working copy that one droplet process runs from. */
+import { cp, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
+import type { DropletIdentity } from '../domain/build.js';
+import { DROPLET_NAME_PATTERN } from '../domain/build.js';
+import { StepError } from '../errors.js';
+
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const DEFAULT_ENTRY = 'src/server.js';
+export const LOG_FILE = 'droplet.log';
+
+/** `${dataDir}/deployments/<id>-<name>/<releaseId>`; both parts are checked as single path segments. */
+export function releaseDirFor(dataDir: string, droplet: DropletIdentity, releaseId: string): string {
+  if (!Number.isInteger(droplet.dropletId) || droplet.dropletId < 1 || !DROPLET_NAME_PATTERN.test(droplet.name)) {
+    throw new StepError('DEPLOY_INVALID_RELEASE', `Droplet ${droplet.dropletId} "${droplet.name}" is not a valid identity.`);
+  }
+  if (!SAFE_SEGMENT.test(releaseId) || releaseId.includes('..')) {
+    throw new StepError('DEPLOY_INVALID_RELEASE', `Release id "${releaseId}" is not a safe directory name.`);
+  }
+  return resolve(dataDir, 'deployments', `${droplet.dropletId}-${droplet.name}`, releaseId);
+}
+
+/**
+ * Copies the source (node_modules included, `.git` excluded) into a fresh release directory.
+ * Symlinks are copied as they are, so relative links keep pointing inside the release.
+ */
+export async function copyRelease(sourceDir: string, releaseDir: string): Promise<void> {
+  const source = resolve(sourceDir);
+  await rm(releaseDir, { recursive: true, force: true });
+  await mkdir(resolve(releaseDir, '..'), { recursive: true });
+  await cp(source, releaseDir, {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (path) => basename(path) !== '.git',
+  });
+}
+
+/** The entry file from package.json `main` (default src/server.js), which must stay inside the release. */
+export async function entryPointOf(releaseDir: string): Promise<string> {
+  let main = DEFAULT_ENTRY;
+  try {
+    const manifest = JSON.parse(await readFile(join(releaseDir, 'package.json'), 'utf8')) as { main?: unknown };
+    if (typeof manifest.main === 'string' && manifest.main.trim() !== '') main = manifest.main;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new StepError('DEPLOY_BAD_MANIFEST', 'The droplet package.json could not be read as JSON.');
+    }
+  }
+  const entry = resolve(releaseDir, main);
+  if (!entry.startsWith(releaseDir + sep)) {
+    throw new StepError('DEPLOY_BAD_ENTRY', `The entry point "${main}" is outside the droplet.`, { main });
+  }
+  const info = await stat(entry).catch(() => null);
+  if (!info?.isFile()) {
+    throw new StepError('DEPLOY_BAD_ENTRY', `The entry point "${main}" does not exist.`, { main });
+  }
+  return entry;
+}
+
+/** The last `maxBytes` of the droplet's log, with the given secrets blanked out. */
+export async function logTail(releaseDir: string, secrets: readonly string[], maxBytes = 4_096): Promise<string> {
+  let handle;
+  try {
+    handle = await open(join(releaseDir, LOG_FILE), 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, maxBytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    let text = buffer.toString('utf8');
+    for (const secret of secrets) if (secret) text = text.split(secret).join('[redacted]');
+    return text;
+  } finally {
+    await handle.close();
+  }
+}

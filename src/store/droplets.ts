@@ -1,0 +1,136 @@
+/** The embedded registry's rows: one per droplet, provenance of its latest registration. */
+import { ConflictError } from '../errors.js';
+import type { DropletRegistration, RegisteredDroplet } from '../registry/types.js';
+import { fromJson, toJson, type Db } from './db.js';
+
+interface DropletRow {
+  droplet_id: number;
+  name: string;
+  url: string | null;
+  version: string;
+  capabilities: string;
+  build_id: string;
+  commit_sha: string;
+  registered_at: string;
+  updated_at: string;
+}
+
+function toDroplet(row: DropletRow): RegisteredDroplet {
+  return {
+    dropletId: row.droplet_id,
+    name: row.name,
+    url: row.url,
+    version: row.version,
+    capabilities: fromJson<string[]>(row.capabilities) ?? [],
+    buildId: row.build_id,
+    commit: row.commit_sha,
+    registeredAt: row.registered_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface UpsertResult {
+  droplet: RegisteredDroplet;
+  /** False when this build was already the droplet's registration (nothing written). */
+  changed: boolean;
+}
+
+export class DropletStore {
+  private readonly byId;
+  private readonly byName;
+  private readonly all;
+  private readonly maxId;
+  private readonly insert;
+  private readonly updateFromBuild;
+  private readonly upsertTx;
+
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.byId = db.prepare<[number], DropletRow>('SELECT * FROM droplets WHERE droplet_id = ?');
+    this.byName = db.prepare<[string], DropletRow>('SELECT * FROM droplets WHERE name = ?');
+    this.all = db.prepare<[], DropletRow>('SELECT * FROM droplets ORDER BY droplet_id');
+    this.maxId = db.prepare<[], { max_id: number | null }>('SELECT MAX(droplet_id) AS max_id FROM droplets');
+    this.insert = db.prepare(
+      `INSERT INTO droplets (droplet_id, name, url, version, capabilities, build_id, commit_sha, registered_at, updated_at)
+       VALUES (@droplet_id, @name, @url, @version, @capabilities, @build_id, @commit_sha, @at, @at)`,
+    );
+    // Conditional on the build we read: a concurrent registration shows up as "no row changed".
+    this.updateFromBuild = db.prepare(
+      `UPDATE droplets SET url = @url, version = @version, capabilities = @capabilities, build_id = @build_id,
+         commit_sha = @commit_sha, updated_at = @at
+       WHERE droplet_id = @droplet_id AND build_id = @previous_build_id`,
+    );
+    this.upsertTx = db.transaction((registration: DropletRegistration) => this.upsertInTransaction(registration));
+  }
+
+  /**
+   * Registers a build of a droplet. Idempotent per build id: the same build again changes
+   * nothing; a new build updates url/version/capabilities/provenance and keeps `registeredAt`.
+   * @throws ConflictError when the name belongs to another droplet id (or the id to another name).
+   */
+  upsert(registration: DropletRegistration): UpsertResult {
+    return this.upsertTx.immediate(registration);
+  }
+
+  get(dropletId: number): RegisteredDroplet | null {
+    const row = this.byId.get(dropletId);
+    return row ? toDroplet(row) : null;
+  }
+
+  getByName(name: string): RegisteredDroplet | null {
+    const row = this.byName.get(name);
+    return row ? toDroplet(row) : null;
+  }
+
+  list(): RegisteredDroplet[] {
+    return this.all.all().map(toDroplet);
+  }
+
+  /** The highest registered droplet id, 0 when none is registered. */
+  maxDropletId(): number {
+    return this.maxId.get()?.max_id ?? 0;
+  }
+
+  private upsertInTransaction(registration: DropletRegistration): UpsertResult {
+    const sameName = this.byName.get(registration.name);
+    if (sameName && sameName.droplet_id !== registration.dropletId) {
+      throw new ConflictError(
+        `The name "${registration.name}" is registered to droplet ${sameName.droplet_id}.`,
+        { name: registration.name, droplet_id: sameName.droplet_id },
+        'DROPLET_NAME_TAKEN',
+      );
+    }
+    const existing = this.byId.get(registration.dropletId);
+    const values = {
+      droplet_id: registration.dropletId,
+      name: registration.name,
+      url: registration.url,
+      version: registration.version,
+      capabilities: toJson(registration.capabilities) ?? '[]',
+      build_id: registration.buildId,
+      commit_sha: registration.commit,
+      at: this.now().toISOString(),
+    };
+    if (!existing) {
+      this.insert.run(values);
+      return { droplet: toDroplet(this.byId.get(registration.dropletId)!), changed: true };
+    }
+    if (existing.name !== registration.name) {
+      throw new ConflictError(
+        `Droplet ${registration.dropletId} is registered as "${existing.name}", not "${registration.name}".`,
+        { droplet_id: registration.dropletId, name: existing.name },
+        'DROPLET_ID_TAKEN',
+      );
+    }
+    if (existing.build_id === registration.buildId) return { droplet: toDroplet(existing), changed: false };
+    const result = this.updateFromBuild.run({ ...values, previous_build_id: existing.build_id });
+    if (result.changes !== 1) {
+      throw new ConflictError(`Droplet ${registration.dropletId} was registered concurrently.`, {
+        droplet_id: registration.dropletId,
+      });
+    }
+    return { droplet: toDroplet(this.byId.get(registration.dropletId)!), changed: true };
+  }
+}
