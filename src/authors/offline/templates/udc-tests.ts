@@ -1,0 +1,251 @@
+/** Generated tests of the UDC endpoints and of the configuration. */
+import type { DropletPlan } from '../plan.js';
+import { resourceEndpoints } from '../spec.js';
+
+const UDC_TEST_BODY = String.raw`
+const TOKEN = 'test-token';
+const AUTH = { authorization: 'Bearer ' + TOKEN };
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+async function build(t, env = {}) {
+  const app = buildApp(loadConfig({ LOG_LEVEL: 'silent', API_TOKEN: TOKEN, ...env }));
+  t.after(() => app.close());
+  return app;
+}
+
+function assertError(response, status, code) {
+  assert.equal(response.statusCode, status);
+  const body = response.json();
+  assert.equal(body.error.code, code);
+  assert.equal(typeof body.error.message, 'string');
+  assert.ok(body.error.message.length > 0);
+  assert.equal(typeof body.error.details, 'object');
+}
+
+async function closedPort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const message = { from_service: 'orchestrator', message_type: 'task_assignment', payload: { task: 'refresh' }, trace_id: 't-1' };
+
+test('GET /health is public and has the UDC shape', async (t) => {
+  const app = await build(t);
+  const response = await app.inject({ method: 'GET', url: '/health' });
+  assert.equal(response.statusCode, 200);
+  const body = response.json();
+  assert.equal(body.status, 'healthy');
+  assert.match(body.timestamp, ISO_TIME);
+  assert.ok(Number.isInteger(body.uptime_seconds) && body.uptime_seconds >= 0);
+  assert.match(body.version, SEMVER);
+});
+
+test('every endpoint but /health refuses a missing or wrong token with 401', async (t) => {
+  const app = await build(t);
+  const requests = [
+    { method: 'GET', url: '/capabilities' },
+    { method: 'GET', url: '/state' },
+    { method: 'GET', url: '/dependencies' },
+    { method: 'POST', url: '/message', payload: message },
+    { method: 'GET', url: '/no-such-route' },
+    ...BUSINESS_ROUTES.map((route) => ({ method: route.method, url: route.path.replace(':id', 'some-id'), payload: ['POST', 'PUT', 'PATCH'].includes(route.method) ? {} : undefined })),
+  ];
+  for (const request of requests) {
+    assertError(await app.inject(request), 401, 'UNAUTHORIZED');
+    assertError(await app.inject({ ...request, headers: { authorization: 'Bearer wrong' } }), 401, 'UNAUTHORIZED');
+    assertError(await app.inject({ ...request, headers: { authorization: TOKEN } }), 401, 'UNAUTHORIZED');
+  }
+});
+
+test('GET /capabilities lists every business route and declares bearer auth', async (t) => {
+  const app = await build(t);
+  const response = await app.inject({ method: 'GET', url: '/capabilities', headers: AUTH });
+  assert.equal(response.statusCode, 200);
+  const body = response.json();
+  assert.equal(body.service_name, manifest.name);
+  assert.equal(body.droplet_id, manifest.dropletId);
+  assert.ok(Number.isInteger(body.droplet_id));
+  assert.ok(body.capabilities.length > 0 && body.capabilities.every((c) => typeof c === 'string'));
+  assert.ok(body.supported_operations.length > 0 && body.supported_operations.every((o) => typeof o === 'string'));
+  const listed = body.integration_endpoints.map((e) => e.method + ' ' + e.path).sort();
+  assert.deepEqual(listed, BUSINESS_ROUTES.map((r) => r.method + ' ' + r.path).sort());
+  for (const endpoint of body.integration_endpoints) assert.equal(typeof endpoint.description, 'string');
+  assert.deepEqual(body.authentication, { type: 'bearer', env: 'API_TOKEN' });
+});
+
+test('without API_TOKEN the droplet is open and declares no authentication', async (t) => {
+  const app = await build(t, { API_TOKEN: '', SERVICE_NAME: 'renamed', DROPLET_ID: '77' });
+  const response = await app.inject({ method: 'GET', url: '/capabilities' });
+  assert.equal(response.statusCode, 200);
+  const body = response.json();
+  assert.equal(body.authentication, undefined);
+  assert.equal(body.service_name, 'renamed');
+  assert.equal(body.droplet_id, 77);
+});
+
+test('GET /state reports status, mode and metrics from real requests', async (t) => {
+  const app = await build(t);
+  for (let i = 0; i < 3; i += 1) await app.inject({ method: 'GET', url: '/capabilities', headers: AUTH });
+  await app.inject({ method: 'GET', url: '/health' });
+  let body = (await app.inject({ method: 'GET', url: '/state', headers: AUTH })).json();
+  assert.equal(body.status, 'active');
+  assert.equal(body.mode, 'development');
+  assert.match(body.last_activity, ISO_TIME);
+  assert.equal(body.metrics.requests_per_minute, 3);
+  assert.equal(body.metrics.error_rate_percent, 0);
+  assert.ok(body.metrics.average_response_time_ms >= 0);
+  await app.inject({ method: 'GET', url: '/no-such-route', headers: AUTH });
+  body = (await app.inject({ method: 'GET', url: '/state', headers: AUTH })).json();
+  assert.equal(body.metrics.requests_per_minute, 5);
+  assert.equal(body.metrics.error_rate_percent, 20);
+});
+
+test('GET /state says production in production', async (t) => {
+  const app = await build(t, { ENVIRONMENT: 'production' });
+  const body = (await app.inject({ method: 'GET', url: '/state', headers: AUTH })).json();
+  assert.equal(body.mode, 'production');
+});
+
+test('GET /dependencies has the three lists, empty without a registry', async (t) => {
+  const app = await build(t);
+  const response = await app.inject({ method: 'GET', url: '/dependencies', headers: AUTH });
+  assert.equal(response.statusCode, 200);
+  assert.deepEqual(response.json(), { required_services: [], optional_services: [], external_apis: [] });
+});
+
+test('GET /dependencies reports an unreachable registry as unavailable', async (t) => {
+  const port = await closedPort();
+  // Credentials in the URL must not be echoed back.
+  const registryUrl = new URL('http://127.0.0.1:' + port);
+  registryUrl.username = 'fleet';
+  registryUrl.password = 'fake-pw';
+  const app = await build(t, { REGISTRY_URL: registryUrl.href });
+  const body = (await app.inject({ method: 'GET', url: '/dependencies', headers: AUTH })).json();
+  assert.equal(body.optional_services.length, 1);
+  assert.equal(body.optional_services[0].name, 'registry');
+  assert.equal(body.optional_services[0].status, 'unavailable');
+  assert.equal(body.optional_services[0].url, 'http://127.0.0.1:' + port);
+  assert.ok(!JSON.stringify(body).includes('fake-pw'));
+});
+
+test('GET /dependencies reports a reachable registry as available', async (t) => {
+  const registry = createServer((request, response) => {
+    response.writeHead(request.url === '/health' ? 200 : 404, { 'content-type': 'application/json', connection: 'close' });
+    response.end('{"status":"healthy"}');
+  });
+  await new Promise((resolve) => registry.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => { registry.closeAllConnections(); registry.close(resolve); }));
+  const app = await build(t, { REGISTRY_URL: 'http://127.0.0.1:' + registry.address().port + '/' });
+  const body = (await app.inject({ method: 'GET', url: '/dependencies', headers: AUTH })).json();
+  assert.equal(body.optional_services[0].status, 'available');
+});
+
+test('POST /message accepts every message type', async (t) => {
+  const app = await build(t);
+  for (const type of ['task_assignment', 'status_update', 'query', 'command', 'event', 'status']) {
+    const response = await app.inject({ method: 'POST', url: '/message', headers: AUTH, payload: { ...message, message_type: type } });
+    assert.equal(response.statusCode, 200);
+    const body = response.json();
+    assert.equal(body.received, true);
+    assert.match(body.message_id, UUID);
+    assert.equal(body.status, 'completed');
+  }
+});
+
+test('POST /message refuses invalid messages with 400', async (t) => {
+  const app = await build(t);
+  const invalid = [
+    { ...message, message_type: 'shout' },
+    { ...message, payload: 'not an object' },
+    { message_type: 'query', payload: {} },
+    { ...message, unexpected: true },
+  ];
+  for (const payload of invalid) {
+    assertError(await app.inject({ method: 'POST', url: '/message', headers: AUTH, payload }), 400, 'VALIDATION_FAILED');
+  }
+  const broken = await app.inject({ method: 'POST', url: '/message', headers: { ...AUTH, 'content-type': 'application/json' }, payload: '{"from_service":' });
+  assertError(broken, 400, 'INVALID_INPUT');
+});
+
+test('POST /message refuses an oversized body with 413', async (t) => {
+  const app = await build(t, { BODY_LIMIT_BYTES: '1024' });
+  const payload = { ...message, payload: { blob: 'x'.repeat(2048) } };
+  assertError(await app.inject({ method: 'POST', url: '/message', headers: AUTH, payload }), 413, 'PAYLOAD_TOO_LARGE');
+});
+
+test('an unknown path is a 404 in the UDC error shape', async (t) => {
+  const app = await build(t);
+  const response = await app.inject({ method: 'GET', url: '/no-such-route?x=1', headers: AUTH });
+  assertError(response, 404, 'NOT_FOUND');
+  assert.equal(response.json().error.details.path, '/no-such-route');
+});
+`;
+
+export function udcTestJs(plan: DropletPlan): string {
+  const routes = plan.resources
+    .flatMap(resourceEndpoints)
+    .map((endpoint) => `  { method: ${JSON.stringify(endpoint.method)}, path: ${JSON.stringify(endpoint.path)} },`);
+  return [
+    "import { test } from 'node:test';",
+    "import assert from 'node:assert/strict';",
+    "import { createServer } from 'node:http';",
+    "import { buildApp } from '../src/app.js';",
+    "import { loadConfig } from '../src/config.js';",
+    "import { manifest } from '../src/manifest.js';",
+    '',
+    '// The business routes the SPEC promises; /capabilities must list exactly these.',
+    'const BUSINESS_ROUTES = [',
+    ...routes,
+    '];',
+  ].join('\n') + '\n' + UDC_TEST_BODY;
+}
+
+export const CONFIG_TEST_JS = String.raw`import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { manifest } from '../src/manifest.js';
+
+test('defaults come from the manifest and bind to loopback', () => {
+  const config = loadConfig({});
+  assert.equal(config.serviceName, manifest.name);
+  assert.equal(config.dropletId, manifest.dropletId);
+  assert.equal(config.port, 3000);
+  assert.equal(config.host, '127.0.0.1');
+  assert.equal(config.environment, 'development');
+  assert.equal(config.logLevel, 'info');
+  assert.equal(config.apiToken, undefined);
+  assert.equal(config.registryUrl, undefined);
+});
+
+test('the environment overrides the defaults', () => {
+  const config = loadConfig({
+    SERVICE_NAME: 'other', SERVICE_PORT: '8080', HOST: '0.0.0.0', DROPLET_ID: '9', ENVIRONMENT: 'staging',
+    LOG_LEVEL: 'debug', API_TOKEN: 'abc', REGISTRY_URL: 'https://registry.example/', BODY_LIMIT_BYTES: '2048',
+  });
+  assert.deepEqual(config, {
+    serviceName: 'other', port: 8080, host: '0.0.0.0', dropletId: 9, registryUrl: 'https://registry.example',
+    environment: 'staging', logLevel: 'debug', apiToken: 'abc', bodyLimit: 2048,
+  });
+});
+
+test('bad values are refused with a message naming the variable', () => {
+  const bad = {
+    SERVICE_PORT: ['abc', '70000', '-1'],
+    DROPLET_ID: ['1.5', 'x'],
+    ENVIRONMENT: ['prod'],
+    LOG_LEVEL: ['loud'],
+    REGISTRY_URL: ['not a url', 'ftp://registry.example'],
+    BODY_LIMIT_BYTES: ['10'],
+  };
+  for (const [key, values] of Object.entries(bad)) {
+    for (const value of values) {
+      assert.throws(() => loadConfig({ [key]: value }), (error) => error instanceof ConfigError && error.message.startsWith(key));
+    }
+  }
+});
+`;

@@ -1,0 +1,205 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FOUNDATION_DIR, loadFoundationFiles } from '../../src/authors/foundation.js';
+import { OfflineAuthor, deriveResourceNames, installedFastifyVersion } from '../../src/authors/offline/index.js';
+import type { CodeRequest, FileChange, FoundationFile, RepairRequest } from '../../src/authors/types.js';
+import { CancelledError } from '../../src/errors.js';
+import type { VerificationReport } from '../../src/verify/types.js';
+
+const run = promisify(execFile);
+const SEED_INTENT = 'Build Analytics Engine for tracking droplet metrics and performance';
+const droplet = { dropletId: 13, name: 'analytics-engine' };
+const signal = new AbortController().signal;
+const foundation: FoundationFile[] = [
+  { path: 'UDC.md', content: '# UDC' },
+  { path: 'nested/TEMPLATES.md', content: '# Templates' },
+];
+
+const tempDirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'offline-author-'));
+  tempDirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+function codeRequest(intent = SEED_INTENT): CodeRequest {
+  return { intent, droplet, spec: '# spec', foundation };
+}
+
+function writes(changes: FileChange[]): Map<string, string> {
+  return new Map(changes.map((change) => [change.path, change.kind === 'write' ? change.content : '']));
+}
+
+const failure: VerificationReport = {
+  passed: false,
+  stage: 'tests',
+  summary: 'npm test failed.',
+  childProcessMs: 10,
+};
+
+describe('resource derivation', () => {
+  it.each([
+    [SEED_INTENT, ['metrics', 'performance']],
+    ['Create a notification service that sends alerts to users', ['alerts', 'users']],
+    ['Build a task queue to schedule background jobs', ['jobs']],
+    ['Build a blog engine for posts, comments and authors', ['posts', 'comments']],
+    ['Inventory tracker', ['items']],
+    ['Build a tool for health', ['items']],
+  ])('%s → %j', (intent, expected) => {
+    expect(deriveResourceNames(intent)).toEqual(expected);
+  });
+});
+
+describe('OfflineAuthor', () => {
+  const author = new OfflineAuthor();
+
+  it('is the offline author and pins the Fastify version installed here', async () => {
+    expect(author.id).toBe('offline');
+    const installed = JSON.parse(await readFile(new URL('../../node_modules/fastify/package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(installedFastifyVersion()).toBe(installed.version);
+    const pkg = JSON.parse(writes(await author.writeCode(codeRequest(), { signal })).get('package.json')!) as Record<string, unknown>;
+    expect(pkg).toMatchObject({
+      name: 'analytics-engine',
+      type: 'module',
+      main: 'src/server.js',
+      scripts: { start: 'node src/server.js', test: 'node --test' },
+      engines: { node: '>=20' },
+      dependencies: { fastify: installed.version },
+    });
+    expect(Object.keys(pkg.dependencies as object)).toEqual(['fastify']);
+  });
+
+  it('gives byte-identical output for the same request, from separate instances', async () => {
+    const other = new OfflineAuthor();
+    const specRequest = { intent: SEED_INTENT, droplet, foundation };
+    expect((await other.writeSpec(specRequest, { signal })).markdown).toBe((await author.writeSpec(specRequest, { signal })).markdown);
+    expect(JSON.stringify(await other.writeCode(codeRequest(), { signal }))).toBe(
+      JSON.stringify(await author.writeCode(codeRequest(), { signal })),
+    );
+  });
+
+  it('writes a SPEC with every section, the endpoints and the foundation files it was given', async () => {
+    const { markdown } = await author.writeSpec({ intent: SEED_INTENT, droplet, foundation }, { signal });
+    const sections = [...markdown.matchAll(/^## (.+)$/gm)].map((match) => match[1]);
+    expect(sections).toEqual(['Purpose', 'Endpoints', 'Data model', 'UDC compliance', 'Success criteria', 'Built against']);
+    for (const endpoint of ['/health', '/capabilities', '/state', '/dependencies', '/message', '/metrics/:id', '/performance/:id']) {
+      expect(markdown).toContain(`\`${endpoint}\``);
+    }
+    expect(markdown).toContain(`${SEED_INTENT}.`);
+    expect(markdown).toContain('- `foundation-files/UDC.md`');
+    expect(markdown).toContain('- `foundation-files/nested/TEMPLATES.md`');
+    expect(markdown).toContain('| `value` | number | yes |');
+  });
+
+  it('writes the droplet files, one module and one test file per resource, at safe relative paths', async () => {
+    const changes = await author.writeCode(codeRequest(), { signal });
+    const paths = changes.map((change) => change.path);
+    expect(changes.every((change) => change.kind === 'write')).toBe(true);
+    expect(new Set(paths).size).toBe(paths.length);
+    expect(paths).toEqual([...paths].sort());
+    for (const path of paths) {
+      expect(path).toMatch(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/);
+      expect(path.split('/')).not.toContain('..');
+      expect(path.startsWith('.git/')).toBe(false);
+    }
+    for (const expected of [
+      'package.json', 'README.md', '.env.example', '.gitignore', 'src/server.js', 'src/app.js', 'src/udc.js', 'src/metrics.js',
+      'src/resources/metrics.js', 'src/resources/performance.js', 'test/udc.test.js',
+      'test/resources/metrics.test.js', 'test/resources/performance.test.js',
+    ]) {
+      expect(paths).toContain(expected);
+    }
+    expect(writes(changes).get('.gitignore')).toContain('node_modules');
+  });
+
+  it('derives different resources from a different intent', async () => {
+    const files = writes(await author.writeCode(codeRequest('Create a notification service that sends alerts to users'), { signal }));
+    expect([...files.keys()].filter((path) => path.startsWith('src/resources/')).sort()).toEqual([
+      'src/resources/alerts.js',
+      'src/resources/index.js',
+      'src/resources/users.js',
+    ]);
+    expect(files.get('src/resources/alerts.js')).toContain('severity');
+  });
+
+  it('keeps a hostile intent out of the code: every generated JavaScript file still parses', async () => {
+    const intent = 'Build a tool for notes"; process.exit(1); // `${process.env.API_TOKEN}` \u2028 */ </script>';
+    const dir = await tempDir();
+    const changes = await author.writeCode({ ...codeRequest(intent), droplet: { dropletId: 4, name: 'notes-tool' } }, { signal });
+    for (const change of changes) {
+      if (change.kind !== 'write') continue;
+      await mkdir(dirname(join(dir, change.path)), { recursive: true });
+      await writeFile(join(dir, change.path), change.content);
+    }
+    const scripts = changes.map((change) => change.path).filter((path) => path.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(10);
+    for (const script of scripts) {
+      await expect(run(process.execPath, ['--check', join(dir, script)])).resolves.toBeDefined();
+    }
+    expect(writes(changes).get('src/manifest.js')).toContain(JSON.stringify(`${intent}.`.replace(/\s+/g, ' ')));
+  });
+
+  it('repair returns only the generated files that differ from what it was shown', async () => {
+    const generated = writes(await author.writeCode(codeRequest(), { signal }));
+    const request: RepairRequest = {
+      ...codeRequest(),
+      attempt: 1,
+      failure,
+      files: [
+        { path: 'src/app.js', content: 'broken' },
+        { path: 'src/udc.js', content: generated.get('src/udc.js')! },
+        { path: 'package-lock.json', content: '{}' },
+      ],
+    };
+    const repaired = await author.repair(request, { signal });
+    expect(repaired).toEqual([{ kind: 'write', path: 'src/app.js', content: generated.get('src/app.js') }]);
+  });
+
+  it('repair regenerates every file when nothing it was shown differs, so it is never empty', async () => {
+    const generated = await author.writeCode(codeRequest(), { signal });
+    const shown = [...writes(generated)].map(([path, content]) => ({ path, content }));
+    for (const files of [shown, []]) {
+      const repaired = await author.repair({ ...codeRequest(), attempt: 2, failure, files }, { signal });
+      expect(repaired).toEqual(generated);
+    }
+  });
+
+  it('refuses to work once the build is cancelled', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(author.writeCode(codeRequest(), { signal: controller.signal })).rejects.toBeInstanceOf(CancelledError);
+    await expect(author.writeSpec({ intent: SEED_INTENT, droplet, foundation }, { signal: controller.signal })).rejects.toBeInstanceOf(
+      CancelledError,
+    );
+  });
+});
+
+describe('loadFoundationFiles', () => {
+  it('reads the project foundation files', async () => {
+    const files = await loadFoundationFiles(FOUNDATION_DIR);
+    expect(files.map((file) => file.path)).toEqual(['SECURITY.md', 'TECH_STACK.md', 'TESTING.md', 'UDC.md']);
+    expect(files.find((file) => file.path === 'UDC.md')?.content).toContain('"authentication": { "type": "bearer", "env": "API_TOKEN" }');
+  });
+
+  it('reads *.md recursively with sorted, relative, slash-separated paths', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'b', 'deep'), { recursive: true });
+    await writeFile(join(dir, 'Z.md'), 'z');
+    await writeFile(join(dir, 'a.md'), 'a');
+    await writeFile(join(dir, 'b', 'deep', 'c.md'), 'c');
+    await writeFile(join(dir, 'b', 'notes.txt'), 'not markdown');
+    const files = await loadFoundationFiles(dir);
+    expect(files).toEqual([
+      { path: 'Z.md', content: 'z' },
+      { path: 'a.md', content: 'a' },
+      { path: 'b/deep/c.md', content: 'c' },
+    ]);
+  });
+});
