@@ -1,0 +1,180 @@
+/**
+ * Runs git in a droplet repository without ever running code from that repository.
+ *
+ * A generated repository is untrusted. Generated files cannot write `.git/` (paths.ts),
+ * but in depth, every invocation also neutralises what a planted `.git/config` could
+ * use to run a program:
+ *   - hooks: `core.hooksPath=/dev/null` (plus `--no-verify` on commits);
+ *   - `core.fsmonitor`, `core.pager`, `core.editor`, `diff.external`: fixed safe values;
+ *   - signing: `commit.gpgSign`, `tag.gpgSign`, `tag.forceSignAnnotated`, `log.showSignature` off;
+ *   - filter drivers (`filter.<x>.clean/smudge/process`, run by add/commit/status for files
+ *     a `.gitattributes` maps to them) and diff drivers (`diff.<x>.textconv/command`): their
+ *     names cannot be known in advance, so before each operation the effective config
+ *     (with includes) is read (reading config runs nothing) and every driver found is
+ *     overridden with an empty command;
+ *   - `core.worktree` / a `.git` file pointing elsewhere: `--git-dir` and `--work-tree`
+ *     are always explicit and `.git` must be a real directory;
+ *   - auto gc/maintenance off, so no background git is left running.
+ * The environment is built from scratch (PATH and locale only): no system or global
+ * config, no prompts, literal pathspecs, a fixed identity, none of the executor's secrets.
+ * Not covered: git is not sandboxed itself, so a `.git/config` changed *between* the
+ * driver scan and the command (by a process running concurrently) is not seen.
+ */
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { GitError, simpleGit, type SimpleGit } from 'simple-git';
+import { StepError } from '../errors.js';
+
+export const EXECUTOR_IDENTITY = { name: 'Autonomous Executor', email: 'executor@localhost' } as const;
+/** git's well-known empty tree, the "parent" of a repository's first commit. */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const GIT_TIMEOUT_MS = 60_000;
+
+const SAFE_CONFIG: readonly string[] = [
+  'core.hooksPath=/dev/null',
+  'core.fsmonitor=false',
+  'core.pager=cat',
+  'core.editor=false',
+  'diff.external=',
+  'core.attributesFile=/dev/null',
+  'core.excludesFile=/dev/null',
+  'core.protectNTFS=true',
+  'core.protectHFS=true',
+  'core.autocrlf=false',
+  'core.quotePath=false',
+  'commit.gpgSign=false',
+  'tag.gpgSign=false',
+  'tag.forceSignAnnotated=false',
+  'log.showSignature=false',
+  'gc.auto=0',
+  'maintenance.auto=false',
+  'init.defaultBranch=main',
+  'advice.addIgnoredFile=false',
+  `user.name=${EXECUTOR_IDENTITY.name}`,
+  `user.email=${EXECUTOR_IDENTITY.email}`,
+  'user.useConfigOnly=true',
+];
+
+/** The values above are the safe ones we set on purpose; simple-git refuses them unless told. */
+const UNSAFE_ACCEPTED = {
+  allowUnsafeHooksPath: true,
+  allowUnsafeFsMonitor: true,
+  allowUnsafePager: true,
+  allowUnsafeEditor: true,
+  allowUnsafeDiffExternal: true,
+  allowUnsafeDiffTextConv: true,
+  allowUnsafeFilter: true,
+  allowUnsafeConfigPaths: true,
+} as const;
+
+/** The whole environment git runs with: built from scratch, never the executor's own. */
+export function gitEnvironment(repoPath: string): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'C',
+    LC_ALL: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_LITERAL_PATHSPECS: '1',
+    GIT_OPTIONAL_LOCKS: '0',
+    // Never discover (and write to) a repository above the droplet's own directory.
+    GIT_CEILING_DIRECTORIES: path.dirname(repoPath),
+    GIT_AUTHOR_NAME: EXECUTOR_IDENTITY.name,
+    GIT_AUTHOR_EMAIL: EXECUTOR_IDENTITY.email,
+    GIT_COMMITTER_NAME: EXECUTOR_IDENTITY.name,
+    GIT_COMMITTER_EMAIL: EXECUTOR_IDENTITY.email,
+  };
+  return env;
+}
+
+/** A git command that exited non-zero; `stderr` is git's own text (it holds no secrets of ours). */
+export class GitCommandError extends GitError {
+  // Extends simple-git's GitError: anything else it wraps, losing the exit code.
+  constructor(
+    readonly exitCode: number,
+    readonly stderr: string,
+  ) {
+    super(undefined, `git exited with code ${exitCode}: ${stderr.trim().slice(0, 500)}`);
+    this.name = 'GitCommandError';
+  }
+}
+
+const DRIVER_COMMAND_KEYS: Readonly<Record<string, readonly string[]>> = {
+  filter: ['clean', 'smudge', 'process'],
+  diff: ['textconv', 'command'],
+};
+
+/**
+ * `-c` values that blank every filter and diff driver defined in `configNames`
+ * (the output of `git config --name-only --get-regexp`).
+ */
+export function driverOverrides(configNames: readonly string[]): string[] {
+  const overrides = new Set<string>();
+  for (const name of configNames) {
+    const section = name.slice(0, name.indexOf('.'));
+    const keys = DRIVER_COMMAND_KEYS[section];
+    const driver = name.slice(section.length + 1, name.lastIndexOf('.'));
+    if (!keys || driver === '') continue;
+    for (const key of keys) overrides.add(`${section}.${driver}.${key}=`);
+    if (section === 'filter') overrides.add(`filter.${driver}.required=false`);
+  }
+  return [...overrides];
+}
+
+export interface GitRunner {
+  /** Runs `git <args>` in the repository; throws GitCommandError on a non-zero exit. */
+  run(args: readonly string[]): Promise<string>;
+}
+
+function client(repoPath: string, config: readonly string[]): SimpleGit {
+  return simpleGit({
+    baseDir: repoPath,
+    config: [...config],
+    unsafe: UNSAFE_ACCEPTED,
+    timeout: { block: GIT_TIMEOUT_MS },
+    maxConcurrentProcesses: 1,
+    errors: (error, result) => {
+      if (result.exitCode === 0) return error;
+      return new GitCommandError(result.exitCode, Buffer.concat(result.stdErr).toString('utf8'));
+    },
+  }).env(gitEnvironment(repoPath));
+}
+
+/** Runs `git init` in `repoPath` (which must exist) with the hardened settings. */
+export async function initRepository(repoPath: string): Promise<void> {
+  await client(repoPath, SAFE_CONFIG).raw(['init', '--quiet']);
+}
+
+/** Whether `repoPath/.git` is a git directory; refuses a `.git` file or link (it could point anywhere). */
+export async function hasGitDirectory(repoPath: string): Promise<boolean> {
+  try {
+    const stat = await lstat(path.join(repoPath, '.git'));
+    if (stat.isDirectory()) return true;
+    throw new StepError('UNSAFE_REPOSITORY', 'The droplet repository has a .git that is not a plain directory; refusing to use it.', {
+      repository: repoPath,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/**
+ * A runner for one operation on an existing repository: reads the drivers defined in
+ * the repository's config once, then runs every command with them blanked.
+ */
+export async function openRepository(repoPath: string): Promise<GitRunner> {
+  const location = [`--git-dir=${path.join(repoPath, '.git')}`, `--work-tree=${repoPath}`];
+  const scan = client(repoPath, SAFE_CONFIG);
+  let names: string[] = [];
+  try {
+    const listed = await scan.raw([...location, 'config', '--includes', '--name-only', '--get-regexp', '^(filter|diff)\\.']);
+    names = listed.split('\n').filter(Boolean);
+  } catch (error) {
+    // Exit 1 means "no such keys"; anything else is a real failure.
+    if (!(error instanceof GitCommandError && error.exitCode === 1)) throw error;
+  }
+  const git = client(repoPath, [...SAFE_CONFIG, ...driverOverrides(names)]);
+  return { run: (args) => git.raw([...location, ...args]) };
+}

@@ -1,0 +1,284 @@
+/**
+ * A droplet's git repository: every change is validated, scanned for secrets and then
+ * committed with trailers naming the step and the build. Git itself runs hardened
+ * (see git.ts): nothing from the generated repository is ever executed.
+ */
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readFile, rm, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { FileChange, RepoFile } from '../authors/types.js';
+import { DROPLET_NAME_PATTERN, type DropletIdentity } from '../domain/build.js';
+import { StepError, UnsafePathError } from '../errors.js';
+import type { ScannedFile, SecretFinding } from '../secrets.js';
+import { EMPTY_TREE, GitCommandError, hasGitDirectory, initRepository, openRepository, type GitRunner } from './git.js';
+import { assertFileLimits, resolveSafePath, type SafePath } from './paths.js';
+import type { CommitInfo, DropletRepo, Trailers, Workspace } from './types.js';
+
+/** What the repository needs from a secret scanner (`SecretScanner` fits). */
+export interface CommitSecretScanner {
+  scan(files: readonly ScannedFile[]): Array<Pick<SecretFinding, 'path' | 'kind'>>;
+}
+
+export interface GitWorkspaceOptions {
+  /** Parent directory of every droplet repository, e.g. `${DATA_DIR}/repos`. */
+  reposDir: string;
+  /** Checks new contents before every commit; a finding refuses the commit. */
+  secretScanner?: CommitSecretScanner;
+}
+
+/** Files bigger than this are scanned only up to it (working-tree commits). */
+const SCAN_LIMIT_BYTES = 8 * 1024 * 1024;
+const TAG_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const RECORD_SEPARATOR = '\x1e';
+const UNIT_SEPARATOR = '\x1f';
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
+
+function nulList(output: string): string[] {
+  return output.split('\0').filter(Boolean);
+}
+
+/** One line, so a trailer value cannot smuggle in another trailer. */
+function trailerValue(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ').trim();
+}
+
+function fullMessage(message: string, trailers: Trailers): string {
+  const subject = message.trim() || 'Update';
+  return `${subject}\n\nExecutor-Step: ${trailerValue(trailers.step)}\nExecutor-Build: ${trailerValue(trailers.buildId)}`;
+}
+
+async function writeNoFollow(target: string, content: string): Promise<void> {
+  await mkdir(path.dirname(target), { recursive: true });
+  // A link inside the repository is replaced by the file rather than written through.
+  const existing = await lstat(target).catch(() => null);
+  if (existing?.isSymbolicLink()) await unlink(target);
+  const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+  try {
+    await handle.writeFile(content, 'utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readForScan(absolute: string): Promise<string | null> {
+  const stat = await lstat(absolute).catch(() => null);
+  if (!stat?.isFile()) return null;
+  const handle = await open(absolute, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buffer = Buffer.alloc(Math.min(stat.size, SCAN_LIMIT_BYTES));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+export class GitDropletRepo implements DropletRepo {
+  /** Operations on one repository run one at a time (git's index is a single lock). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly secretScanner?: CommitSecretScanner,
+  ) {}
+
+  ensure(): Promise<void> {
+    return this.exclusive(() => this.ensureRepository());
+  }
+
+  commitChanges(changes: readonly FileChange[], message: string, trailers: Trailers): Promise<CommitInfo | null> {
+    return this.exclusive(async () => {
+      // Everything is checked before the first byte is written.
+      assertFileLimits(changes);
+      const resolved = changes.map((change) => ({ change, target: resolveSafePath(this.path, change.path) }));
+      this.assertNoSecrets(
+        resolved.flatMap(({ change, target }) => (change.kind === 'write' ? [{ path: target.relative, content: change.content }] : [])),
+        message,
+      );
+      await this.ensureRepository();
+      for (const { change, target } of resolved) {
+        if (change.kind === 'write') await writeNoFollow(target.absolute, change.content);
+        else await rm(target.absolute, { recursive: true, force: true });
+      }
+      const git = await openRepository(this.path);
+      await this.stage(git, resolved.map(({ target }) => target));
+      return this.commitIndex(git, fullMessage(message, trailers), false);
+    });
+  }
+
+  commitWorkingTree(message: string, trailers: Trailers, options: { allowEmpty?: boolean } = {}): Promise<CommitInfo | null> {
+    return this.exclusive(async () => {
+      await this.ensureRepository();
+      const git = await openRepository(this.path);
+      // New and modified files that .gitignore does not exclude: exactly what `add -A` stages.
+      const candidates = nulList(await git.run(['ls-files', '-z', '--others', '--modified', '--exclude-standard']));
+      const files: ScannedFile[] = [];
+      for (const relative of new Set(candidates)) {
+        const content = await readForScan(path.join(this.path, relative));
+        if (content !== null) files.push({ path: relative, content });
+      }
+      this.assertNoSecrets(files, message);
+      await git.run(['add', '-A']);
+      return this.commitIndex(git, fullMessage(message, trailers), options.allowEmpty ?? false);
+    });
+  }
+
+  readFiles(paths: readonly string[]): Promise<RepoFile[]> {
+    return this.exclusive(async () => {
+      const targets = paths.map((requested) => resolveSafePath(this.path, requested));
+      const files: RepoFile[] = [];
+      for (const target of targets) {
+        try {
+          files.push({ path: target.relative, content: await readFile(target.absolute, 'utf8') });
+        } catch (error) {
+          if (!isMissing(error)) throw error;
+        }
+      }
+      return files;
+    });
+  }
+
+  listFiles(): Promise<string[]> {
+    return this.exclusive(async () => {
+      if (!(await this.repositoryExists())) return [];
+      const git = await openRepository(this.path);
+      return nulList(await git.run(['ls-files', '-z']));
+    });
+  }
+
+  head(): Promise<string | null> {
+    return this.exclusive(async () => {
+      if (!(await this.repositoryExists())) return null;
+      return this.resolveCommit(await openRepository(this.path), 'HEAD');
+    });
+  }
+
+  tag(name: string, message: string): Promise<void> {
+    return this.exclusive(async () => {
+      if (!TAG_NAME.test(name) || name.includes('..') || name.endsWith('.lock')) {
+        throw new StepError('INVALID_TAG', `"${name.slice(0, 200)}" is not a valid tag name.`, { tag: name.slice(0, 200) });
+      }
+      const git = (await this.repositoryExists()) ? await openRepository(this.path) : null;
+      const head = git && (await this.resolveCommit(git, 'HEAD'));
+      if (!git || head === null) throw new StepError('NOTHING_TO_TAG', 'The droplet repository has no commit to tag yet.', { tag: name });
+      const existing = await this.resolveCommit(git, `refs/tags/${name}`);
+      if (existing === head) return;
+      if (existing !== null) {
+        throw new StepError('TAG_CONFLICT', `Tag "${name}" already exists on another commit.`, { tag: name, commit: existing, head });
+      }
+      await git.run(['tag', '-a', `--message=${message.trim() || name}`, '--', name, head]);
+    });
+  }
+
+  log(): Promise<CommitInfo[]> {
+    return this.exclusive(async () => {
+      if (!(await this.repositoryExists())) return [];
+      const git = await openRepository(this.path);
+      if ((await this.resolveCommit(git, 'HEAD')) === null) return [];
+      const output = await git.run(['log', `--format=%H${UNIT_SEPARATOR}%B${RECORD_SEPARATOR}`, 'HEAD']);
+      return output
+        .split(RECORD_SEPARATOR)
+        .map((record) => record.replace(/^\n+/, ''))
+        .filter((record) => record.includes(UNIT_SEPARATOR))
+        .map((record) => {
+          const at = record.indexOf(UNIT_SEPARATOR);
+          return { sha: record.slice(0, at), message: record.slice(at + 1).trim() };
+        });
+    });
+  }
+
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(operation, operation);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private repositoryExists(): Promise<boolean> {
+    return hasGitDirectory(this.path);
+  }
+
+  private async ensureRepository(): Promise<void> {
+    await mkdir(this.path, { recursive: true });
+    if (!(await hasGitDirectory(this.path))) await initRepository(this.path);
+  }
+
+  private assertNoSecrets(files: readonly ScannedFile[], message: string): void {
+    if (!this.secretScanner) return;
+    const findings = this.secretScanner.scan([...files, { path: '(commit message)', content: message }]);
+    if (findings.length === 0) return;
+    const where = [...new Set(findings.map((finding) => finding.path))];
+    throw new StepError(
+      'SECRET_DETECTED',
+      `Refused to commit: ${where.length} file(s) appear to contain a secret (${where.slice(0, 5).join(', ')}${where.length > 5 ? ', …' : ''}).`,
+      { findings: findings.map(({ path: file, kind }) => ({ path: file, kind })) },
+    );
+  }
+
+  /** Stages exactly the given paths: present ones are added (unless ignored), absent ones removed. */
+  private async stage(git: GitRunner, targets: readonly SafePath[]): Promise<void> {
+    const present: string[] = [];
+    const absent: string[] = [];
+    for (const target of new Map(targets.map((t) => [t.relative, t])).values()) {
+      const exists = await lstat(target.absolute).then(() => true, () => false);
+      (exists ? present : absent).push(target.relative);
+    }
+    if (absent.length > 0) await git.run(['rm', '--cached', '-r', '-q', '--ignore-unmatch', '--', ...absent]);
+    if (present.length === 0) return;
+    const ignored = new Set(await this.ignoredAmong(git, present));
+    const toAdd = present.filter((relative) => !ignored.has(relative));
+    if (toAdd.length > 0) await git.run(['add', '-A', '--', ...toAdd]);
+  }
+
+  /** Which of these paths .gitignore excludes (tracked files are never ignored). */
+  private async ignoredAmong(git: GitRunner, paths: readonly string[]): Promise<string[]> {
+    return nulList(await git.run(['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--', ...paths]));
+  }
+
+  /** Commits the index; null when it matches HEAD (unless an empty commit is wanted). */
+  private async commitIndex(git: GitRunner, message: string, allowEmpty: boolean): Promise<CommitInfo | null> {
+    const tree = (await git.run(['write-tree'])).trim();
+    const parent = await this.resolveCommit(git, 'HEAD');
+    const parentTree = parent === null ? EMPTY_TREE : (await git.run(['rev-parse', `${parent}^{tree}`])).trim();
+    if (tree === parentTree && !allowEmpty) return null;
+    const args = ['commit', '--quiet', '--no-verify', '--no-gpg-sign', '--cleanup=whitespace', `--message=${message}`];
+    await git.run(allowEmpty ? [...args, '--allow-empty'] : args);
+    const sha = await this.resolveCommit(git, 'HEAD');
+    if (sha === null) throw new StepError('COMMIT_FAILED', 'git reported no commit after committing.');
+    return { sha, message };
+  }
+
+  private async resolveCommit(git: GitRunner, ref: string): Promise<string | null> {
+    try {
+      const sha = (await git.run(['rev-parse', '-q', '--verify', `${ref}^{commit}`])).trim();
+      return sha === '' ? null : sha;
+    } catch (error) {
+      if (error instanceof GitCommandError) return null;
+      throw error;
+    }
+  }
+}
+
+export class GitWorkspace implements Workspace {
+  private readonly repos = new Map<string, GitDropletRepo>();
+
+  constructor(private readonly options: GitWorkspaceOptions) {}
+
+  /** The same instance for the same droplet, so its operations stay serialised. */
+  repoFor(droplet: DropletIdentity): GitDropletRepo {
+    const { dropletId, name } = droplet;
+    if (!Number.isSafeInteger(dropletId) || dropletId < 0 || !DROPLET_NAME_PATTERN.test(name) || name.length > 100) {
+      throw new UnsafePathError(`${String(dropletId)}-${name.slice(0, 100)}`, 'a droplet needs a non-negative integer id and a kebab-case name');
+    }
+    const repoPath = path.join(path.resolve(this.options.reposDir), `${dropletId}-${name}`);
+    let repo = this.repos.get(repoPath);
+    if (!repo) {
+      repo = new GitDropletRepo(repoPath, this.options.secretScanner);
+      this.repos.set(repoPath, repo);
+    }
+    return repo;
+  }
+}
