@@ -87,8 +87,10 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
         { type: 'build.queued', data: { droplet_id: dropletId, droplet_name: name, approval_mode: input.approvalMode } },
       );
       deps.log.info({ build_id: build.id, droplet_id: dropletId, droplet_name: name }, 'build queued');
+      // The view is taken first: the runner may pick the build up synchronously.
+      const queued = view(build.id);
       scheduler.enqueue(build.id);
-      return view(build.id);
+      return queued;
     },
 
     get: view,
@@ -121,8 +123,9 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
           { type: 'build.cancelled', data: { reason: 'rejected', gate: gate.gate } },
         ];
       });
+      const decided = view(buildId);
       if (decision.approved) scheduler.enqueue(buildId);
-      return view(buildId);
+      return decided;
     },
 
     async cancel(buildId) {
@@ -154,8 +157,9 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
         store.setStatus(buildId, ['failed', 'cancelled'], 'queued');
         return [{ type: 'build.retried', data: { from_step: from } }];
       });
+      const queued = view(buildId);
       scheduler.enqueue(buildId);
-      return view(buildId);
+      return queued;
     },
 
     subscribe(buildId, listener) {

@@ -34,7 +34,7 @@ export const coordinatorPackageStep: Step = {
     return {
       details: {
         repository_path: repo.path,
-        commits: commits.map((commit) => ({ sha: commit.sha, message: commit.message })),
+        commits: commits.map((commit) => ({ sha: commit.sha, message: commit.message.split('\n')[0] })),
         files: ['docs/INTENT.md', 'docs/SPEC.md', ...foundation.map((file) => `docs/foundation/${file.path}`)],
       },
       output,

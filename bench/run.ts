@@ -1,0 +1,104 @@
+/**
+ * Benchmarks, printed as figures and ratios against baselines measured in the same run:
+ *  1. offline `auto` builds, POST → completed: median wall time, and the share spent in
+ *     child processes (install, tests, droplet start) versus the executor itself;
+ *  2. GET /executor/builds/{id}/status requests per second against a bare Fastify
+ *     route serving the same JSON on the same machine.
+ * Usage: npm run bench [-- --builds 3 --seconds 5]
+ */
+import { rmSync } from 'node:fs';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { loadConfig } from '../src/config.js';
+import type { BuildView } from '../src/domain/status.js';
+import { createExecutor } from '../src/executor.js';
+import { freePort } from '../src/workspace/ports.js';
+import { stopDeployedDroplets, tempDataDir } from '../test/support/executor.js';
+
+function argument(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function requestsPerSecond(url: string, seconds: number): Promise<number> {
+  const result = await autocannon({ url, connections: 10, duration: seconds });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+const NAMES = ['analytics-engine', 'metrics-relay', 'status-board', 'event-ledger', 'alert-router', 'usage-meter', 'trace-keeper'];
+
+async function main(): Promise<void> {
+  const builds = argument('builds', 3);
+  const seconds = argument('seconds', 5);
+  const dataDir = tempDataDir();
+  const port = await freePort();
+  const executor = await createExecutor(loadConfig({ DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', MAX_CONCURRENT_BUILDS: '1' }));
+  await executor.app.listen({ port, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    console.log(`Offline auto builds, POST → completed (${builds} runs, one at a time)`);
+    const walls: number[] = [];
+    const childShares: number[] = [];
+    let lastId = '';
+    for (let run = 0; run < builds; run += 1) {
+      const name = NAMES[run % NAMES.length]!;
+      const started = performance.now();
+      const response = await fetch(`${base}/executor/build-droplet`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ architect_intent: `Build ${name.replace(/-/g, ' ')} for tracking droplet metrics and performance`, droplet_name: `${name}-${run}`, approval_mode: 'auto' }),
+      });
+      const { build_id: buildId } = (await response.json()) as { build_id: string };
+      const view = await new Promise<BuildView>((resolve, reject) => {
+        const unsubscribe = executor.builds.subscribe(buildId, (event) => {
+          if (event.type === 'build.completed' || event.type === 'build.failed') {
+            unsubscribe();
+            const finished = executor.builds.get(buildId);
+            if (finished.status === 'completed') resolve(finished);
+            else reject(new Error(`build failed: ${JSON.stringify(finished.error)}`));
+          }
+        });
+      });
+      const wallMs = performance.now() - started;
+      const childMs = Number(view.steps[4]!.details.child_process_ms ?? 0) + Number(view.steps[5]!.details.child_process_ms ?? 0);
+      walls.push(wallMs);
+      childShares.push(childMs / wallMs);
+      lastId = buildId;
+      console.log(`  run ${run + 1}: ${(wallMs / 1000).toFixed(2)} s wall, ${(childMs / 1000).toFixed(2)} s in child processes, ${((wallMs - childMs) / 1000).toFixed(2)} s executor`);
+    }
+    const wall = median(walls);
+    const childShare = median(childShares);
+    console.log(`  median wall time: ${(wall / 1000).toFixed(2)} s`);
+    console.log(`  child processes (install, tests, droplet start): ${(childShare * 100).toFixed(1)}% of wall time`);
+    console.log(`  executor overhead: ${((1 - childShare) * 100).toFixed(1)}% of wall time (aim: under 10%)`);
+
+    console.log(`\nGET /executor/builds/{id}/status vs a bare Fastify route with the same JSON (${seconds} s each, 10 connections)`);
+    const body = executor.builds.get(lastId);
+    const bare = Fastify();
+    bare.get('/status', async () => body);
+    const barePort = await freePort();
+    await bare.listen({ port: barePort, host: '127.0.0.1' });
+    const bareRps = await requestsPerSecond(`http://127.0.0.1:${barePort}/status`, seconds);
+    const statusRps = await requestsPerSecond(`${base}/executor/builds/${lastId}/status`, seconds);
+    await bare.close();
+    console.log(`  bare route: ${bareRps.toFixed(0)} req/s (baseline)`);
+    console.log(`  status route: ${statusRps.toFixed(0)} req/s`);
+    console.log(`  ratio: ${(statusRps / bareRps).toFixed(2)} of the bare route (aim: at least 0.50), response ${JSON.stringify(body).length} bytes`);
+  } finally {
+    stopDeployedDroplets(executor);
+    await executor.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

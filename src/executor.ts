@@ -1,0 +1,191 @@
+/**
+ * The composition root: config → store → providers → pipeline → app. The one
+ * place that knows which concrete providers exist; everything else gets interfaces.
+ */
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildApp } from './app.js';
+import { FOUNDATION_DIR, loadFoundationFiles } from './authors/foundation.js';
+import { OfflineAuthor } from './authors/offline/index.js';
+import type { Author, FoundationFile } from './authors/types.js';
+import type { Config } from './config.js';
+import { LocalDeployTarget } from './deploy/local.js';
+import type { ExecutorInfo } from './http/deps.js';
+import { LogNotifier } from './notify/log.js';
+import type { Notifier } from './notify/types.js';
+import { WebhookNotifier } from './notify/webhook.js';
+import { createBuildService, recoverBuilds } from './pipeline/builds.js';
+import { EventBus } from './pipeline/events.js';
+import { createRunner } from './pipeline/runner.js';
+import { BuildScheduler } from './pipeline/scheduler.js';
+import type { BuildService } from './pipeline/service.js';
+import type { Providers } from './pipeline/types.js';
+import { EmbeddedRegistry } from './registry/embedded.js';
+import { SecretRedactor, SecretScanner } from './secrets.js';
+import { BuildStore } from './store/builds.js';
+import { type Db, openDatabase } from './store/db.js';
+import { DeploymentStore } from './store/deployments.js';
+import { DropletStore } from './store/droplets.js';
+import { NotificationStore } from './store/notifications.js';
+import { DropletVerifier } from './verify/verifier.js';
+import { GitWorkspace } from './workspace/repo.js';
+import { ProcessLedger } from './workspace/process-ledger.js';
+import { ProcessSandbox } from './workspace/sandbox.js';
+
+export const VERSION = '1.0.0';
+
+export interface Executor {
+  app: FastifyInstance;
+  builds: BuildService;
+  db: Db;
+  config: Config;
+  log: Logger;
+  /** Re-queues builds a previous process left unfinished. Called once the app listens. */
+  resume(): string[];
+  /** Stops taking builds, aborts running ones (their children die), closes HTTP and the database. */
+  close(): Promise<void>;
+}
+
+export interface ExecutorOverrides {
+  /** A different author (tests drive scripted authors through the real pipeline). */
+  author?: Author;
+  logger?: Logger;
+}
+
+function createLogger(config: Config, redactor: SecretRedactor): Logger {
+  return pino({
+    level: config.LOG_LEVEL,
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.apiKey', '*.secret'], censor: '[REDACTED]' },
+    // Secret values can hide in any message (an error from a child process); scrub them all.
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactor.redact(arg) : arg)) as Parameters<typeof method>);
+      },
+    },
+  });
+}
+
+function createNotifiers(config: Config, log: Logger): Notifier[] {
+  const notifiers: Notifier[] = [new LogNotifier(log.child({ component: 'notify' }))];
+  if (config.NOTIFY_WEBHOOK_URL) {
+    notifiers.push(new WebhookNotifier({ url: config.NOTIFY_WEBHOOK_URL, secret: config.NOTIFY_WEBHOOK_SECRET, timeoutMs: 10_000, attempts: 3 }));
+  }
+  return notifiers;
+}
+
+export async function createExecutor(config: Config, overrides: ExecutorOverrides = {}): Promise<Executor> {
+  const redactor = new SecretRedactor(config.secrets);
+  const log = overrides.logger ?? createLogger(config, redactor);
+  for (const dir of ['repos', 'deployments']) mkdirSync(join(config.dataDir, dir), { recursive: true });
+
+  const db = openDatabase(join(config.dataDir, 'executor.db'));
+  const bus = new EventBus();
+  const store = new BuildStore(db, (event) => bus.publish(event));
+  const dropletStore = new DropletStore(db);
+  const notificationStore = new NotificationStore(db);
+  const registry = new EmbeddedRegistry(dropletStore);
+
+  // Process groups a crashed predecessor left running for generated code die before anything starts.
+  const ledger = new ProcessLedger(join(config.dataDir, 'run'));
+  const reaped = ledger.reapLeftovers();
+  if (reaped.length > 0) log.warn({ process_groups: reaped }, 'killed processes left by an earlier executor');
+  const sandbox = new ProcessSandbox({
+    baseEnv: process.env,
+    homeDir: join(config.dataDir, 'sandbox-home'),
+    // Installs are served from the executor's own npm cache, so droplets build with no network.
+    npmCacheDir: process.env.npm_config_cache ?? join(homedir(), '.npm'),
+    groups: ledger,
+  });
+  const author = overrides.author ?? new OfflineAuthor();
+  let foundation: Promise<FoundationFile[]> | undefined;
+  const providers: Providers = {
+    author,
+    foundation: () => (foundation ??= loadFoundationFiles(FOUNDATION_DIR)),
+    workspace: new GitWorkspace({ reposDir: join(config.dataDir, 'repos'), secretScanner: new SecretScanner(config.secrets) }),
+    verifier: new DropletVerifier({
+      sandbox,
+      installTimeoutMs: config.INSTALL_TIMEOUT_SECONDS * 1000,
+      testTimeoutMs: config.TEST_TIMEOUT_SECONDS * 1000,
+      startTimeoutMs: config.START_TIMEOUT_SECONDS * 1000,
+    }),
+    deployTarget:
+      config.DEPLOY_TARGET === 'local'
+        ? new LocalDeployTarget({
+            dataDir: config.dataDir,
+            deployments: new DeploymentStore(db),
+            host: config.DEPLOY_HOST,
+            healthTimeoutMs: config.START_TIMEOUT_SECONDS * 1000,
+            env: { LOG_LEVEL: config.LOG_LEVEL === 'silent' ? 'info' : config.LOG_LEVEL, API_TOKEN: config.DROPLET_API_TOKEN },
+          })
+        : null,
+    registry,
+    notifiers: createNotifiers(config, log),
+    deliveries: {
+      wasDelivered: (deliveryId, channel) => notificationStore.wasDelivered(deliveryId, channel),
+      recordDelivery: (deliveryId, channel, detail) => void notificationStore.recordDelivery({ deliveryId, channel, detail }),
+    },
+  };
+
+  const runBuild = createRunner({
+    store,
+    providers,
+    limits: { maxBuildIterations: config.MAX_BUILD_ITERATIONS },
+    log: log.child({ component: 'runner' }),
+    redact: (text) => redactor.redact(text),
+  });
+  const scheduler = new BuildScheduler(config.MAX_CONCURRENT_BUILDS, runBuild, (buildId, error) =>
+    log.error({ build_id: buildId, err: error }, 'build runner crashed'),
+  );
+  const builds = createBuildService({
+    store,
+    bus,
+    scheduler,
+    droplets: {
+      idForName: (name) => dropletStore.getByName(name)?.dropletId ?? null,
+      nameForId: (id) => dropletStore.get(id)?.name ?? null,
+      maxId: () => dropletStore.maxDropletId(),
+    },
+    notifyChannels: providers.notifiers.map((notifier) => notifier.channel),
+    log: log.child({ component: 'builds' }),
+  });
+
+  const startedAt = new Date();
+  const info: ExecutorInfo = {
+    version: VERSION,
+    startedAt,
+    author: { id: author.id, description: author.description },
+    deployTarget: config.DEPLOY_TARGET,
+    registry: registry.id,
+    sandbox: sandbox.kind,
+    notifyChannels: providers.notifiers.map((notifier) => notifier.channel),
+    maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
+    maxBuildIterations: config.MAX_BUILD_ITERATIONS,
+    buildCounts: () => store.countsByStatus(),
+    storeHealthy: () => {
+      try {
+        db.prepare('SELECT 1').get();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+
+  const app = await buildApp({ builds, registry, info, publicUrl: config.publicUrl, apiToken: config.API_TOKEN, logger: log });
+  return {
+    app,
+    builds,
+    db,
+    config,
+    log,
+    resume: () => recoverBuilds(store, scheduler, log),
+    async close() {
+      await scheduler.close();
+      await app.close();
+      db.close();
+    },
+  };
+}
