@@ -238,17 +238,31 @@ export class GitDropletRepo implements DropletRepo {
     return nulList(await git.run(['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--', ...paths]));
   }
 
-  /** Commits the index; null when it matches HEAD (unless an empty commit is wanted). */
+  /**
+   * Commits the index; null when it matches HEAD (unless an empty commit is wanted).
+   * Plumbing (commit-tree + update-ref) keeps it to four git runs and runs no hooks at all.
+   */
   private async commitIndex(git: GitRunner, message: string, allowEmpty: boolean): Promise<CommitInfo | null> {
     const tree = (await git.run(['write-tree'])).trim();
-    const parent = await this.resolveCommit(git, 'HEAD');
-    const parentTree = parent === null ? EMPTY_TREE : (await git.run(['rev-parse', `${parent}^{tree}`])).trim();
-    if (tree === parentTree && !allowEmpty) return null;
-    const args = ['commit', '--quiet', '--no-verify', '--no-gpg-sign', '--cleanup=whitespace', `--message=${message}`];
-    await git.run(allowEmpty ? [...args, '--allow-empty'] : args);
-    const sha = await this.resolveCommit(git, 'HEAD');
-    if (sha === null) throw new StepError('COMMIT_FAILED', 'git reported no commit after committing.');
+    const head = await this.headAndTree(git);
+    if (tree === (head?.tree ?? EMPTY_TREE) && !allowEmpty) return null;
+    const parentArgs = head ? ['-p', head.sha] : [];
+    const sha = (await git.run(['commit-tree', tree, ...parentArgs, '-m', cleanMessage(message)])).trim();
+    if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new StepError('COMMIT_FAILED', 'git reported no commit after committing.');
+    // The old value makes the update atomic: a HEAD moved meanwhile fails instead of being lost.
+    await git.run(['update-ref', '-m', 'executor commit', 'HEAD', sha, head?.sha ?? '']);
     return { sha, message };
+  }
+
+  /** HEAD's commit and tree in one git run; null before the first commit. */
+  private async headAndTree(git: GitRunner): Promise<{ sha: string; tree: string } | null> {
+    try {
+      const [sha, tree] = (await git.run(['show', '-s', '--no-show-signature', '--format=%H%n%T', 'HEAD', '--'])).trim().split('\n');
+      return sha && tree ? { sha, tree } : null;
+    } catch (error) {
+      if (error instanceof GitCommandError) return null;
+      throw error;
+    }
   }
 
   private async resolveCommit(git: GitRunner, ref: string): Promise<string | null> {
@@ -260,6 +274,11 @@ export class GitDropletRepo implements DropletRepo {
       throw error;
     }
   }
+}
+
+/** What `git commit --cleanup=whitespace` would store: no trailing spaces or blank lines at the ends. */
+function cleanMessage(message: string): string {
+  return `${message.replace(/[ \t]+$/gm, '').replace(/^\n+|\n+$/g, '')}\n`;
 }
 
 export class GitWorkspace implements Workspace {
