@@ -29,6 +29,8 @@ export interface BuildServiceDeps {
   defaultEstimateSeconds?: number;
 }
 
+const VIEW_CACHE_SIZE = 256;
+
 function median(values: number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -39,10 +41,19 @@ function median(values: number[]): number | null {
 export function createBuildService(deps: BuildServiceDeps): BuildService {
   const { store, scheduler, droplets } = deps;
 
+  // Status is polled far more often than it changes: views are kept until the build's version moves.
+  const views = new Map<string, { version: number; view: BuildView }>();
   const view = (id: string): BuildView => {
+    const version = store.versionOf(id);
+    const cached = views.get(id);
+    if (cached?.version === version) return cached.view;
     const build = store.get(id);
     if (!build) throw new NotFoundError(`No build ${id}.`, { build_id: id });
-    return toBuildView(build, store.steps(id));
+    const fresh = toBuildView(build, store.steps(id));
+    views.delete(id);
+    views.set(id, { version, view: fresh });
+    if (views.size > VIEW_CACHE_SIZE) views.delete(views.keys().next().value!);
+    return fresh;
   };
 
   /** The id and name for a new build: both given, one given, or neither (derived). */

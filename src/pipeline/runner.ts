@@ -41,7 +41,7 @@ export function createRunner(deps: RunnerDeps) {
     });
 
     const outputs = new Map<StepName, unknown>();
-    for (const step of store.steps(buildId)) if (step.output !== null) outputs.set(step.name as StepName, step.output);
+    for (const step of store.steps(buildId, { withOutput: true })) if (step.output !== null) outputs.set(step.name as StepName, step.output);
 
     for (const [index, step] of STEPS.entries()) {
       const stepNumber = index + 1;

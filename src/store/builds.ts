@@ -82,7 +82,7 @@ function toStep(row: Row): StepRecord {
     startedAt: (row.started_at as string | null) ?? null,
     completedAt: (row.completed_at as string | null) ?? null,
     details: fromJson<Record<string, unknown>>(row.details) ?? {},
-    output: fromJson<unknown>(row.output),
+    output: row.output === undefined ? null : fromJson<unknown>(row.output),
     error: fromJson<ErrorInfo>(row.error),
   };
 }
@@ -91,12 +91,23 @@ const now = () => new Date().toISOString();
 
 export class BuildStore {
   readonly journal: EventJournal;
+  // The status route reads these on every request: prepared once.
+  private readonly selectBuild;
+  private readonly selectSteps;
+  private readonly selectStepsWithOutput;
+  private readonly versions = new Map<string, number>();
+  private nextVersion = 1;
 
   constructor(
     private readonly db: Db,
     private readonly publish: (event: BuildEvent) => void,
   ) {
     this.journal = new EventJournal(db);
+    this.selectBuild = db.prepare<[string], Row>('SELECT * FROM builds WHERE id = ?');
+    this.selectSteps = db.prepare<[string], Row>(
+      'SELECT build_id, step_number, name, status, started_at, completed_at, details, error FROM build_steps WHERE build_id = ? ORDER BY step_number',
+    );
+    this.selectStepsWithOutput = db.prepare<[string], Row>('SELECT * FROM build_steps WHERE build_id = ? ORDER BY step_number');
   }
 
   /**
@@ -105,8 +116,23 @@ export class BuildStore {
    */
   change(buildId: string, change: () => EventDraft[]): BuildEvent[] {
     const events = this.db.transaction(() => change().map((draft) => this.journal.append(buildId, draft)))();
+    this.touch(buildId);
     for (const event of events) this.publish(event);
     return events;
+  }
+
+  /**
+   * A number that changes whenever the build or its steps change, so readers can cache
+   * what they derive from it. Sound because one executor process owns its database.
+   */
+  versionOf(buildId: string): number {
+    let version = this.versions.get(buildId);
+    if (version === undefined) this.versions.set(buildId, (version = this.nextVersion++));
+    return version;
+  }
+
+  private touch(buildId: string): void {
+    this.versions.set(buildId, this.nextVersion++);
   }
 
   /** An UPDATE that must touch exactly one row; otherwise the state moved under us. */
@@ -143,12 +169,13 @@ export class BuildStore {
   }
 
   get(id: string): BuildRecord | null {
-    const row = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as Row | undefined;
+    const row = this.selectBuild.get(id);
     return row ? toBuild(row) : null;
   }
 
-  steps(id: string): StepRecord[] {
-    return (this.db.prepare('SELECT * FROM build_steps WHERE build_id = ? ORDER BY step_number').all(id) as Row[]).map(toStep);
+  /** The steps as clients see them; `output` (what later steps read) only when asked for. */
+  steps(id: string, options: { withOutput?: boolean } = {}): StepRecord[] {
+    return (options.withOutput ? this.selectStepsWithOutput : this.selectSteps).all(id).map(toStep);
   }
 
   list(query: { limit: number; offset: number; status?: BuildStatus }): { builds: BuildRecord[]; total: number } {
@@ -259,6 +286,7 @@ export class BuildStore {
     if (fields.repositoryUrl !== undefined) sets.push('repository_url = ?'), params.push(fields.repositoryUrl);
     if (fields.deploymentUrl !== undefined) sets.push('deployment_url = ?'), params.push(fields.deploymentUrl);
     if (sets.length > 0) this.db.prepare(`UPDATE builds SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    this.touch(id);
   }
 
   recordApproval(id: string, gate: string, stepNumber: number, approved: boolean, feedback: string | null): void {

@@ -20,7 +20,7 @@
  * Not covered: git is not sandboxed itself, so a `.git/config` changed *between* the
  * driver scan and the command (by a process running concurrently) is not seen.
  */
-import { lstat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { StepError } from '../errors.js';
@@ -158,6 +158,14 @@ export async function hasGitDirectory(repoPath: string): Promise<boolean> {
  * the repository's config once, then runs every command with them blanked.
  */
 export async function openRepository(repoPath: string): Promise<GitRunner> {
+  // The scan costs a git run per operation; it is reused while `.git/config` is the same
+  // file, unchanged, and includes no other file (an included file can change unseen).
+  const configFile = path.join(repoPath, '.git', 'config');
+  const [info, text] = await Promise.all([stat(configFile).catch(() => null), readFile(configFile, 'utf8').catch(() => '')]);
+  const key = info && !/^\s*\[\s*include/im.test(text) ? `${info.ino}:${info.size}:${info.mtimeMs}` : null;
+  const cached = runners.get(repoPath);
+  if (key !== null && cached?.key === key) return cached.runner;
+
   const location = [`--git-dir=${path.join(repoPath, '.git')}`, `--work-tree=${repoPath}`];
   let names: string[] = [];
   try {
@@ -168,5 +176,10 @@ export async function openRepository(repoPath: string): Promise<GitRunner> {
     if (!(error instanceof GitCommandError && error.exitCode === 1)) throw error;
   }
   const config = [...SAFE_CONFIG, ...driverOverrides(names)];
-  return { run: (args) => runGit(repoPath, config, [...location, ...args]) };
+  const runner: GitRunner = { run: (args) => runGit(repoPath, config, [...location, ...args]) };
+  if (key !== null) runners.set(repoPath, { key, runner });
+  else runners.delete(repoPath);
+  return runner;
 }
+
+const runners = new Map<string, { key: string; runner: GitRunner }>();

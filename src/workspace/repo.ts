@@ -228,14 +228,12 @@ export class GitDropletRepo implements DropletRepo {
     }
     if (absent.length > 0) await git.run(['rm', '--cached', '-r', '-q', '--ignore-unmatch', '--', ...absent]);
     if (present.length === 0) return;
-    const ignored = new Set(await this.ignoredAmong(git, present));
-    const toAdd = present.filter((relative) => !ignored.has(relative));
-    if (toAdd.length > 0) await git.run(['add', '-A', '--', ...toAdd]);
-  }
-
-  /** Which of these paths .gitignore excludes (tracked files are never ignored). */
-  private async ignoredAmong(git: GitRunner, paths: readonly string[]): Promise<string[]> {
-    return nulList(await git.run(['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--', ...paths]));
+    try {
+      await git.run(['add', '-A', '--', ...present]);
+    } catch (error) {
+      // git still stages the others and exits 1 when some paths are ignored: those stay uncommitted.
+      if (!(error instanceof GitCommandError && /ignored by one of your \.gitignore/.test(error.stderr))) throw error;
+    }
   }
 
   /**
