@@ -53,6 +53,11 @@ export const configSchema = z.object({
   /** How long a droplet may take to answer /health after it starts, seconds. */
   START_TIMEOUT_SECONDS: intIn(1, 600, 20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((config, context) => {
+  // Receivers must be able to tell our POSTs from anyone else's.
+  if (config.NOTIFY_WEBHOOK_URL && !config.NOTIFY_WEBHOOK_SECRET) {
+    context.addIssue({ code: 'custom', path: ['NOTIFY_WEBHOOK_SECRET'], message: 'is required when NOTIFY_WEBHOOK_URL is set (it signs each delivery)' });
+  }
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -73,7 +78,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
-    const shown = env[name] === undefined ? 'missing' : JSON.stringify(env[name]);
+    const raw = env[name];
+    // Secrets and URLs (whose paths often hold tokens) are named, never echoed.
+    const secret = /SECRET|TOKEN|KEY|URL/.test(name);
+    const shown = raw === undefined ? 'missing' : secret ? '(value hidden)' : JSON.stringify(raw);
     throw new ConfigError(`Invalid configuration: ${name}=${shown}: ${issue.message}`);
   }
   const raw = parsed.data;

@@ -19,14 +19,16 @@ import type { Notifier } from './notify/types.js';
 import { WebhookNotifier } from './notify/webhook.js';
 import { createBuildService, recoverBuilds } from './pipeline/builds.js';
 import { EventBus } from './pipeline/events.js';
-import { createRunner } from './pipeline/runner.js';
+import { createRunner, failCrashedBuild } from './pipeline/runner.js';
 import { BuildScheduler } from './pipeline/scheduler.js';
 import type { BuildService } from './pipeline/service.js';
 import type { Providers } from './pipeline/types.js';
 import { EmbeddedRegistry } from './registry/embedded.js';
 import { SecretRedactor, SecretScanner } from './secrets.js';
+import { BuildCatalog } from './store/build-catalog.js';
 import { BuildStore } from './store/builds.js';
 import { type Db, openDatabase } from './store/db.js';
+import { lockDataDir } from './store/lock.js';
 import { DeploymentStore } from './store/deployments.js';
 import { DropletStore } from './store/droplets.js';
 import { NotificationStore } from './store/notifications.js';
@@ -59,6 +61,8 @@ function createLogger(config: Config, redactor: SecretRedactor): Logger {
   return pino({
     level: config.LOG_LEVEL,
     redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.apiKey', '*.secret'], censor: '[REDACTED]' },
+    // Errors carry messages and stacks from child processes and libraries: scrub those too.
+    serializers: { err: (error: Error) => redactor.redactDeep(pino.stdSerializers.err(error)) },
     // Secret values can hide in any message (an error from a child process); scrub them all.
     hooks: {
       logMethod(args, method) {
@@ -80,10 +84,12 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
   const redactor = new SecretRedactor(config.secrets);
   const log = overrides.logger ?? createLogger(config, redactor);
   for (const dir of ['repos', 'deployments']) mkdirSync(join(config.dataDir, dir), { recursive: true });
+  const unlock = lockDataDir(config.dataDir);
 
   const db = openDatabase(join(config.dataDir, 'executor.db'));
   const bus = new EventBus();
   const store = new BuildStore(db, (event) => bus.publish(event));
+  const catalog = new BuildCatalog(db);
   const dropletStore = new DropletStore(db);
   const notificationStore = new NotificationStore(db);
   const registry = new EmbeddedRegistry(dropletStore);
@@ -119,6 +125,7 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
             host: config.DEPLOY_HOST,
             healthTimeoutMs: config.START_TIMEOUT_SECONDS * 1000,
             env: { LOG_LEVEL: config.LOG_LEVEL === 'silent' ? 'info' : config.LOG_LEVEL, API_TOKEN: config.DROPLET_API_TOKEN },
+            groups: ledger,
           })
         : null,
     registry,
@@ -129,18 +136,22 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
     },
   };
 
+  const redact = (text: string) => redactor.redact(text);
   const runBuild = createRunner({
     store,
     providers,
     limits: { maxBuildIterations: config.MAX_BUILD_ITERATIONS },
     log: log.child({ component: 'runner' }),
-    redact: (text) => redactor.redact(text),
+    redact,
+    redactDeep: (value) => redactor.redactDeep(value),
   });
-  const scheduler = new BuildScheduler(config.MAX_CONCURRENT_BUILDS, runBuild, (buildId, error) =>
-    log.error({ build_id: buildId, err: error }, 'build runner crashed'),
-  );
+  const scheduler = new BuildScheduler(config.MAX_CONCURRENT_BUILDS, runBuild, (buildId, error) => {
+    log.error({ build_id: buildId, err: error }, 'build runner crashed');
+    failCrashedBuild(store, buildId, error, redact);
+  });
   const builds = createBuildService({
     store,
+    catalog,
     bus,
     scheduler,
     droplets: {
@@ -163,7 +174,7 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
     notifyChannels: providers.notifiers.map((notifier) => notifier.channel),
     maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
     maxBuildIterations: config.MAX_BUILD_ITERATIONS,
-    buildCounts: () => store.countsByStatus(),
+    buildCounts: () => catalog.countsByStatus(),
     storeHealthy: () => {
       try {
         db.prepare('SELECT 1').get();
@@ -181,11 +192,12 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
     db,
     config,
     log,
-    resume: () => recoverBuilds(store, scheduler, log),
+    resume: () => recoverBuilds(store, catalog, scheduler, log),
     async close() {
       await scheduler.close();
       await app.close();
       db.close();
+      unlock();
     },
   };
 }

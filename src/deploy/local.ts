@@ -30,6 +30,11 @@ export interface LocalDeployOptions {
   stopGraceMs?: number;
   /** Default: the Node binary running the executor. */
   nodeBinary?: string;
+  /**
+   * Told of a release's process group until it is recorded live, so a droplet started
+   * by an executor that crashed before the health gate passed is reaped at the next start.
+   */
+  groups?: { record(pgid: number): void; forget(pgid: number): void };
 }
 
 const TARGET = 'local';
@@ -85,6 +90,7 @@ export class LocalDeployTarget implements DeployTarget {
     const pid = await spawned(child);
     let running = true;
     child.once('exit', () => (running = false));
+    this.options.groups?.record(pid);
     progress('Droplet started', { pid, port });
 
     const record: NewDeployment = {
@@ -118,6 +124,11 @@ export class LocalDeployTarget implements DeployTarget {
       });
     }
     const childProcessMs = Date.now() - startedAt;
+    if (signal.aborted) {
+      // Cancelled while the health gate passed: the previous release stays, this one goes.
+      await this.discard(record);
+      throw new CancelledError();
+    }
     progress('Droplet healthy', { url, ms: childProcessMs });
 
     try {
@@ -126,6 +137,8 @@ export class LocalDeployTarget implements DeployTarget {
         await this.stopProcessOf(previous);
       }
       const active = store.recordActive({ ...record, deployedAt: new Date().toISOString() }, previous?.releaseId ?? null);
+      // Recorded live: from now on it is meant to outlive the executor.
+      this.options.groups?.forget(pid);
       return toDeployment(active, false, childProcessMs);
     } catch (error) {
       // Never leave a process the store does not know about.
@@ -181,6 +194,7 @@ export class LocalDeployTarget implements DeployTarget {
   /** Kills a release that never went live and records it failed. */
   private async discard(record: NewDeployment): Promise<void> {
     if (record.pid !== null) await stopProcessGroup(record.pid, this.stopGraceMs).catch(() => {});
+    if (record.pid !== null) this.options.groups?.forget(record.pid);
     this.options.deployments.recordFailed(record);
   }
 

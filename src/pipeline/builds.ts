@@ -4,6 +4,7 @@ import { STEP_COUNT } from '../domain/build.js';
 import { buildIdFor, deriveDropletName } from '../domain/naming.js';
 import type { BuildView } from '../domain/status.js';
 import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import type { BuildCatalog } from '../store/build-catalog.js';
 import type { BuildStore } from '../store/builds.js';
 import type { EventBus } from './events.js';
 import type { BuildScheduler } from './scheduler.js';
@@ -19,6 +20,7 @@ export interface DropletDirectory {
 
 export interface BuildServiceDeps {
   store: BuildStore;
+  catalog: BuildCatalog;
   bus: EventBus;
   scheduler: BuildScheduler;
   droplets: DropletDirectory;
@@ -39,19 +41,19 @@ function median(values: number[]): number | null {
 }
 
 export function createBuildService(deps: BuildServiceDeps): BuildService {
-  const { store, scheduler, droplets } = deps;
+  const { store, catalog, scheduler, droplets } = deps;
 
   // Status is polled far more often than it changes: views are kept until the build's version moves.
   const views = new Map<string, { version: number; view: BuildView }>();
   const view = (id: string): BuildView => {
     const version = store.versionOf(id);
     const cached = views.get(id);
-    if (cached?.version === version) return cached.view;
+    if (version !== undefined && cached?.version === version) return cached.view;
     const build = store.get(id);
     if (!build) throw new NotFoundError(`No build ${id}.`, { build_id: id });
     const fresh = toBuildView(build, store.steps(id));
     views.delete(id);
-    views.set(id, { version, view: fresh });
+    views.set(id, { version: version ?? store.ensureVersion(id), view: fresh });
     if (views.size > VIEW_CACHE_SIZE) views.delete(views.keys().next().value!);
     return fresh;
   };
@@ -59,11 +61,11 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
   /** The id and name for a new build: both given, one given, or neither (derived). */
   const identify = (input: SubmitBuildInput): { dropletId: number; name: string } => {
     const name = input.dropletName ?? deriveDropletName(input.architectIntent);
-    const knownId = droplets.idForName(name) ?? store.idForDropletName(name);
+    const knownId = droplets.idForName(name) ?? catalog.idForDropletName(name);
     if (input.dropletId === undefined) {
-      return { dropletId: knownId ?? Math.max(droplets.maxId(), store.maxDropletId()) + 1, name };
+      return { dropletId: knownId ?? Math.max(droplets.maxId(), catalog.maxDropletId()) + 1, name };
     }
-    const ownerName = droplets.nameForId(input.dropletId) ?? store.nameForDropletId(input.dropletId);
+    const ownerName = droplets.nameForId(input.dropletId) ?? catalog.nameForDropletId(input.dropletId);
     if (ownerName !== null && ownerName !== name) {
       throw new ConflictError(`Droplet ${input.dropletId} is already "${ownerName}".`, { droplet_id: input.dropletId, droplet_name: ownerName }, 'DROPLET_ID_TAKEN');
     }
@@ -73,7 +75,15 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
     return { dropletId: input.dropletId, name };
   };
 
-  const estimateSeconds = () => Math.round(median(store.recentDurations(20)) ?? deps.defaultEstimateSeconds ?? 120);
+  /** One unfinished build per droplet: they would share (and rewrite) one repository. */
+  const assertDropletIdle = (dropletId: number, exceptBuildId?: string) => {
+    const busy = catalog.unfinishedBuildOf(dropletId, exceptBuildId);
+    if (busy) {
+      throw new ConflictError(`Droplet ${dropletId} already has an unfinished build, ${busy}; cancel it or wait.`, { build_id: busy }, 'DROPLET_BUSY');
+    }
+  };
+
+  const estimateSeconds = () => Math.round(median(catalog.recentDurations(20)) ?? deps.defaultEstimateSeconds ?? 120);
 
   return {
     submit(input) {
@@ -82,6 +92,7 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
         throw new InputError(`Unknown notify channel(s): ${unknown.join(', ')}.`, { available: deps.notifyChannels, unknown });
       }
       const { dropletId, name } = identify(input);
+      assertDropletIdle(dropletId);
       const createdAt = new Date();
       const build = store.insert(
         {
@@ -107,7 +118,7 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
     get: view,
 
     list(query: ListBuildsQuery) {
-      const { builds, total } = store.list(query);
+      const { builds, total } = catalog.list(query);
       return { builds: builds.map((build) => toBuildView(build, store.steps(build.id))), total };
     },
 
@@ -157,7 +168,8 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
     retry(buildId, fromStep) {
       view(buildId);
       store.change(buildId, () => {
-        store.requireStatus(buildId, ['failed', 'cancelled']);
+        const build = store.requireStatus(buildId, ['failed', 'cancelled']);
+        assertDropletIdle(build.dropletId, buildId);
         const firstUnfinished = store.steps(buildId).find((step) => step.status !== 'completed' && step.status !== 'skipped');
         const limit = firstUnfinished?.stepNumber ?? STEP_COUNT;
         const from = fromStep ?? limit;
@@ -180,15 +192,15 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
 }
 
 /** At start-up: builds interrupted mid-step go back to the queue; queued ones are enqueued. */
-export function recoverBuilds(store: BuildStore, scheduler: BuildScheduler, log: Logger): string[] {
-  for (const id of store.idsWithStatus(['in_progress'])) {
+export function recoverBuilds(store: BuildStore, catalog: BuildCatalog, scheduler: BuildScheduler, log: Logger): string[] {
+  for (const id of catalog.idsWithStatus(['in_progress'])) {
     store.change(id, () => {
       store.resetInProgressSteps(id);
       store.setStatus(id, ['in_progress'], 'queued');
       return [{ type: 'build.resumed', data: { reason: 'executor restarted' } }];
     });
   }
-  const queued = store.idsWithStatus(['queued']);
+  const queued = catalog.idsWithStatus(['queued']);
   for (const id of queued) scheduler.enqueue(id);
   if (queued.length > 0) log.info({ builds: queued }, 'resuming unfinished builds');
   return queued;

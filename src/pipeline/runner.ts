@@ -17,8 +17,9 @@ export interface RunnerDeps {
   providers: Providers;
   limits: StepLimits;
   log: Logger;
-  /** Secrets never reach the journal: step errors pass through this first. */
+  /** Secrets never reach the journal: messages, details and errors pass through these first. */
   redact: (text: string) => string;
+  redactDeep: <T>(value: T) => T;
 }
 
 function errorInfo(error: unknown, redact: (text: string) => string): ErrorInfo {
@@ -87,14 +88,17 @@ export function createRunner(deps: RunnerDeps) {
         outputOf: <T>(name: StepName) => outputs.get(name) as T | undefined,
         progress: (message, data = {}) => {
           if (signal.aborted) return;
-          store.change(buildId, () => [{ type: 'step.progress', data: { step: step.name, step_number: stepNumber, message: deps.redact(message), ...data } }]);
+          store.change(buildId, () => [
+            { type: 'step.progress', data: deps.redactDeep({ step: step.name, step_number: stepNumber, message, ...data }) },
+          ]);
         },
         setBuildFields: (fields) => store.setBuildFields(buildId, fields),
       };
 
       try {
-        const result = await step.run(context);
+        const run = await step.run(context);
         if (signal.aborted) return;
+        const result = { ...run, details: deps.redactDeep(run.details), output: deps.redactDeep(run.output) };
         const durationSeconds = Math.round((Date.now() - startedAt) / 10) / 100;
         store.change(buildId, () => {
           store.requireStatus(buildId, ['in_progress']);
@@ -111,10 +115,10 @@ export function createRunner(deps: RunnerDeps) {
         });
         if (result.output !== undefined) outputs.set(step.name, result.output);
       } catch (thrown) {
-        if (signal.aborted || isAbortError(thrown) || thrown instanceof ConflictError) {
-          if (!signal.aborted && thrown instanceof ConflictError) log.warn({ err: thrown.message }, 'build moved while a step ran');
-          return;
-        }
+        // Only the build's state says whether a cancel moved it: a step may throw a
+        // ConflictError of its own (a registry clash) and that is a failure like any other.
+        if (signal.aborted || store.get(buildId)?.status !== 'in_progress') return;
+        if (isAbortError(thrown)) return;
         const error = errorInfo(thrown, deps.redact);
         log.warn({ step: step.name, code: error.code, err: error.message }, 'step failed');
         store.change(buildId, () => {
@@ -136,4 +140,21 @@ export function createRunner(deps: RunnerDeps) {
     });
     log.info('build completed');
   };
+}
+
+/**
+ * The last resort when a runner itself crashed (its failure could not be journaled):
+ * a build left `in_progress` with no runner would otherwise hang until the next restart.
+ */
+export function failCrashedBuild(store: BuildStore, buildId: string, error: unknown, redact: (text: string) => string): void {
+  try {
+    store.change(buildId, () => {
+      store.resetInProgressSteps(buildId);
+      const info = { code: 'RUNNER_CRASHED', message: redact(asError(error).message), details: {} };
+      store.setStatus(buildId, ['in_progress'], 'failed', { error: info });
+      return [{ type: 'build.failed', data: { error: { code: info.code, message: info.message } } }];
+    });
+  } catch {
+    // Not in progress any more (cancelled meanwhile): nothing to repair.
+  }
 }

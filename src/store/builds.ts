@@ -48,9 +48,9 @@ export type NewBuild = Omit<
   'status' | 'currentStep' | 'startedAt' | 'completedAt' | 'repositoryPath' | 'repositoryUrl' | 'deploymentUrl' | 'pendingApproval' | 'error'
 >;
 
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
 
-function toBuild(row: Row): BuildRecord {
+export function toBuild(row: Row): BuildRecord {
   return {
     id: row.id as string,
     dropletId: row.droplet_id as number,
@@ -125,10 +125,16 @@ export class BuildStore {
    * A number that changes whenever the build or its steps change, so readers can cache
    * what they derive from it. Sound because one executor process owns its database.
    */
-  versionOf(buildId: string): number {
-    let version = this.versions.get(buildId);
-    if (version === undefined) this.versions.set(buildId, (version = this.nextVersion++));
-    return version;
+  versionOf(buildId: string): number | undefined {
+    return this.versions.get(buildId);
+  }
+
+  /** The version of a build known to exist, assigning one on first sight (e.g. after a restart). */
+  ensureVersion(buildId: string): number {
+    const version = this.versions.get(buildId);
+    if (version !== undefined) return version;
+    this.touch(buildId);
+    return this.versions.get(buildId)!;
   }
 
   private touch(buildId: string): void {
@@ -176,52 +182,6 @@ export class BuildStore {
   /** The steps as clients see them; `output` (what later steps read) only when asked for. */
   steps(id: string, options: { withOutput?: boolean } = {}): StepRecord[] {
     return (options.withOutput ? this.selectStepsWithOutput : this.selectSteps).all(id).map(toStep);
-  }
-
-  list(query: { limit: number; offset: number; status?: BuildStatus }): { builds: BuildRecord[]; total: number } {
-    const where = query.status ? 'WHERE status = ?' : '';
-    const params = query.status ? [query.status] : [];
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM builds ${where}`).get(...params) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT * FROM builds ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
-      .all(...params, query.limit, query.offset) as Row[];
-    return { builds: rows.map(toBuild), total };
-  }
-
-  countsByStatus(): Record<string, number> {
-    const rows = this.db.prepare('SELECT status, count(*) AS n FROM builds GROUP BY status').all() as { status: string; n: number }[];
-    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
-  }
-
-  /** Durations in seconds of the most recent completed builds, newest first. */
-  recentDurations(limit: number): number[] {
-    const rows = this.db
-      .prepare(
-        `SELECT (julianday(completed_at) - julianday(started_at)) * 86400.0 AS seconds FROM builds
-         WHERE status = 'completed' AND started_at IS NOT NULL ORDER BY completed_at DESC LIMIT ?`,
-      )
-      .all(limit) as { seconds: number }[];
-    return rows.map((row) => row.seconds);
-  }
-
-  /** Highest droplet id any build has used (the registry holds the rest). */
-  maxDropletId(): number {
-    return (this.db.prepare('SELECT coalesce(max(droplet_id), 0) AS n FROM builds').get() as { n: number }).n;
-  }
-
-  /** Name a droplet id was last built under, to refuse reusing an id for another droplet. */
-  nameForDropletId(dropletId: number): string | null {
-    const row = this.db.prepare('SELECT droplet_name FROM builds WHERE droplet_id = ? ORDER BY created_at DESC LIMIT 1').get(dropletId) as
-      | { droplet_name: string }
-      | undefined;
-    return row?.droplet_name ?? null;
-  }
-
-  idForDropletName(name: string): number | null {
-    const row = this.db.prepare('SELECT droplet_id FROM builds WHERE droplet_name = ? ORDER BY created_at DESC LIMIT 1').get(name) as
-      | { droplet_id: number }
-      | undefined;
-    return row?.droplet_id ?? null;
   }
 
   // ---- state transitions (call inside change()) ----
@@ -285,7 +245,8 @@ export class BuildStore {
     if (fields.repositoryPath !== undefined) sets.push('repository_path = ?'), params.push(fields.repositoryPath);
     if (fields.repositoryUrl !== undefined) sets.push('repository_url = ?'), params.push(fields.repositoryUrl);
     if (fields.deploymentUrl !== undefined) sets.push('deployment_url = ?'), params.push(fields.deploymentUrl);
-    if (sets.length > 0) this.db.prepare(`UPDATE builds SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    // Only a running build moves: a step finishing after a cancel must not write onto it.
+    if (sets.length > 0) this.db.prepare(`UPDATE builds SET ${sets.join(', ')} WHERE id = ? AND status = 'in_progress'`).run(...params, id);
     this.touch(id);
   }
 
@@ -311,11 +272,4 @@ export class BuildStore {
     return build;
   }
 
-  idsWithStatus(statuses: readonly BuildStatus[]): string[] {
-    return (
-      this.db
-        .prepare(`SELECT id FROM builds WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY created_at, rowid`)
-        .all(...statuses) as { id: string }[]
-    ).map((row) => row.id);
-  }
 }

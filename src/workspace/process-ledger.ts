@@ -7,15 +7,35 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The kernel's start time of a process (field 22 of /proc/<pid>/stat), or null when gone. */
-function startTimeOf(pid: number): string | null {
+/** Process group and start time (fields 5 and 22 of /proc/<pid>/stat), or null when gone. */
+function statOf(pid: number | string): { pgrp: number; started: string } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { pgrp: Number(fields[2]), started: fields[19] ?? '' };
   } catch {
     return null;
   }
+}
+
+function startTimeOf(pid: number): string | null {
+  return statOf(pid)?.started ?? null;
+}
+
+/**
+ * Whether the group still has the members we started: its leader (same start time), or,
+ * when the leader already exited, any member that started no earlier than it did.
+ */
+function groupStillOurs(pgid: number, recorded: string): boolean {
+  const leader = statOf(pgid);
+  if (leader) return leader.started === recorded;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const member = statOf(entry);
+    if (member && member.pgrp === pgid && Number(member.started) >= Number(recorded)) return true;
+  }
+  return false;
 }
 
 export class ProcessLedger {
@@ -39,7 +59,7 @@ export class ProcessLedger {
       const pgid = Number(name);
       if (!Number.isInteger(pgid) || pgid <= 1) continue;
       const recorded = readFileSync(join(this.dir, name), 'utf8').trim();
-      if (startTimeOf(pgid) === recorded) {
+      if (groupStillOurs(pgid, recorded)) {
         try {
           process.kill(-pgid, 'SIGKILL');
           reaped.push(pgid);

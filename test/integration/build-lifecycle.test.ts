@@ -7,7 +7,7 @@ import { OfflineAuthor } from '../../src/authors/offline/index.js';
 import type { Author, FileChange } from '../../src/authors/types.js';
 import type { BuildEvent, BuildView } from '../../src/domain/status.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus, waitForStep } from '../support/executor.js';
-import { processesUnder } from '../support/processes.js';
+import { eventually, processesUnder } from '../support/processes.js';
 
 describe('cancel and retry', () => {
   let server: TestExecutor;
@@ -21,6 +21,8 @@ describe('cancel and retry', () => {
   it('DELETE during the verifier stops at once and leaves no child process', async () => {
     const buildId = await submitBuild(server.baseUrl, { architect_intent: 'Build Ticket Desk for support requests', approval_mode: 'auto' });
     const running = await waitForStep(server.baseUrl, buildId, 'verifier');
+    // Cancel only once the verifier really has children at work (npm install or tests).
+    expect(await eventually(() => processesUnder(running.repository_path!).length > 0, 60_000)).toBe(true);
     const response = await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}`, { method: 'DELETE' });
     expect(response.status).toBe(200);
     expect(response.body.status).toBe('cancelled');

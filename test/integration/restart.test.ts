@@ -12,7 +12,7 @@ import { openDatabase } from '../../src/store/db.js';
 import { DeploymentStore } from '../../src/store/deployments.js';
 import { freePort } from '../../src/workspace/ports.js';
 import { api, submitBuild, tempDataDir, waitForStatus, waitForStep } from '../support/executor.js';
-import { eventually, processesUnder } from '../support/processes.js';
+import { eventually, isAlive, isZombie, processesUnder } from '../support/processes.js';
 
 const dataDir = tempDataDir();
 const children: ChildProcess[] = [];
@@ -59,12 +59,16 @@ describe('a restart', () => {
     await waitForStatus(baseUrl, waitingId, ['waiting_approval']);
     const runningId = await submitBuild(baseUrl, { architect_intent: 'Build Analytics Engine for tracking droplet metrics and performance', approval_mode: 'auto' });
     await waitForStep(baseUrl, runningId, 'verifier');
+    expect(await eventually(() => processesUnder(`${dataDir}/repos`).length > 0, 60_000)).toBe(true);
 
     first.kill('SIGKILL');
     await eventually(() => first.exitCode !== null || first.signalCode !== null);
+    // The verifier's children outlive a SIGKILLed executor (they run in their own groups)...
+    const orphans = processesUnder(`${dataDir}/repos`);
 
     await startService(port);
-    // Whatever the killed process left running under the data dir was reaped at start-up.
+    // ...until the next start reaps them, before it resumes anything.
+    expect(orphans.filter((pid) => isAlive(pid) && !isZombie(pid))).toEqual([]);
     const done = await waitForStatus(baseUrl, runningId, ['completed']);
     expect(done.steps.every((step) => step.status === 'completed')).toBe(true);
     const events = (await api<BuildEvent[]>(baseUrl, `/executor/builds/${runningId}/events`)).body;

@@ -66,11 +66,11 @@ describe('an auto build of the seed intent', () => {
     ]);
   });
 
-  it('leaves a repository with a commit for every step that writes, and a release tag', async () => {
+  it('leaves a repository with a commit for every step, and a release tag', async () => {
     const git = simpleGit(build.repository_path!);
     const log = await git.log();
     const steps = new Set(log.all.map((commit) => /Executor-Step: (\w+)/.exec(commit.body)?.[1]));
-    expect([...steps]).toEqual(expect.arrayContaining(['intent', 'spec_generation', 'coordinator_package', 'apprentice_build', 'verifier']));
+    expect([...steps].sort()).toEqual(build.steps.map((step) => step.step).sort());
     const perFile = log.all.filter((commit) => commit.body.includes('Executor-Step: apprentice_build'));
     expect(perFile.length).toBe((build.steps[3]!.details.files as string[]).length);
     expect(log.all.every((commit) => commit.body.includes(`Executor-Build: ${buildId}`))).toBe(true);

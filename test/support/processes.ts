@@ -1,5 +1,5 @@
 /** Finds processes by where they run, to prove nothing was left behind. */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Pids of live processes whose working directory is inside `dir`. */
 export function processesUnder(dir: string): number[] {
@@ -20,6 +20,16 @@ export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A process that has exited but was not yet reaped by its parent runs nothing. */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;
   }

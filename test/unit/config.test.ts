@@ -21,7 +21,6 @@ describe('config', () => {
     ['MAX_BUILD_ITERATIONS', '0'],
     ['DEPLOY_TARGET', 'mars'],
     ['MODEL_PROVIDER', 'guesswork'],
-    ['NOTIFY_WEBHOOK_URL', 'not a url'],
     ['LOG_LEVEL', 'loud'],
   ])('refuses %s=%s with one line naming the variable', (name, value) => {
     let caught: unknown;
@@ -35,6 +34,17 @@ describe('config', () => {
     expect(message).toContain(name);
     expect(message).toContain(JSON.stringify(value));
     expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('names a bad URL or secret without echoing it', () => {
+    expect(() => loadConfig({ NOTIFY_WEBHOOK_URL: 'not a url/tok-123456', NOTIFY_WEBHOOK_SECRET: 'whsec-abcdef' })).toThrow(
+      /^Invalid configuration: NOTIFY_WEBHOOK_URL=\(value hidden\)/,
+    );
+    expect(() => loadConfig({ NOTIFY_WEBHOOK_URL: 'not a url/tok-123456' })).not.toThrow(/tok-123456/);
+  });
+
+  it('requires a signing secret when a webhook is configured', () => {
+    expect(() => loadConfig({ NOTIFY_WEBHOOK_URL: 'https://hooks.example/x' })).toThrow(/NOTIFY_WEBHOOK_SECRET=missing: is required/);
   });
 
   it('collects secret values so they can be redacted', () => {

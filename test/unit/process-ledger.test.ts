@@ -36,3 +36,17 @@ it('never kills a pid that now belongs to another process', () => {
   expect(ledger.reapLeftovers()).toEqual([]);
   expect(isAlive(process.pid)).toBe(true);
 });
+
+it('reaps what a group left behind after its leader exited', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-'));
+  dirs.push(dir);
+  const child = spawn('sh', ['-c', 'sleep 300 & echo $!; sleep 0.5'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+  const ledger = new ProcessLedger(dir);
+  ledger.record(child.pid!);
+  const orphan = Number(await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+  await new Promise((resolve) => child.once('exit', resolve));
+  expect(isAlive(orphan)).toBe(true);
+
+  expect(new ProcessLedger(dir).reapLeftovers()).toEqual([child.pid]);
+  expect(await eventually(() => !isAlive(orphan))).toBe(true);
+});

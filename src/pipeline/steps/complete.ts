@@ -38,6 +38,12 @@ export const completeStep: Step = {
       else log.warn({ channel: notifier.channel, detail: result.detail }, 'notification not delivered');
       deliveries.push(result);
     }
+    const lines = deliveries.map((delivery) => `- ${delivery.channel}: ${delivery.delivered ? 'delivered' : 'not delivered'} (${delivery.detail})`);
+    await providers.workspace.repoFor(droplet).commitChanges(
+      [{ kind: 'write', path: 'docs/NOTIFICATIONS.md', content: `# Notifications\n\n${notification.summary}\n\n${lines.join('\n')}\n` }],
+      `notify: ${notification.deliveryId}`,
+      { step: 'complete', buildId: build.id },
+    );
     return { details: { summary: notification.summary, deliveries } };
   },
 };

@@ -22,6 +22,11 @@ export const deployerStep: Step = {
       onProgress: (message, data) => progress(message, data),
     });
     await repo.tag(`release-${build.id}`, `Deployed to ${target.id} at ${deployment.url}`);
+    await repo.commitChanges(
+      [{ kind: 'write', path: 'docs/DEPLOYMENT.md', content: `# Deployment\n\n- Release: ${build.id}\n- Target: ${target.id}\n- URL: ${deployment.url}\n- Commit: ${deployment.commit}\n` }],
+      `deploy: release ${build.id} on ${target.id}`,
+      { step: 'deployer', buildId: build.id },
+    );
     setBuildFields({ deploymentUrl: deployment.url });
     return {
       details: {

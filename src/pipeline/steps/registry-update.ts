@@ -32,6 +32,17 @@ export const registryUpdateStep: Step = {
       buildId: build.id,
       commit: verified.commit,
     });
+    await repo.commitChanges(
+      [
+        {
+          kind: 'write',
+          path: 'docs/REGISTRATION.md',
+          content: `# Registration\n\n- Registry: ${providers.registry.id}\n- Droplet: #${registered.dropletId} ${registered.name}\n- Version: ${registered.version}\n- URL: ${registered.url ?? 'not deployed'}\n- Capabilities: ${registered.capabilities.join(', ') || 'none declared'}\n- Build: ${build.id}\n`,
+        },
+      ],
+      `registry: register #${registered.dropletId} ${registered.name} ${registered.version}`,
+      { step: 'registry_update', buildId: build.id },
+    );
     return {
       details: {
         registry: providers.registry.id,

@@ -1,0 +1,76 @@
+/** Read-only questions across builds: listing, counts, estimates, droplet ids and names. */
+import type { BuildStatus } from '../domain/build.js';
+import type { BuildRecord, Row } from './builds.js';
+import { toBuild } from './builds.js';
+import type { Db } from './db.js';
+
+export class BuildCatalog {
+  constructor(private readonly db: Db) {}
+
+  list(query: { limit: number; offset: number; status?: BuildStatus }): { builds: BuildRecord[]; total: number } {
+    const where = query.status ? 'WHERE status = ?' : '';
+    const params = query.status ? [query.status] : [];
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM builds ${where}`).get(...params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT * FROM builds ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
+      .all(...params, query.limit, query.offset) as Row[];
+    return { builds: rows.map(toBuild), total };
+  }
+
+  countsByStatus(): Record<string, number> {
+    const rows = this.db.prepare('SELECT status, count(*) AS n FROM builds GROUP BY status').all() as { status: string; n: number }[];
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  /**
+   * Working seconds of the most recent completed builds, newest first: the sum of their
+   * steps, so time spent waiting at an approval gate does not count.
+   */
+  recentDurations(limit: number): number[] {
+    const rows = this.db
+      .prepare(
+        `SELECT sum((julianday(s.completed_at) - julianday(s.started_at)) * 86400.0) AS seconds
+         FROM (SELECT id, completed_at AS done FROM builds WHERE status = 'completed' ORDER BY completed_at DESC LIMIT ?) AS b
+         JOIN build_steps s ON s.build_id = b.id AND s.started_at IS NOT NULL AND s.completed_at IS NOT NULL
+         GROUP BY b.id ORDER BY b.done DESC`,
+      )
+      .all(limit) as { seconds: number }[];
+    return rows.map((row) => row.seconds);
+  }
+
+  /** Highest droplet id any build has used (the registry holds the rest). */
+  maxDropletId(): number {
+    return (this.db.prepare('SELECT coalesce(max(droplet_id), 0) AS n FROM builds').get() as { n: number }).n;
+  }
+
+  /** Name a droplet id was last built under, to refuse reusing an id for another droplet. */
+  nameForDropletId(dropletId: number): string | null {
+    const row = this.db.prepare('SELECT droplet_name FROM builds WHERE droplet_id = ? ORDER BY created_at DESC LIMIT 1').get(dropletId) as
+      | { droplet_name: string }
+      | undefined;
+    return row?.droplet_name ?? null;
+  }
+
+  /** A queued, running or waiting build of this droplet (they share one repository). */
+  unfinishedBuildOf(dropletId: number, exceptBuildId = ''): string | null {
+    const row = this.db
+      .prepare(`SELECT id FROM builds WHERE droplet_id = ? AND id <> ? AND status IN ('queued', 'in_progress', 'waiting_approval') LIMIT 1`)
+      .get(dropletId, exceptBuildId) as { id: string } | undefined;
+    return row?.id ?? null;
+  }
+
+  idForDropletName(name: string): number | null {
+    const row = this.db.prepare('SELECT droplet_id FROM builds WHERE droplet_name = ? ORDER BY created_at DESC LIMIT 1').get(name) as
+      | { droplet_id: number }
+      | undefined;
+    return row?.droplet_id ?? null;
+  }
+
+  idsWithStatus(statuses: readonly BuildStatus[]): string[] {
+    return (
+      this.db
+        .prepare(`SELECT id FROM builds WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY created_at, rowid`)
+        .all(...statuses) as { id: string }[]
+    ).map((row) => row.id);
+  }
+}
