@@ -62,6 +62,13 @@ describe('bad input', () => {
     });
     expect(clash.status).toBe(409);
     expect(clash.body.error.code).toBe('DROPLET_ID_TAKEN');
+
+    // Two unfinished builds of one droplet would share and rewrite one repository.
+    const again = await api<{ error: { code: string; details: { build_id: string } } }>(server.baseUrl, '/executor/build-droplet', {
+      body: { architect_intent: intent, droplet_id: 40 },
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'DROPLET_BUSY', details: { build_id: first.body.build_id } });
     await api(server.baseUrl, `/executor/builds/${first.body.build_id}`, { method: 'DELETE' });
   });
 });

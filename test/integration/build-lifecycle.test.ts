@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OfflineAuthor } from '../../src/authors/offline/index.js';
 import type { Author, FileChange } from '../../src/authors/types.js';
 import type { BuildEvent, BuildView } from '../../src/domain/status.js';
+import { ConflictError } from '../../src/errors.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus, waitForStep } from '../support/executor.js';
 import { eventually, processesUnder } from '../support/processes.js';
 
@@ -143,6 +144,29 @@ describe('the repair loop', () => {
       expect(failed.steps[4]).toMatchObject({ status: 'failed', error: { code: 'VERIFICATION_FAILED' } });
       expect(failed.error!.message).toMatch(/after 2 attempt/);
       expect(failed.steps[5]!.status).toBe('pending');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('a step that fails with a conflict of its own', () => {
+  it('fails the build (not stuck in progress) and can be retried', async () => {
+    const author = new FlakyFirstAuthor();
+    let specCalls = 0;
+    author.writeSpec = async (request, options) => {
+      specCalls += 1;
+      if (specCalls === 1) throw new ConflictError('The registry says this name was taken meanwhile.');
+      return new OfflineAuthor().writeSpec(request, options);
+    };
+    const server = await startExecutor({}, { author });
+    try {
+      const buildId = await submitBuild(server.baseUrl, { architect_intent: 'Build Habit Tracker for daily streaks', approval_mode: 'checkpoints' });
+      const failed = await waitForStatus(server.baseUrl, buildId, ['failed'], 20_000);
+      expect(failed.steps[1]).toMatchObject({ status: 'failed', error: { code: 'CONFLICT' } });
+      expect((await api(server.baseUrl, `/executor/builds/${buildId}/retry`, { method: 'POST' })).status).toBe(202);
+      await waitForStatus(server.baseUrl, buildId, ['waiting_approval'], 20_000);
+      await api(server.baseUrl, `/executor/builds/${buildId}`, { method: 'DELETE' });
     } finally {
       await server.close();
     }
