@@ -110,18 +110,18 @@ export function driverOverrides(configNames: readonly string[]): string[] {
 }
 
 export interface GitRunner {
-  /** Runs `git <args>` in the repository; throws GitCommandError on a non-zero exit. */
-  run(args: readonly string[]): Promise<string>;
+  /** Runs `git <args>` in the repository (feeding `input` on stdin); throws GitCommandError on a non-zero exit. */
+  run(args: readonly string[], input?: Buffer): Promise<string>;
 }
 
 /**
  * Runs git directly. (simple-git adds a fixed 50 ms to every command that prints
  * nothing, such as `add`; a droplet build makes hundreds of those.)
  */
-function runGit(repoPath: string, config: readonly string[], args: readonly string[]): Promise<string> {
+function runGit(repoPath: string, config: readonly string[], args: readonly string[], input?: Buffer): Promise<string> {
   const argv = [...config.flatMap((entry) => ['-c', entry]), ...args];
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       'git',
       argv,
       { cwd: repoPath, env: gitEnvironment(repoPath), timeout: GIT_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
@@ -131,6 +131,9 @@ function runGit(repoPath: string, config: readonly string[], args: readonly stri
         reject(new GitCommandError(code, stderr || error.message));
       },
     );
+    // A command that exits without reading its input closes the pipe early: its exit code tells the story.
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input);
   });
 }
 
@@ -176,7 +179,7 @@ export async function openRepository(repoPath: string): Promise<GitRunner> {
     if (!(error instanceof GitCommandError && error.exitCode === 1)) throw error;
   }
   const config = [...SAFE_CONFIG, ...driverOverrides(names)];
-  const runner: GitRunner = { run: (args) => runGit(repoPath, config, [...location, ...args]) };
+  const runner: GitRunner = { run: (args, input) => runGit(repoPath, config, [...location, ...args], input) };
   if (key !== null) runners.set(repoPath, { key, runner });
   else runners.delete(repoPath);
   return runner;

@@ -12,7 +12,8 @@ import { StepError, UnsafePathError } from '../errors.js';
 import type { ScannedFile, SecretFinding } from '../secrets.js';
 import { EMPTY_TREE, GitCommandError, hasGitDirectory, initRepository, openRepository, type GitRunner } from './git.js';
 import { assertFileLimits, resolveSafePath, type SafePath } from './paths.js';
-import type { CommitInfo, DropletRepo, Trailers, Workspace } from './types.js';
+import { commitInOnePass } from './batch-commit.js';
+import type { CommitEntry, CommitInfo, DropletRepo, Trailers, Workspace } from './types.js';
 
 /** What the repository needs from a secret scanner (`SecretScanner` fits). */
 export interface CommitSecretScanner {
@@ -90,23 +91,33 @@ export class GitDropletRepo implements DropletRepo {
     return this.exclusive(() => this.ensureRepository());
   }
 
-  commitChanges(changes: readonly FileChange[], message: string, trailers: Trailers): Promise<CommitInfo | null> {
+  async commitChanges(changes: readonly FileChange[], message: string, trailers: Trailers): Promise<CommitInfo | null> {
+    const [commit] = await this.commitEach([{ changes, message, trailers }]);
+    return commit ?? null;
+  }
+
+  commitEach(entries: readonly CommitEntry[]): Promise<(CommitInfo | null)[]> {
     return this.exclusive(async () => {
       // Everything is checked before the first byte is written.
-      assertFileLimits(changes);
-      const resolved = changes.map((change) => ({ change, target: resolveSafePath(this.path, change.path) }));
+      assertFileLimits(entries.flatMap((entry) => entry.changes));
+      const resolved = entries.map((entry) => entry.changes.map((change) => ({ change, target: resolveSafePath(this.path, change.path) })));
       this.assertNoSecrets(
-        resolved.flatMap(({ change, target }) => (change.kind === 'write' ? [{ path: target.relative, content: change.content }] : [])),
-        message,
+        resolved.flat().flatMap(({ change, target }) => (change.kind === 'write' ? [{ path: target.relative, content: change.content }] : [])),
+        entries.map((entry) => entry.message).join('\n'),
       );
       await this.ensureRepository();
-      for (const { change, target } of resolved) {
+      for (const { change, target } of resolved.flat()) {
         if (change.kind === 'write') await writeNoFollow(target.absolute, change.content);
         else await rm(target.absolute, { recursive: true, force: true });
       }
-      const git = await openRepository(this.path);
-      await this.stage(git, resolved.map(({ target }) => target));
-      return this.commitIndex(git, fullMessage(message, trailers), false);
+      const planned = entries.map((entry, index) => ({
+        message: fullMessage(entry.message, entry.trailers),
+        changes: resolved[index]!.map(({ change, target }) => ({
+          relative: target.relative,
+          ...(change.kind === 'write' ? { content: Buffer.from(change.content, 'utf8') } : {}),
+        })),
+      }));
+      return commitInOnePass(await openRepository(this.path), planned);
     });
   }
 

@@ -58,6 +58,13 @@ export interface Trailers {
   buildId: string;
 }
 
+/** One commit of a batch: its changes, message and trailers. */
+export interface CommitEntry {
+  changes: readonly FileChange[];
+  message: string;
+  trailers: Trailers;
+}
+
 /** A droplet's git repository. All paths it accepts are untrusted and re-checked. */
 export interface DropletRepo {
   readonly path: string;
@@ -65,6 +72,11 @@ export interface DropletRepo {
   ensure(): Promise<void>;
   /** Applies the changes (safe paths only) and commits them; null when nothing changed. */
   commitChanges(changes: readonly FileChange[], message: string, trailers: Trailers): Promise<CommitInfo | null>;
+  /**
+   * One commit per entry, in order, in a single pass (every path and secret checked
+   * before anything is written); an entry that changes nothing gets null.
+   */
+  commitEach(entries: readonly CommitEntry[]): Promise<(CommitInfo | null)[]>;
   /** Commits whatever is in the working tree (e.g. a lockfile written by install). */
   commitWorkingTree(message: string, trailers: Trailers, options?: { allowEmpty?: boolean }): Promise<CommitInfo | null>;
   readFiles(paths: readonly string[]): Promise<RepoFile[]>;

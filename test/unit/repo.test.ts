@@ -326,3 +326,29 @@ describe('git hardening helpers', () => {
     }
   });
 });
+
+describe('GitDropletRepo.commitEach', () => {
+  it('makes one commit per entry in one pass, skipping entries that change nothing', async () => {
+    const reposDir = mkdtempSync(path.join(tmpdir(), 'repo-each-'));
+    try {
+      const repo = new GitWorkspace({ reposDir }).repoFor({ dropletId: 3, name: 'batch-demo' });
+      await repo.ensure();
+      const trailers = { step: 'apprentice_build', buildId: 'build-3-batch-demo-1' };
+      const results = await repo.commitEach([
+        { changes: [{ kind: 'write', path: 'src/a.js', content: 'export const a = 1;\n' }], message: 'feat: add src/a.js', trailers },
+        { changes: [{ kind: 'write', path: '"quoted" name.txt', content: 'odd but safe\n' }], message: 'feat: add a quoted name', trailers },
+        { changes: [{ kind: 'write', path: 'src/a.js', content: 'export const a = 1;\n' }], message: 'feat: same content again', trailers },
+        { changes: [{ kind: 'delete', path: '"quoted" name.txt' }], message: 'feat: remove it', trailers },
+      ]);
+      expect(results.map((result) => result !== null)).toEqual([true, true, false, true]);
+      const log = await repo.log();
+      expect(log.map((commit) => commit.message.split('\n')[0])).toEqual(['feat: remove it', 'feat: add a quoted name', 'feat: add src/a.js']);
+      expect(log[0]!.sha).toBe(results[3]!.sha);
+      expect(await repo.listFiles()).toEqual(['src/a.js']);
+      // The index matches HEAD: nothing is left staged or modified.
+      expect(await repo.commitWorkingTree('chore: nothing to do', trailers)).toBeNull();
+    } finally {
+      rmSync(reposDir, { recursive: true, force: true });
+    }
+  });
+});

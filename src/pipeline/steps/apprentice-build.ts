@@ -1,6 +1,5 @@
 /** Step 4: the author writes every file of the droplet; each write is its own commit. */
 import { StepError, throwIfAborted } from '../../errors.js';
-import { resolveSafePath } from '../../workspace/paths.js';
 import type { Step } from '../types.js';
 import type { CodeOutput, IntentOutput, SpecOutput } from './outputs.js';
 
@@ -17,17 +16,19 @@ export const apprenticeBuildStep: Step = {
     progress(`${providers.author.id} author is writing the code`);
     const changes = await providers.author.writeCode({ intent, droplet, spec, foundation }, { signal });
     if (changes.length === 0) throw new StepError('NO_CODE', 'The author returned no files.');
-    // Check every path before writing any, so a bad one leaves the repository untouched.
-    for (const change of changes) resolveSafePath(repo.path, change.path);
-
-    const commits: string[] = [];
-    for (const change of changes) {
-      throwIfAborted(signal);
-      const verb = change.kind === 'write' ? 'add' : 'remove';
-      const commit = await repo.commitChanges([change], `feat: ${verb} ${change.path}`, { step: 'apprentice_build', buildId: build.id });
-      if (commit) commits.push(commit.sha);
-      progress(`${verb === 'add' ? 'wrote' : 'removed'} ${change.path}`, { path: change.path, commit: commit?.sha ?? null });
-    }
+    throwIfAborted(signal);
+    // One commit per file, made in one pass; every path is checked before any is written.
+    const results = await repo.commitEach(
+      changes.map((change) => ({
+        changes: [change],
+        message: `feat: ${change.kind === 'write' ? 'add' : 'remove'} ${change.path}`,
+        trailers: { step: 'apprentice_build', buildId: build.id },
+      })),
+    );
+    changes.forEach((change, index) => {
+      progress(`${change.kind === 'write' ? 'wrote' : 'removed'} ${change.path}`, { path: change.path, commit: results[index]?.sha ?? null });
+    });
+    const commits = results.filter((commit) => commit !== null);
     const files = changes.filter((change) => change.kind === 'write').map((change) => change.path);
     const output: CodeOutput = { files, head: await repo.head() };
     return { details: { author: providers.author.id, files, commits: commits.length }, output };

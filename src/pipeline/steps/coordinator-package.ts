@@ -20,15 +20,17 @@ export const coordinatorPackageStep: Step = {
     const trailers = (step: string) => ({ step, buildId: build.id });
     const intentDoc = `# Intent\n\n${build.intent.trim()}\n\n- Droplet: #${droplet.dropletId} ${droplet.name}\n- Build: ${build.id}\n`;
     const foundation = await providers.foundation();
-    const commits = [
-      await repo.commitChanges([{ kind: 'write', path: 'docs/INTENT.md', content: intentDoc }], 'docs: record the architect intent', trailers('intent')),
-      await repo.commitChanges([{ kind: 'write', path: 'docs/SPEC.md', content: spec }], 'docs: add the SPEC', trailers('spec_generation')),
-      await repo.commitChanges(
-        foundation.map((file) => ({ kind: 'write' as const, path: `docs/foundation/${file.path}`, content: file.content })),
-        'docs: add the foundation files this droplet is built against',
-        trailers('coordinator_package'),
-      ),
-    ].filter((commit) => commit !== null);
+    const commits = (
+      await repo.commitEach([
+        { changes: [{ kind: 'write', path: 'docs/INTENT.md', content: intentDoc }], message: 'docs: record the architect intent', trailers: trailers('intent') },
+        { changes: [{ kind: 'write', path: 'docs/SPEC.md', content: spec }], message: 'docs: add the SPEC', trailers: trailers('spec_generation') },
+        {
+          changes: foundation.map((file) => ({ kind: 'write' as const, path: `docs/foundation/${file.path}`, content: file.content })),
+          message: 'docs: add the foundation files this droplet is built against',
+          trailers: trailers('coordinator_package'),
+        },
+      ])
+    ).filter((commit) => commit !== null);
 
     const output: PackageOutput = { repositoryPath: repo.path, head: await repo.head() };
     return {
