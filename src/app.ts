@@ -47,7 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const catalog = collectRouteCatalog(app);
 
   const metrics = new RequestMetrics();
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', async (_request, reply) => {
     metrics.record(reply.elapsedTime, reply.statusCode >= 500);
   });
 

@@ -45,7 +45,7 @@ export class DropletStore {
   private readonly upsertTx;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.byId = db.prepare<[number], DropletRow>('SELECT * FROM droplets WHERE droplet_id = ?');

@@ -3,16 +3,16 @@
  * committed with trailers naming the step and the build. Git itself runs hardened
  * (see git.ts): nothing from the generated repository is ever executed.
  */
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileChange, RepoFile } from '../authors/types.js';
 import { DROPLET_NAME_PATTERN, type DropletIdentity } from '../domain/build.js';
 import { StepError, UnsafePathError } from '../errors.js';
 import type { ScannedFile, SecretFinding } from '../secrets.js';
 import { EMPTY_TREE, GitCommandError, hasGitDirectory, initRepository, openRepository, type GitRunner } from './git.js';
-import { assertFileLimits, resolveSafePath, type SafePath } from './paths.js';
+import { assertFileLimits, resolveSafePath } from './paths.js';
 import { commitInOnePass } from './batch-commit.js';
+import { readForScan, writeNoFollow } from './files.js';
 import type { CommitEntry, CommitInfo, DropletRepo, Trailers, Workspace } from './types.js';
 
 /** What the repository needs from a secret scanner (`SecretScanner` fits). */
@@ -27,8 +27,6 @@ export interface GitWorkspaceOptions {
   secretScanner?: CommitSecretScanner;
 }
 
-/** Files bigger than this are scanned only up to it (working-tree commits). */
-const SCAN_LIMIT_BYTES = 8 * 1024 * 1024;
 const TAG_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const RECORD_SEPARATOR = '\x1e';
 const UNIT_SEPARATOR = '\x1f';
@@ -50,32 +48,6 @@ function trailerValue(value: string): string {
 function fullMessage(message: string, trailers: Trailers): string {
   const subject = message.trim() || 'Update';
   return `${subject}\n\nExecutor-Step: ${trailerValue(trailers.step)}\nExecutor-Build: ${trailerValue(trailers.buildId)}`;
-}
-
-async function writeNoFollow(target: string, content: string): Promise<void> {
-  await mkdir(path.dirname(target), { recursive: true });
-  // A link inside the repository is replaced by the file rather than written through.
-  const existing = await lstat(target).catch(() => null);
-  if (existing?.isSymbolicLink()) await unlink(target);
-  const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
-  try {
-    await handle.writeFile(content, 'utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
-async function readForScan(absolute: string): Promise<string | null> {
-  const stat = await lstat(absolute).catch(() => null);
-  if (!stat?.isFile()) return null;
-  const handle = await open(absolute, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const buffer = Buffer.alloc(Math.min(stat.size, SCAN_LIMIT_BYTES));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
 }
 
 export class GitDropletRepo implements DropletRepo {
@@ -227,24 +199,6 @@ export class GitDropletRepo implements DropletRepo {
       `Refused to commit: ${where.length} file(s) appear to contain a secret (${where.slice(0, 5).join(', ')}${where.length > 5 ? ', …' : ''}).`,
       { findings: findings.map(({ path: file, kind }) => ({ path: file, kind })) },
     );
-  }
-
-  /** Stages exactly the given paths: present ones are added (unless ignored), absent ones removed. */
-  private async stage(git: GitRunner, targets: readonly SafePath[]): Promise<void> {
-    const present: string[] = [];
-    const absent: string[] = [];
-    for (const target of new Map(targets.map((t) => [t.relative, t])).values()) {
-      const exists = await lstat(target.absolute).then(() => true, () => false);
-      (exists ? present : absent).push(target.relative);
-    }
-    if (absent.length > 0) await git.run(['rm', '--cached', '-r', '-q', '--ignore-unmatch', '--', ...absent]);
-    if (present.length === 0) return;
-    try {
-      await git.run(['add', '-A', '--', ...present]);
-    } catch (error) {
-      // git still stages the others and exits 1 when some paths are ignored: those stay uncommitted.
-      if (!(error instanceof GitCommandError && /ignored by one of your \.gitignore/.test(error.stderr))) throw error;
-    }
   }
 
   /**
