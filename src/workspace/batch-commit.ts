@@ -61,15 +61,27 @@ async function headCommit(git: GitRunner): Promise<string | null> {
   }
 }
 
-/** Blob ids of these paths in HEAD. */
+/**
+ * What HEAD holds at these paths (and below them, for directories), as `mode:blob` so
+ * that a link or an executable with the same bytes still counts as a change.
+ */
 async function blobsAtHead(git: GitRunner, head: string | null, paths: readonly string[]): Promise<Map<string, string>> {
   const blobs = new Map<string, string>();
   if (!head || paths.length === 0) return blobs;
   for (const record of (await git.run(['ls-tree', '-r', '-z', '--full-tree', head, '--', ...paths])).split('\0')) {
-    const match = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(record);
-    if (match) blobs.set(match[2]!, match[1]!);
+    const match = /^(\d+) blob ([0-9a-f]+)\t(.*)$/s.exec(record);
+    if (match) blobs.set(match[3]!, `${match[1]}:${match[2]}`);
   }
   return blobs;
+}
+
+/** Forgets `relative` and everything below it; true when anything was there. */
+function removeTree(state: Map<string, string>, relative: string): boolean {
+  let removed = false;
+  for (const path of [...state.keys()]) {
+    if (path === relative || path.startsWith(`${relative}/`)) removed = state.delete(path) || removed;
+  }
+  return removed;
 }
 
 /** Which of these paths (on disk, untracked) .gitignore excludes; tracked paths never are. */
@@ -90,9 +102,9 @@ export async function commitInOnePass(git: GitRunner, entries: readonly PlannedC
   const planned: { index: number; commit: PlannedCommit }[] = [];
   entries.forEach((entry, index) => {
     const effective = entry.changes.filter((change) => {
-      if (change.content === undefined) return state.delete(change.relative);
+      if (change.content === undefined) return removeTree(state, change.relative);
       if (ignored.has(change.relative)) return false;
-      const id = blobId(change.content);
+      const id = `100644:${blobId(change.content)}`;
       if (state.get(change.relative) === id) return false;
       state.set(change.relative, id);
       return true;
@@ -110,7 +122,11 @@ export async function commitInOnePass(git: GitRunner, entries: readonly PlannedC
     if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new GitCommandError(-1, `fast-import printed no commit for entry ${entry.index + 1}`);
     results[entry.index] = { sha, message: entry.commit.message };
   });
-  // The files are on disk already; the index catches up with the new HEAD.
+  // The files are on disk already; the index catches up with the new HEAD, stat data included.
   await git.run(['read-tree', 'HEAD']);
+  await git.run(['update-index', '-q', '--refresh']).catch((error: unknown) => {
+    // Exit 1 only says some entries differ from disk (an ignored file written meanwhile): nothing to fix.
+    if (!(error instanceof GitCommandError && error.exitCode === 1)) throw error;
+  });
   return results;
 }

@@ -2,6 +2,7 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { UnsafePathError } from '../errors.js';
 
 /** Generated files larger than this are scanned only up to it. */
 const SCAN_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -29,5 +30,20 @@ export async function readForScan(absolute: string): Promise<string | null> {
     return buffer.subarray(0, bytesRead).toString('utf8');
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * A write through a link to a directory inside the repository would land on disk at
+ * one path and in git at another: refused, like `git add` refuses it.
+ */
+export async function refuseLinkedParents(root: string, relative: string): Promise<void> {
+  const segments = relative.split('/').slice(0, -1);
+  let current = root;
+  for (const segment of segments) {
+    current = path.join(current, segment);
+    const stat = await lstat(current).catch(() => null);
+    if (!stat) return;
+    if (stat.isSymbolicLink()) throw new UnsafePathError(relative, 'it goes through a symbolic link');
   }
 }

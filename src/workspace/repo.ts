@@ -12,7 +12,7 @@ import type { ScannedFile, SecretFinding } from '../secrets.js';
 import { EMPTY_TREE, GitCommandError, hasGitDirectory, initRepository, openRepository, type GitRunner } from './git.js';
 import { assertFileLimits, resolveSafePath } from './paths.js';
 import { commitInOnePass } from './batch-commit.js';
-import { readForScan, writeNoFollow } from './files.js';
+import { readForScan, refuseLinkedParents, writeNoFollow } from './files.js';
 import type { CommitEntry, CommitInfo, DropletRepo, Trailers, Workspace } from './types.js';
 
 /** What the repository needs from a secret scanner (`SecretScanner` fits). */
@@ -78,6 +78,7 @@ export class GitDropletRepo implements DropletRepo {
         entries.map((entry) => entry.message).join('\n'),
       );
       await this.ensureRepository();
+      for (const { target } of resolved.flat()) await refuseLinkedParents(this.path, target.relative);
       for (const { change, target } of resolved.flat()) {
         if (change.kind === 'write') await writeNoFollow(target.absolute, change.content);
         else await rm(target.absolute, { recursive: true, force: true });

@@ -352,3 +352,42 @@ describe('GitDropletRepo.commitEach', () => {
     }
   });
 });
+
+describe('GitDropletRepo.commitEach edge cases', () => {
+  let reposDir: string;
+  beforeEach(() => {
+    reposDir = mkdtempSync(path.join(tmpdir(), 'repo-edge-'));
+  });
+  afterEach(() => {
+    rmSync(reposDir, { recursive: true, force: true });
+  });
+  const trailers = { step: 'apprentice_build', buildId: 'build-4-edge-1' };
+
+  it('deletes a whole directory, in HEAD as on disk', async () => {
+    const repo = new GitWorkspace({ reposDir }).repoFor({ dropletId: 4, name: 'edge' });
+    await repo.commitChanges(
+      [
+        { kind: 'write', path: 'dir/a.txt', content: 'a\n' },
+        { kind: 'write', path: 'dir/sub/b.txt', content: 'b\n' },
+        { kind: 'write', path: 'keep.txt', content: 'k\n' },
+      ],
+      'feat: files',
+      trailers,
+    );
+    const removed = await repo.commitChanges([{ kind: 'delete', path: 'dir' }], 'feat: remove dir', trailers);
+    expect(removed).not.toBeNull();
+    expect(await repo.listFiles()).toEqual(['keep.txt']);
+    expect(existsSync(path.join(repo.path, 'dir'))).toBe(false);
+    expect(execFileSync('git', ['status', '--porcelain'], { cwd: repo.path, encoding: 'utf8' })).toBe('');
+  });
+
+  it('refuses a write through a link to a directory inside the repository', async () => {
+    const repo = new GitWorkspace({ reposDir }).repoFor({ dropletId: 4, name: 'edge' });
+    await repo.commitChanges([{ kind: 'write', path: 'd/x.txt', content: 'x\n' }], 'feat: d', trailers);
+    symlinkSync('d', path.join(repo.path, 'l'));
+    await expect(repo.commitChanges([{ kind: 'write', path: 'l/f.txt', content: 'f\n' }], 'feat: through link', trailers)).rejects.toThrow(
+      UnsafePathError,
+    );
+    expect(existsSync(path.join(repo.path, 'd', 'f.txt'))).toBe(false);
+  });
+});
