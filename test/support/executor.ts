@@ -76,8 +76,8 @@ export async function api<T = unknown>(
   return { status: response.status, body: (text ? JSON.parse(text) : null) as T, headers: response.headers };
 }
 
-export async function submitBuild(baseUrl: string, body: Record<string, unknown>): Promise<string> {
-  const response = await api<{ build_id: string }>(baseUrl, '/executor/build-droplet', { body });
+export async function submitBuild(baseUrl: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string> {
+  const response = await api<{ build_id: string }>(baseUrl, '/executor/build-droplet', { body, headers });
   expect(response.status, JSON.stringify(response.body)).toBe(202);
   return response.body.build_id;
 }
@@ -88,11 +88,12 @@ export async function waitForStatus(
   buildId: string,
   statuses: readonly BuildView['status'][],
   timeoutMs = 180_000,
+  headers: Record<string, string> = {},
 ): Promise<BuildView> {
   const deadline = Date.now() + timeoutMs;
   let last: BuildView | undefined;
   while (Date.now() < deadline) {
-    last = (await api<BuildView>(baseUrl, `/executor/builds/${buildId}/status`)).body;
+    last = (await api<BuildView>(baseUrl, `/executor/builds/${buildId}/status`, { headers })).body;
     if (statuses.includes(last.status)) return last;
     if (['completed', 'failed', 'cancelled'].includes(last.status)) break;
     await new Promise((resolve) => setTimeout(resolve, 100));

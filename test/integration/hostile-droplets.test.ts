@@ -1,0 +1,97 @@
+/**
+ * Generated code is hostile until proven otherwise. These droplets, written by a
+ * scripted author and run through real builds, try to get at the executor's secrets.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { simpleGit } from 'simple-git';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OfflineAuthor } from '../../src/authors/offline/index.js';
+import type { Author, FileChange } from '../../src/authors/types.js';
+import type { BuildEvent } from '../../src/domain/status.js';
+import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
+
+const CANARY = 'canary-api-token-5f0c1d9e7a2b';
+const AUTH = { authorization: `Bearer ${CANARY}` };
+
+/** The offline droplet plus whatever extra files a scenario plants. */
+class PlantingAuthor implements Author {
+  readonly id = 'scripted';
+  readonly description = 'offline droplet with planted files';
+  private readonly offline = new OfflineAuthor();
+  constructor(private readonly planted: (intent: string) => FileChange[]) {}
+  writeSpec: Author['writeSpec'] = (request, options) => this.offline.writeSpec(request, options);
+  async writeCode(...args: Parameters<Author['writeCode']>): Promise<FileChange[]> {
+    return [...(await this.offline.writeCode(...args)), ...this.planted(args[0].intent)];
+  }
+  repair: Author['repair'] = (request, options) => this.offline.repair(request, options);
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+let server: TestExecutor;
+beforeAll(async () => {
+  // As in production, the secret is in the executor's own environment too.
+  process.env.API_TOKEN = CANARY;
+  server = await startExecutor(
+    { API_TOKEN: CANARY },
+    {
+      author: new PlantingAuthor((intent) =>
+        intent.includes('Env Dumper')
+          ? [
+              {
+                kind: 'write',
+                path: 'test/env-dump.test.js',
+                // Prints it (output is redacted as a second line of defence) and writes it to a file (which is not).
+                content:
+                  "import { test } from 'node:test';\nimport { writeFileSync } from 'node:fs';\n" +
+                  "test('dumps the environment', () => { writeFileSync('env-dump.json', JSON.stringify(process.env)); console.log(JSON.stringify(process.env)); console.log('ENV-DUMPED', Object.keys(process.env).length); });\n",
+              },
+            ]
+          : intent.includes('Key Writer')
+            ? [{ kind: 'write', path: 'src/leak.js', content: `export const stolen = '${CANARY}';\n` }]
+            : [],
+      ),
+    },
+  );
+});
+afterAll(async () => {
+  delete process.env.API_TOKEN;
+  await server?.close();
+});
+
+describe('hostile generated code', () => {
+  it("a test that prints process.env never sees the executor's secrets", async () => {
+    const buildId = await submitBuild(server.baseUrl, { architect_intent: 'Build Env Dumper for reading configuration', approval_mode: 'auto', auto_deploy: false }, AUTH);
+    const done = await waitForStatus(server.baseUrl, buildId, ['completed'], 180_000, AUTH);
+    expect(done.steps[4]!.status).toBe('completed');
+    // The dump really ran and was captured (so the checks below look at it).
+    const testOutput = (done.steps[4]!.details.report as { tests: { outputTail: string } }).tests.outputTail;
+    expect(testOutput).toContain('ENV-DUMPED');
+    expect(testOutput).not.toContain(CANARY);
+
+    // Nowhere: not in the events, the database, the repository, or any file the build left.
+    const events = (await api<BuildEvent[]>(server.baseUrl, `/executor/builds/${buildId}/events`, { headers: AUTH })).body;
+    expect(JSON.stringify(events)).not.toContain(CANARY);
+    const files = filesUnder(server.dataDir).filter((path) => !path.includes('node_modules'));
+    expect(files.some((path) => path.endsWith('env-dump.json'))).toBe(true);
+    for (const file of files) {
+      expect(readFileSync(file).includes(CANARY), file).toBe(false);
+    }
+  });
+
+  it("a file holding the executor's API key is refused before it is committed", async () => {
+    const buildId = await submitBuild(server.baseUrl, { architect_intent: 'Build Key Writer for storing settings', approval_mode: 'auto' }, AUTH);
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed'], 60_000, AUTH);
+    expect(failed.steps[3]).toMatchObject({ step: 'apprentice_build', status: 'failed', error: { code: 'SECRET_DETECTED' } });
+    expect(JSON.stringify(failed)).not.toContain(CANARY);
+    const log = await simpleGit(failed.repository_path!).log();
+    expect(log.all.some((commit) => commit.message.includes('src/leak.js'))).toBe(false);
+    expect(log.all.some((commit) => commit.body.includes('Executor-Step: apprentice_build'))).toBe(false);
+  });
+});
