@@ -95,3 +95,56 @@ describe('hostile generated code', () => {
     expect(log.all.some((commit) => commit.body.includes('Executor-Step: apprentice_build'))).toBe(false);
   });
 });
+
+/** Pids of live processes whose command line contains `needle`. */
+function processesRunning(needle: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').includes(needle);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('hostile generated code, within limits', () => {
+  let limited: TestExecutor;
+  beforeAll(async () => {
+    limited = await startExecutor(
+      { TEST_TIMEOUT_SECONDS: '5', MAX_BUILD_ITERATIONS: '1' },
+      {
+        author: new PlantingAuthor((intent) => {
+          const test = (body: string): FileChange[] => [
+            { kind: 'write', path: 'test/hostile.test.js', content: `import { test } from 'node:test';\nimport { spawnSync } from 'node:child_process';\n${body}\n` },
+          ];
+          if (intent.includes('Spinner')) return test("test('spins forever', () => { for (;;) {} });");
+          if (intent.includes('Forker')) return test("test('leaves a job behind', () => { spawnSync('sh', ['-c', 'sleep 9911 >/dev/null 2>&1 &']); });");
+          return [];
+        }),
+      },
+    );
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  it('a test that loops forever is killed at the limit and the build fails saying so', async () => {
+    const buildId = await submitBuild(limited.baseUrl, { architect_intent: 'Build Spinner for busy work', approval_mode: 'auto' });
+    const failed = await waitForStatus(limited.baseUrl, buildId, ['failed']);
+    expect(failed.steps[4]).toMatchObject({ step: 'verifier', status: 'failed', error: { code: 'VERIFICATION_FAILED' } });
+    expect(failed.error!.message).toMatch(/time/i);
+    expect(processesRunning(failed.repository_path!)).toEqual([]);
+    expect((await api<{ status: string }>(limited.baseUrl, '/executor/health')).body.status).toBe('healthy');
+  });
+
+  it('a background job a test starts does not outlive the test run', async () => {
+    const buildId = await submitBuild(limited.baseUrl, { architect_intent: 'Build Forker for background jobs', approval_mode: 'auto', auto_deploy: false });
+    await waitForStatus(limited.baseUrl, buildId, ['completed']);
+    expect(processesRunning('sleep 9911')).toEqual([]);
+  });
+});
