@@ -4,6 +4,7 @@
  * helper that builds the app around them. End-to-end tests use the real pipeline.
  */
 import type { FastifyInstance } from 'fastify';
+import { afterEach } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { STEP_LABELS, STEP_NAMES, TERMINAL_BUILD_STATUSES, type BuildStatus } from '../../src/domain/build.js';
 import { buildIdFor, deriveDropletName } from '../../src/domain/naming.js';
@@ -210,4 +211,17 @@ export async function listen(app: FastifyInstance): Promise<string> {
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
   return `http://127.0.0.1:${address.port}`;
+}
+
+/**
+ * `start()` builds a test app and remembers it; the `afterEach` this registers closes
+ * it, so each test file gets one app per test without its own bookkeeping.
+ */
+export function startsTestApps(): (overrides?: Parameters<typeof createTestApp>[0]) => Promise<TestApp> {
+  let current: TestApp | undefined;
+  afterEach(async () => {
+    await current?.app.close();
+    current = undefined;
+  });
+  return async (overrides = {}) => (current = await createTestApp(overrides));
 }

@@ -1,23 +1,13 @@
 /** Refused requests: status, UDC error body, and the pipeline never asked. */
 import { request as httpRequest } from 'node:http';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BuildView } from '../../src/domain/status.js';
-import { InMemoryBuildService, type TestApp, createTestApp, listen } from '../support/http-app.js';
+import { InMemoryBuildService, listen, startsTestApps, type TestApp } from '../support/http-app.js';
 import { UpgradeRefusedError, collectStream } from '../support/ws-client.js';
 
 const INTENT = 'Build Analytics Engine for tracking droplet metrics';
-let current: TestApp | undefined;
-
-async function start(overrides: Parameters<typeof createTestApp>[0] = {}): Promise<TestApp> {
-  current = await createTestApp(overrides);
-  return current;
-}
-
-afterEach(async () => {
-  await current?.app.close();
-  current = undefined;
-});
+const start = startsTestApps();
 
 /** Waits until the server holds no client connection (a refused upgrade must not leak its socket). */
 async function connectionsDrained(app: TestApp['app']): Promise<number> {

@@ -1,20 +1,10 @@
 /** The shapes the build API and the UDC endpoints answer with. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BuildEvent, BuildView } from '../../src/domain/status.js';
-import { type TestApp, createTestApp, executorInfo } from '../support/http-app.js';
+import { executorInfo, startsTestApps } from '../support/http-app.js';
 
 const INTENT = 'Build Analytics Engine for tracking droplet metrics';
-let current: TestApp | undefined;
-
-async function start(overrides: Parameters<typeof createTestApp>[0] = {}): Promise<TestApp> {
-  current = await createTestApp(overrides);
-  return current;
-}
-
-afterEach(async () => {
-  await current?.app.close();
-  current = undefined;
-});
+const start = startsTestApps();
 
 describe('build API', () => {
   it('accepts a build with 202 and the stream and status URLs', async () => {
@@ -124,14 +114,13 @@ describe('build API', () => {
 
 describe('UDC endpoints', () => {
   it('answers /health, degraded when the store does not answer', async () => {
-    const { app } = await start();
+    const { app, builds } = await start();
     const body = (await app.inject({ method: 'GET', url: '/health' })).json();
     expect(body).toEqual({ status: 'healthy', timestamp: expect.any(String), uptime_seconds: expect.any(Number), version: '1.0.0' });
     expect(Number.isInteger(body.uptime_seconds)).toBe(true);
     expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
     await app.close();
 
-    const builds = current!.builds;
     const degraded = await start({ builds, info: executorInfo(builds, { storeHealthy: () => false }) });
     expect((await degraded.app.inject({ method: 'GET', url: '/health' })).json().status).toBe('degraded');
     expect((await degraded.app.inject({ method: 'GET', url: '/state' })).json().status).toBe('error');
