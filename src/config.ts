@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parsePriceOverrides } from './authors/model/pricing.js';
 
 const optionalText = z
   .string()
@@ -12,6 +13,9 @@ const optionalText = z
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
 const optionalUrl = optionalText.pipe(z.url({ protocol: /^https?$/ }).optional());
+
+export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5-5';
+export const DEFAULT_OPENAI_MODEL = 'gpt-5.4';
 
 const intIn = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -25,8 +29,49 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** Base of stream_url/status_url in responses. Default: http://HOST:PORT. */
   PUBLIC_URL: optionalUrl,
-  /** Who writes SPECs and code: `offline` (deterministic, no network). */
-  MODEL_PROVIDER: z.enum(['offline']).default('offline'),
+  /**
+   * Who writes SPECs and code: `offline` (deterministic, no network), `anthropic`
+   * (Claude) or `openai` (any OpenAI-compatible server). Unset: `anthropic` when
+   * ANTHROPIC_API_KEY is set, else `offline`.
+   */
+  MODEL_PROVIDER: z.enum(['offline', 'anthropic', 'openai']).optional(),
+  ANTHROPIC_API_KEY: optionalText,
+  ANTHROPIC_MODEL: z.string().min(1).default(DEFAULT_ANTHROPIC_MODEL),
+  /** Another endpoint speaking the Messages API (a proxy, a gateway, a test server). */
+  ANTHROPIC_BASE_URL: optionalUrl,
+  /** Optional for local servers (Ollama, vLLM, llama.cpp), which ignore it. */
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: optionalUrl,
+  OPENAI_MODEL: z.string().min(1).default(DEFAULT_OPENAI_MODEL),
+  /** How the model hands files back: `tools` (write_file/delete_file calls) or `file_blocks` in text, for servers without tool support. */
+  MODEL_OUTPUT_FORMAT: z.enum(['tools', 'file_blocks']).default('tools'),
+  /** Largest answer one model call may produce; longer output is continued in a new call. */
+  MODEL_MAX_OUTPUT_TOKENS: intIn(256, 128_000, 16_000),
+  /** Retries of one model call after 429, 529, 5xx, dropped connections and stalled streams. */
+  MODEL_MAX_RETRIES: intIn(0, 20, 4),
+  /** First back-off delay; doubles per retry, with full jitter. */
+  MODEL_RETRY_BASE_MS: intIn(0, 60_000, 1_000),
+  /** A streamed answer silent this long is aborted and retried. */
+  MODEL_IDLE_TIMEOUT_SECONDS: intIn(1, 600, 60),
+  /** JSON price table override: {"model": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75}} in USD per million tokens. */
+  MODEL_PRICES: optionalText.superRefine((value, context) => {
+    try {
+      parsePriceOverrides(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }),
+  /** Hard cap on what one build may spend on model calls, USD (a request's max_cost_usd may lower it). */
+  MAX_BUILD_COST_USD: z.coerce.number().positive().max(100_000).optional(),
+  /**
+   * Isolation of generated code: `auto` uses bubblewrap when it works here and says so
+   * when it does not; `required` refuses builds without it; `off` uses a plain process group.
+   */
+  SANDBOX: z.enum(['auto', 'required', 'off']).default('auto'),
+  /** Memory limit of each sandboxed command, MiB. */
+  SANDBOX_MEMORY_MB: intIn(64, 1_048_576, 2_048),
+  /** Processes (and threads) one sandboxed command may run at once. */
+  SANDBOX_MAX_PROCESSES: intIn(8, 65_536, 256),
   /** Verification attempts (test → repair) before a build fails. */
   MAX_BUILD_ITERATIONS: intIn(1, 50, 10),
   /** Builds running at once; the rest wait in FIFO order. */
@@ -54,11 +99,21 @@ export const configSchema = z.object({
   if (config.NOTIFY_WEBHOOK_URL && !config.NOTIFY_WEBHOOK_SECRET) {
     context.addIssue({ code: 'custom', path: ['NOTIFY_WEBHOOK_SECRET'], message: 'is required when NOTIFY_WEBHOOK_URL is set (it signs each delivery)' });
   }
+  if (config.MODEL_PROVIDER === 'anthropic' && !config.ANTHROPIC_API_KEY) {
+    context.addIssue({ code: 'custom', path: ['ANTHROPIC_API_KEY'], message: 'is required when MODEL_PROVIDER=anthropic' });
+  }
+  if (config.MODEL_PROVIDER === 'openai' && !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) {
+    context.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when MODEL_PROVIDER=openai talks to api.openai.com (set OPENAI_BASE_URL for a local server)' });
+  }
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
 
+export type ModelProvider = NonNullable<RawConfig['MODEL_PROVIDER']>;
+
 export interface Config extends RawConfig {
+  /** MODEL_PROVIDER resolved (unset → anthropic with a key, else offline). */
+  modelProvider: ModelProvider;
   /** DATA_DIR made absolute. */
   dataDir: string;
   publicUrl: string;
@@ -84,9 +139,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const host = raw.HOST === '0.0.0.0' || raw.HOST === '::' ? '127.0.0.1' : raw.HOST;
   return {
     ...raw,
+    modelProvider: raw.MODEL_PROVIDER ?? (raw.ANTHROPIC_API_KEY ? 'anthropic' : 'offline'),
     dataDir: resolve(cwd, raw.DATA_DIR),
     publicUrl: (raw.PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${raw.PORT}`).replace(/\/+$/, ''),
-    secrets: [raw.API_TOKEN, raw.NOTIFY_WEBHOOK_SECRET, raw.DROPLET_API_TOKEN].filter(
+    secrets: [raw.API_TOKEN, raw.NOTIFY_WEBHOOK_SECRET, raw.DROPLET_API_TOKEN, raw.ANTHROPIC_API_KEY, raw.OPENAI_API_KEY].filter(
       (value): value is string => typeof value === 'string' && value.length > 0,
     ),
   };

@@ -83,6 +83,19 @@ export class UnsafePathError extends StepError {
   }
 }
 
+/** The next model call could pass the build's cost cap, so it is not made. */
+export class BudgetExhaustedError extends StepError {
+  constructor(spentUsd: number, capUsd: number, nextCallUsd: number, purpose: string) {
+    super(
+      'BUDGET_EXHAUSTED',
+      `Budget exhausted: $${spentUsd.toFixed(4)} spent of the $${capUsd.toFixed(2)} cap, and the ${purpose} call could cost up to $${nextCallUsd.toFixed(4)} more.`,
+      { spent_usd: spentUsd, cap_usd: capUsd, next_call_max_usd: nextCallUsd, purpose },
+      // A retry with a higher max_cost_usd (or MAX_BUILD_COST_USD) goes on from here.
+      { retryable: true },
+    );
+  }
+}
+
 /** The build was cancelled while this work was in flight. */
 export class CancelledError extends AppError {
   readonly status = 409;

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { FOUNDATION_DIR, loadFoundationFiles } from './authors/foundation.js';
-import { OfflineAuthor } from './authors/offline/index.js';
+import { createAuthor } from './authors/from-config.js';
 import type { Author, FoundationFile } from './authors/types.js';
 import type { Config } from './config.js';
 import { LocalDeployTarget } from './deploy/local.js';
@@ -31,6 +31,7 @@ import { type Db, openDatabase } from './store/db.js';
 import { lockDataDir } from './store/lock.js';
 import { DeploymentStore } from './store/deployments.js';
 import { DropletStore } from './store/droplets.js';
+import { ModelCallStore } from './store/model-calls.js';
 import { NotificationStore } from './store/notifications.js';
 import { DropletVerifier } from './verify/verifier.js';
 import { GitWorkspace } from './workspace/repo.js';
@@ -105,7 +106,8 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
     npmCacheDir: process.env.npm_config_cache ?? join(homedir(), '.npm'),
     groups: ledger,
   });
-  const author = overrides.author ?? new OfflineAuthor();
+  const author = overrides.author ?? createAuthor(config);
+  const modelCalls = new ModelCallStore(db);
   let foundation: Promise<FoundationFile[]> | undefined;
   const providers: Providers = {
     author,
@@ -144,6 +146,8 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
     log: log.child({ component: 'runner' }),
     redact,
     redactDeep: (value) => redactor.redactDeep(value),
+    modelCalls,
+    maxBuildCostUsd: config.MAX_BUILD_COST_USD ?? null,
   });
   const scheduler = new BuildScheduler(config.MAX_CONCURRENT_BUILDS, runBuild, (buildId, error) => {
     log.error({ build_id: buildId, err: error }, 'build runner crashed');
@@ -161,13 +165,15 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
     },
     notifyChannels: providers.notifiers.map((notifier) => notifier.channel),
     log: log.child({ component: 'builds' }),
+    modelCalls,
+    maxBuildCostUsd: config.MAX_BUILD_COST_USD ?? null,
   });
 
   const startedAt = new Date();
   const info: ExecutorInfo = {
     version: VERSION,
     startedAt,
-    author: { id: author.id, description: author.description },
+    author: { id: author.id, description: author.description, status: () => author.status?.() ?? null },
     deployTarget: config.DEPLOY_TARGET,
     registry: registry.id,
     sandbox: sandbox.kind,

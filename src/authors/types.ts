@@ -47,8 +47,54 @@ export type FileChange =
   | { kind: 'write'; path: string; content: string }
   | { kind: 'delete'; path: string };
 
+/** Tokens and money, as the status object shows them. */
+export interface UsageFigures {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  cost_usd: number;
+}
+
+export interface ModelCallRecord {
+  /** What the call was for: `spec`, `code`, `repair after attempt 2`, with `(continued)` for continuations. */
+  purpose: string;
+  provider: string;
+  model: string;
+  usage: UsageFigures;
+  stopReason: string | null;
+  /** Retries the call needed (429, 529, stalls…) before it answered. */
+  retries: number;
+  durationMs: number;
+}
+
+/**
+ * The build's ledger of paid model calls, kept by the pipeline: usage per step,
+ * the budget cap, and results saved so a retried build does not pay twice.
+ */
+export interface ModelCallJournal {
+  /** The result an identical earlier request of this build produced, if it was saved. */
+  savedResult(key: string): unknown;
+  saveResult(key: string, result: unknown): void;
+  /** Throws the budget error when spending up to `worstCaseUsd` more could pass the build's cap. */
+  reserve(worstCaseUsd: number, purpose: string): void;
+  record(call: ModelCallRecord): void;
+}
+
 export interface AuthorCallOptions {
   signal: AbortSignal;
+  /** Absent for callers that keep no ledger (the offline author needs none). */
+  calls?: ModelCallJournal;
+}
+
+/** What /executor/health says about the author. */
+export interface AuthorStatus {
+  provider: string;
+  model: string | null;
+  /** `unknown` before the first call; `ok` when the API answered the last call; `failing` when it did not. */
+  api: 'unknown' | 'ok' | 'failing';
+  last_call_at: string | null;
+  last_error: string | null;
 }
 
 export interface Author {
@@ -60,4 +106,5 @@ export interface Author {
   writeCode(request: CodeRequest, options: AuthorCallOptions): Promise<FileChange[]>;
   /** Returns only the files it changes. */
   repair(request: RepairRequest, options: AuthorCallOptions): Promise<FileChange[]>;
+  status?(): AuthorStatus;
 }

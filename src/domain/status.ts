@@ -53,6 +53,18 @@ export interface BuildView {
   deployment_url: string | null;
   pending_approval: PendingApproval | null;
   error: ErrorInfo | null;
+  /** What the build's model calls used and cost so far (zeros for the offline author). */
+  usage: BuildUsage;
+}
+
+export interface BuildUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  cost_usd: number;
+  /** The cap in force for this build, USD; null when none is set. */
+  max_cost_usd: number | null;
 }
 
 export interface BuildEvent {

@@ -1,5 +1,6 @@
 /** Everything the HTTP layer is handed by main.ts. Interfaces only. */
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
+import type { AuthorStatus } from '../authors/types.js';
 import type { BuildService } from '../pipeline/service.js';
 import type { Registry } from '../registry/types.js';
 
@@ -7,7 +8,8 @@ import type { Registry } from '../registry/types.js';
 export interface ExecutorInfo {
   version: string;
   startedAt: Date;
-  author: { id: string; description: string };
+  /** `status()` is null for authors that call no API (offline). */
+  author: { id: string; description: string; status(): AuthorStatus | null };
   deployTarget: string;
   registry: string;
   sandbox: 'process' | 'bubblewrap';

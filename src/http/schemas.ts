@@ -28,11 +28,13 @@ export const buildDropletBody = z.strictObject({
     .array(z.string().regex(NOTIFY_CHANNEL_PATTERN, 'Must be a channel name such as "log" or "webhook".'))
     .max(MAX_NOTIFY_CHANNELS)
     .optional(),
+  /** A hard cap on this build's model spending, USD; at most the executor's MAX_BUILD_COST_USD. */
+  max_cost_usd: z.number().positive().max(100_000).optional(),
 });
 export type BuildDropletBody = z.output<typeof buildDropletBody>;
 
 /** The optional build fields a UDC `task_assignment` payload may carry next to its intent. */
-export const BUILD_FIELDS = ['droplet_id', 'droplet_name', 'approval_mode', 'auto_deploy', 'notify_channels'] as const;
+export const BUILD_FIELDS = ['droplet_id', 'droplet_name', 'approval_mode', 'auto_deploy', 'notify_channels', 'max_cost_usd'] as const;
 
 export const approveBody = z.strictObject({
   approved: z.boolean(),
@@ -52,6 +54,8 @@ export const afterQuery = z.object({
 
 export const retryQuery = z.object({
   from_step: queryInt().min(1).max(STEP_COUNT).optional(),
+  /** Raises (or lowers) the build's cost cap for the rest of its run, e.g. after BUDGET_EXHAUSTED. */
+  max_cost_usd: z.coerce.number({ error: 'Expected a number.' }).positive().max(100_000).optional(),
 });
 
 export const buildIdParams = z.object({

@@ -3,9 +3,11 @@ import type { Logger } from 'pino';
 import { STEP_COUNT } from '../domain/build.js';
 import { buildIdFor, deriveDropletName } from '../domain/naming.js';
 import type { BuildView } from '../domain/status.js';
-import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import { ConflictError, InputError, NotFoundError, UnavailableError } from '../errors.js';
 import type { BuildCatalog } from '../store/build-catalog.js';
-import type { BuildStore } from '../store/builds.js';
+import type { BuildRecord, BuildStore } from '../store/builds.js';
+import { type ModelCallStore, NO_USAGE } from '../store/model-calls.js';
+import { effectiveCap } from './model-journal.js';
 import type { EventBus } from './events.js';
 import type { BuildScheduler } from './scheduler.js';
 import type { ApprovalDecision, BuildService, ListBuildsQuery, SubmitBuildInput } from './service.js';
@@ -29,6 +31,11 @@ export interface BuildServiceDeps {
   log: Logger;
   /** Seconds a build is expected to take before any has completed. */
   defaultEstimateSeconds?: number;
+  modelCalls: ModelCallStore;
+  /** MAX_BUILD_COST_USD: a request may lower the cap for its build, never raise it. */
+  maxBuildCostUsd: number | null;
+  /** Why builds cannot run right now (SANDBOX=required without bubblewrap), or null. */
+  refusal?: () => string | null;
 }
 
 const VIEW_CACHE_SIZE = 256;
@@ -43,6 +50,24 @@ function median(values: number[]): number | null {
 export function createBuildService(deps: BuildServiceDeps): BuildService {
   const { store, catalog, scheduler, droplets } = deps;
 
+  const usageOf = (build: BuildRecord) => ({
+    ...(deps.modelCalls.usageOf(build.id) ?? NO_USAGE),
+    max_cost_usd: effectiveCap(deps.maxBuildCostUsd, build.maxCostUsd),
+  });
+  const toView = (build: BuildRecord) => toBuildView(build, store.steps(build.id), usageOf(build));
+  const checkCap = (maxCostUsd: number | undefined) => {
+    if (maxCostUsd !== undefined && deps.maxBuildCostUsd !== null && maxCostUsd > deps.maxBuildCostUsd) {
+      throw new InputError(`max_cost_usd ${maxCostUsd} is above this executor's cap of ${deps.maxBuildCostUsd} (MAX_BUILD_COST_USD).`, {
+        max_cost_usd: maxCostUsd,
+        executor_cap_usd: deps.maxBuildCostUsd,
+      });
+    }
+  };
+  const assertAccepting = () => {
+    const reason = deps.refusal?.() ?? null;
+    if (reason) throw new UnavailableError(reason);
+  };
+
   // Status is polled far more often than it changes: views are kept until the build's version moves.
   const views = new Map<string, { version: number; view: BuildView }>();
   const view = (id: string): BuildView => {
@@ -51,7 +76,7 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
     if (version !== undefined && cached?.version === version) return cached.view;
     const build = store.get(id);
     if (!build) throw new NotFoundError(`No build ${id}.`, { build_id: id });
-    const fresh = toBuildView(build, store.steps(id));
+    const fresh = toView(build);
     views.delete(id);
     views.set(id, { version: version ?? store.ensureVersion(id), view: fresh });
     if (views.size > VIEW_CACHE_SIZE) views.delete(views.keys().next().value!);
@@ -91,6 +116,8 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
       if (unknown.length > 0) {
         throw new InputError(`Unknown notify channel(s): ${unknown.join(', ')}.`, { available: deps.notifyChannels, unknown });
       }
+      checkCap(input.maxCostUsd);
+      assertAccepting();
       const { dropletId, name } = identify(input);
       assertDropletIdle(dropletId);
       const createdAt = new Date();
@@ -104,6 +131,7 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
           notifyChannels: input.notifyChannels ?? null,
           createdAt: createdAt.toISOString(),
           estimatedSeconds: estimateSeconds(),
+          maxCostUsd: input.maxCostUsd ?? null,
         },
         (attempt) => `${buildIdFor(dropletId, name, createdAt)}${attempt > 1 ? `-${attempt}` : ''}`,
         { type: 'build.queued', data: { droplet_id: dropletId, droplet_name: name, approval_mode: input.approvalMode } },
@@ -119,7 +147,7 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
 
     list(query: ListBuildsQuery) {
       const { builds, total } = catalog.list(query);
-      return { builds: builds.map((build) => toBuildView(build, store.steps(build.id))), total };
+      return { builds: builds.map(toView), total };
     },
 
     events(buildId, afterSeq) {
@@ -165,8 +193,10 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
       return view(buildId);
     },
 
-    retry(buildId, fromStep) {
+    retry(buildId, fromStep, maxCostUsd) {
       view(buildId);
+      checkCap(maxCostUsd);
+      assertAccepting();
       store.change(buildId, () => {
         const build = store.requireStatus(buildId, ['failed', 'cancelled']);
         assertDropletIdle(build.dropletId, buildId);
@@ -177,6 +207,7 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
           throw new ConflictError(`Step ${limit} has not finished; retry from step ${limit} or earlier.`, { first_unfinished_step: limit });
         }
         store.resetStepsFrom(buildId, from);
+        if (maxCostUsd !== undefined) store.setMaxCost(buildId, maxCostUsd);
         store.setStatus(buildId, ['failed', 'cancelled'], 'queued');
         return [{ type: 'build.retried', data: { from_step: from } }];
       });

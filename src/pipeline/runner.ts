@@ -9,6 +9,8 @@ import { gateBefore, type StepName, STEP_LABELS } from '../domain/build.js';
 import type { ErrorInfo } from '../domain/status.js';
 import { AppError, asError, ConflictError, isAbortError } from '../errors.js';
 import type { BuildStore } from '../store/builds.js';
+import type { ModelCallStore } from '../store/model-calls.js';
+import { createModelJournal, effectiveCap } from './model-journal.js';
 import { STEPS } from './steps/index.js';
 import type { Providers, StepContext, StepLimits } from './types.js';
 
@@ -20,6 +22,9 @@ export interface RunnerDeps {
   /** Secrets never reach the journal: messages, details and errors pass through these first. */
   redact: (text: string) => string;
   redactDeep: <T>(value: T) => T;
+  modelCalls: ModelCallStore;
+  /** MAX_BUILD_COST_USD; a build's own max_cost_usd can only lower it. */
+  maxBuildCostUsd: number | null;
 }
 
 function errorInfo(error: unknown, redact: (text: string) => string): ErrorInfo {
@@ -78,6 +83,17 @@ export function createRunner(deps: RunnerDeps) {
         throw error;
       }
 
+      const progress: StepContext['progress'] = (message, data = {}) => {
+        if (signal.aborted) return;
+        store.change(buildId, () => [
+          { type: 'step.progress', data: deps.redactDeep({ step: step.name, step_number: stepNumber, message, ...data }) },
+        ]);
+      };
+      // Each step's details carry the model usage it caused, next to what the step itself reports.
+      const withUsage = (details: Record<string, unknown>) => {
+        const usage = deps.modelCalls.usageOf(buildId, stepNumber);
+        return usage ? { ...details, usage } : details;
+      };
       const context: StepContext = {
         build,
         droplet: { dropletId: build.dropletId, name: build.dropletName },
@@ -86,19 +102,21 @@ export function createRunner(deps: RunnerDeps) {
         signal,
         log: log.child({ step: step.name }),
         outputOf: <T>(name: StepName) => outputs.get(name) as T | undefined,
-        progress: (message, data = {}) => {
-          if (signal.aborted) return;
-          store.change(buildId, () => [
-            { type: 'step.progress', data: deps.redactDeep({ step: step.name, step_number: stepNumber, message, ...data }) },
-          ]);
-        },
+        progress,
+        calls: createModelJournal({
+          calls: deps.modelCalls,
+          buildId,
+          stepNumber,
+          capUsd: effectiveCap(deps.maxBuildCostUsd, build.maxCostUsd),
+          progress,
+        }),
         setBuildFields: (fields) => store.setBuildFields(buildId, fields),
       };
 
       try {
         const run = await step.run(context);
         if (signal.aborted) return;
-        const result = { ...run, details: deps.redactDeep(run.details), output: deps.redactDeep(run.output) };
+        const result = { ...run, details: deps.redactDeep(withUsage(run.details)), output: deps.redactDeep(run.output) };
         const durationSeconds = Math.round((Date.now() - startedAt) / 10) / 100;
         store.change(buildId, () => {
           store.requireStatus(buildId, ['in_progress']);
@@ -122,7 +140,8 @@ export function createRunner(deps: RunnerDeps) {
         const error = errorInfo(thrown, deps.redact);
         log.warn({ step: step.name, code: error.code, err: error.message }, 'step failed');
         store.change(buildId, () => {
-          store.setStepStatus(buildId, stepNumber, ['in_progress'], 'failed', { error });
+          const usage = deps.modelCalls.usageOf(buildId, stepNumber);
+          store.setStepStatus(buildId, stepNumber, ['in_progress'], 'failed', { error, ...(usage ? { details: { usage } } : {}) });
           store.setStatus(buildId, ['in_progress'], 'failed', { error: { ...error, details: { step: step.name, step_number: stepNumber } } });
           return [
             { type: 'step.failed', data: { step: step.name, step_number: stepNumber, error } },

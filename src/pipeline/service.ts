@@ -9,6 +9,8 @@ export interface SubmitBuildInput {
   approvalMode: ApprovalMode;
   autoDeploy: boolean;
   notifyChannels?: string[];
+  /** This build's cost cap, USD (at most MAX_BUILD_COST_USD). */
+  maxCostUsd?: number;
 }
 
 export interface ListBuildsQuery {
@@ -37,7 +39,7 @@ export interface BuildService {
   /** Aborts running work and waits until its child processes are gone. ConflictError when finished. */
   cancel(buildId: string): Promise<BuildView>;
   /** Re-runs a failed or cancelled build from `fromStep` (default: its first unfinished step). */
-  retry(buildId: string, fromStep?: number): BuildView;
+  retry(buildId: string, fromStep?: number, maxCostUsd?: number): BuildView;
   /** Live events for one build, after they are committed. Returns the unsubscribe function. */
   subscribe(buildId: string, listener: EventListener): () => void;
 }

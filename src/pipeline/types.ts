@@ -1,6 +1,6 @@
 /** The contract every step implements, and what the runner hands it. */
 import type { Logger } from 'pino';
-import type { Author, FoundationFile } from '../authors/types.js';
+import type { Author, FoundationFile, ModelCallJournal } from '../authors/types.js';
 import type { DeployTarget } from '../deploy/types.js';
 import type { DropletIdentity, StepName } from '../domain/build.js';
 import type { Notifier } from '../notify/types.js';
@@ -44,6 +44,8 @@ export interface StepContext {
   outputOf<T>(step: StepName): T | undefined;
   /** Journals a `step.progress` event for this step. */
   progress(message: string, data?: Record<string, unknown>): void;
+  /** The build's ledger of model calls: hand it to the author with every call. */
+  calls: ModelCallJournal;
   /** Records where the build's repository and deployment are. */
   setBuildFields(fields: { repositoryPath?: string; repositoryUrl?: string; deploymentUrl?: string | null }): void;
 }

@@ -1,6 +1,6 @@
 /** Store records → the status object clients see. */
 import { STEP_COUNT, STEP_LABELS, type StepName, stepNameAt } from '../domain/build.js';
-import type { BuildView, StepView } from '../domain/status.js';
+import type { BuildUsage, BuildView, StepView } from '../domain/status.js';
 import type { BuildRecord, StepRecord } from '../store/builds.js';
 
 function seconds(from: string | null, to: string | null): number | null {
@@ -32,7 +32,7 @@ function filesCreated(steps: readonly StepRecord[]): string[] {
   return [...files];
 }
 
-export function toBuildView(build: BuildRecord, steps: readonly StepRecord[]): BuildView {
+export function toBuildView(build: BuildRecord, steps: readonly StepRecord[], usage: BuildUsage): BuildView {
   const done = steps.filter((step) => step.status === 'completed' || step.status === 'skipped').length;
   const startedOrCreated = Date.parse(build.startedAt ?? build.createdAt);
   return {
@@ -58,5 +58,6 @@ export function toBuildView(build: BuildRecord, steps: readonly StepRecord[]): B
     deployment_url: build.deploymentUrl,
     pending_approval: build.pendingApproval,
     error: build.error,
+    usage,
   };
 }

@@ -24,6 +24,8 @@ export interface BuildRecord {
   startedAt: string | null;
   completedAt: string | null;
   estimatedSeconds: number;
+  /** This build's own cost cap, USD (the executor-wide cap applies too). */
+  maxCostUsd: number | null;
   repositoryPath: string | null;
   repositoryUrl: string | null;
   deploymentUrl: string | null;
@@ -45,8 +47,8 @@ export interface StepRecord {
 
 export type NewBuild = Omit<
   BuildRecord,
-  'status' | 'currentStep' | 'startedAt' | 'completedAt' | 'repositoryPath' | 'repositoryUrl' | 'deploymentUrl' | 'pendingApproval' | 'error'
->;
+  'status' | 'currentStep' | 'startedAt' | 'completedAt' | 'repositoryPath' | 'repositoryUrl' | 'deploymentUrl' | 'pendingApproval' | 'error' | 'maxCostUsd'
+> & { maxCostUsd?: number | null };
 
 export type Row = Record<string, unknown>;
 
@@ -65,6 +67,7 @@ export function toBuild(row: Row): BuildRecord {
     startedAt: (row.started_at as string | null) ?? null,
     completedAt: (row.completed_at as string | null) ?? null,
     estimatedSeconds: row.estimated_seconds as number,
+    maxCostUsd: (row.max_cost_usd as number | null) ?? null,
     repositoryPath: (row.repository_path as string | null) ?? null,
     repositoryUrl: (row.repository_url as string | null) ?? null,
     deploymentUrl: (row.deployment_url as string | null) ?? null,
@@ -161,11 +164,11 @@ export class BuildStore {
       this.db
         .prepare(
           `INSERT INTO builds (id, droplet_id, droplet_name, architect_intent, approval_mode, auto_deploy,
-             notify_channels, status, current_step, created_at, estimated_seconds)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 1, ?, ?)`,
+             notify_channels, status, current_step, created_at, estimated_seconds, max_cost_usd)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 1, ?, ?, ?)`,
         )
         .run(id, build.dropletId, build.dropletName, build.intent, build.approvalMode, build.autoDeploy ? 1 : 0,
-          toJson(build.notifyChannels), build.createdAt, build.estimatedSeconds);
+          toJson(build.notifyChannels), build.createdAt, build.estimatedSeconds, build.maxCostUsd ?? null);
       const step = this.db.prepare(`INSERT INTO build_steps (build_id, step_number, name, status) VALUES (?, ?, ?, 'pending')`);
       STEP_NAMES.forEach((name, index) => step.run(id, index + 1, name));
       return [this.journal.append(id, firstEvent)];
@@ -230,6 +233,11 @@ export class BuildStore {
       .run(id, fromStep);
     this.db.prepare('DELETE FROM approvals WHERE build_id = ? AND step_number >= ?').run(id, fromStep);
     this.db.prepare('UPDATE builds SET current_step = ? WHERE id = ?').run(fromStep, id);
+  }
+
+  /** A retry may raise (or lower) the build's own cost cap. */
+  setMaxCost(id: string, maxCostUsd: number): void {
+    this.db.prepare('UPDATE builds SET max_cost_usd = ? WHERE id = ?').run(maxCostUsd, id);
   }
 
   /** A step interrupted by a crash or a cancel goes back to pending. */

@@ -20,7 +20,9 @@ import { EmbeddedRegistry } from '../../src/registry/embedded.js';
 import type { BuildRecord } from '../../src/store/builds.js';
 import { type Db, openDatabase } from '../../src/store/db.js';
 import { DropletStore } from '../../src/store/droplets.js';
+import { ModelCallStore } from '../../src/store/model-calls.js';
 import { NotificationStore } from '../../src/store/notifications.js';
+import { createModelJournal } from '../../src/pipeline/model-journal.js';
 import { DropletVerifier } from '../../src/verify/verifier.js';
 import { GitWorkspace } from '../../src/workspace/repo.js';
 import { ProcessSandbox } from '../../src/workspace/sandbox.js';
@@ -89,6 +91,7 @@ beforeAll(async () => {
     startedAt: new Date().toISOString(),
     completedAt: null,
     estimatedSeconds: 60,
+    maxCostUsd: null,
     repositoryPath: repo.path,
     repositoryUrl: null,
     deploymentUrl: null,
@@ -104,6 +107,7 @@ beforeAll(async () => {
     log,
     outputOf: <T>(step: string) => (step === 'verifier' ? (verified as T) : undefined),
     progress: () => {},
+    calls: createModelJournal({ calls: new ModelCallStore(db), buildId: build.id, stepNumber: 7, capUsd: null, progress: () => {} }),
     setBuildFields: () => {},
   };
 });

@@ -136,6 +136,7 @@ function viewOf(buildId: string, dropletId: number, name: string, input: SubmitB
       error: null,
     })),
     files_created: [],
+    usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0, max_cost_usd: null },
     repository_path: null,
     repository_url: null,
     deployment_url: null,
@@ -166,7 +167,7 @@ export function executorInfo(builds: InMemoryBuildService, overrides: Partial<Ex
   return {
     version: '1.0.0',
     startedAt: new Date(Date.now() - 5_000),
-    author: { id: 'offline', description: 'Deterministic template author.' },
+    author: { id: 'offline', description: 'Deterministic template author.', status: () => null },
     deployTarget: 'local',
     registry: 'embedded',
     sandbox: 'process',

@@ -23,6 +23,7 @@ export function submitInputFrom(body: BuildDropletBody): SubmitBuildInput {
     ...(body.droplet_id !== undefined && { dropletId: body.droplet_id }),
     ...(body.droplet_name !== undefined && { dropletName: body.droplet_name }),
     ...(body.notify_channels !== undefined && { notifyChannels: body.notify_channels }),
+    ...(body.max_cost_usd !== undefined && { maxCostUsd: body.max_cost_usd }),
   };
 }
 
@@ -122,11 +123,11 @@ export function registerBuildRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.post(
     '/executor/builds/:id/retry',
-    { config: { description: 'Re-run a failed or cancelled build, optionally from step `from_step` (1-8).' } },
+    { config: { description: 'Re-run a failed or cancelled build, optionally from step `from_step` (1-8) and with a new `max_cost_usd`.' } },
     async (request, reply) => {
       const id = buildId(request.params);
-      const { from_step: fromStep } = parseOrThrow(retryQuery, request.query, 'retry query');
-      return reply.code(202).send(builds.retry(id, fromStep));
+      const { from_step: fromStep, max_cost_usd: maxCostUsd } = parseOrThrow(retryQuery, request.query, 'retry query');
+      return reply.code(202).send(builds.retry(id, fromStep, maxCostUsd));
     },
   );
 

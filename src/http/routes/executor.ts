@@ -5,6 +5,13 @@ import type { AppDeps } from '../deps.js';
 import { MAX_NOTIFY_CHANNELS } from '../schemas.js';
 import { CAPABILITIES, SERVICE_NAME, healthOf, uptimeSeconds } from './udc.js';
 
+/** Whether the model API answered the author's last call; `not_used` for the offline author. */
+function authorApi(info: AppDeps['info']): Record<string, unknown> {
+  const status = info.author.status();
+  if (!status) return { status: 'not_used' };
+  return { status: status.api, model: status.model, last_call_at: status.last_call_at, last_error: status.last_error };
+}
+
 export function registerExecutorRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { info } = deps;
 
@@ -21,6 +28,7 @@ export function registerExecutorRoutes(app: FastifyInstance, deps: AppDeps): voi
         timestamp: new Date().toISOString(),
         uptime_seconds: uptimeSeconds(info),
         author: info.author.id,
+        author_api: authorApi(info),
         sandbox: info.sandbox,
         deploy_target: info.deployTarget,
         registry: info.registry,
@@ -38,7 +46,7 @@ export function registerExecutorRoutes(app: FastifyInstance, deps: AppDeps): voi
       service: SERVICE_NAME,
       version: info.version,
       capabilities: CAPABILITIES,
-      author: { id: info.author.id, description: info.author.description },
+      author: { id: info.author.id, description: info.author.description, ...(info.author.status() ?? {}) },
       deploy_target: info.deployTarget,
       registry: info.registry,
       sandbox: info.sandbox,

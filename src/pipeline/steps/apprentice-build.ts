@@ -5,7 +5,7 @@ import type { CodeOutput, IntentOutput, SpecOutput } from './outputs.js';
 
 export const apprenticeBuildStep: Step = {
   name: 'apprentice_build',
-  async run({ build, droplet, providers, signal, outputOf, progress }) {
+  async run({ build, droplet, providers, signal, calls, outputOf, progress }) {
     const spec = outputOf<SpecOutput>('spec_generation')?.spec;
     if (!spec) throw new StepError('MISSING_SPEC', 'There is no SPEC to build from; retry from step 2.');
     const intent = outputOf<IntentOutput>('intent')?.intent ?? build.intent;
@@ -14,7 +14,7 @@ export const apprenticeBuildStep: Step = {
     const foundation = await providers.foundation();
 
     progress(`${providers.author.id} author is writing the code`);
-    const changes = await providers.author.writeCode({ intent, droplet, spec, foundation }, { signal });
+    const changes = await providers.author.writeCode({ intent, droplet, spec, foundation }, { signal, calls });
     if (changes.length === 0) throw new StepError('NO_CODE', 'The author returned no files.');
     throwIfAborted(signal);
     // One commit per file, made in one pass; every path is checked before any is written.

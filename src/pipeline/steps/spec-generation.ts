@@ -5,11 +5,11 @@ import type { IntentOutput, SpecOutput } from './outputs.js';
 
 export const specGenerationStep: Step = {
   name: 'spec_generation',
-  async run({ build, droplet, providers, signal, outputOf, progress }) {
+  async run({ build, droplet, providers, signal, calls, outputOf, progress }) {
     const intent = outputOf<IntentOutput>('intent')?.intent ?? build.intent;
     const foundation = await providers.foundation();
     progress(`${providers.author.id} author is writing the SPEC`, { author: providers.author.id });
-    const document = await providers.author.writeSpec({ intent, droplet, foundation }, { signal });
+    const document = await providers.author.writeSpec({ intent, droplet, foundation }, { signal, calls });
     const spec = document.markdown.trim();
     if (spec.length === 0) throw new StepError('EMPTY_SPEC', 'The author returned an empty SPEC.');
     const output: SpecOutput = { spec: `${spec}\n` };

@@ -3,7 +3,10 @@
  * author repairs and verification runs again, up to MAX_BUILD_ITERATIONS. Every
  * attempt is a commit (its report in docs/VERIFICATION.md) and an event.
  */
+import { createHash } from 'node:crypto';
+import type { FileChange } from '../../authors/types.js';
 import { StepError, throwIfAborted } from '../../errors.js';
+import { failureFingerprint, involvedFiles } from '../../verify/involved-files.js';
 import type { VerificationReport } from '../../verify/types.js';
 import type { Step, StepContext } from '../types.js';
 import type { IntentOutput, SpecOutput, VerifyOutput } from './outputs.js';
@@ -24,10 +27,23 @@ export function renderReport(attempt: number, report: VerificationReport): strin
   return `${lines.join('\n')}\n`;
 }
 
-async function repair(context: StepContext, attempt: number, failure: VerificationReport): Promise<number> {
-  const { build, droplet, providers, signal, outputOf } = context;
+interface RepairOutcome {
+  /** Digest of what the author asked to change. */
+  digest: string;
+  /** Whether the repository changed at all. */
+  changed: boolean;
+}
+
+function digestOf(changes: readonly FileChange[]): string {
+  const sorted = [...changes].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+}
+
+async function repair(context: StepContext, attempt: number, failure: VerificationReport): Promise<RepairOutcome> {
+  const { build, droplet, providers, signal, outputOf, calls } = context;
   const repo = providers.workspace.repoFor(droplet);
-  const involved = (await repo.listFiles()).filter((path) => !path.startsWith('docs/') && path !== 'package-lock.json');
+  // Only the files the failure involves: a repair must not resend the whole repository.
+  const involved = involvedFiles(failure, await repo.listFiles());
   const changes = await providers.author.repair(
     {
       intent: outputOf<IntentOutput>('intent')?.intent ?? build.intent,
@@ -38,15 +54,16 @@ async function repair(context: StepContext, attempt: number, failure: Verificati
       failure,
       files: await repo.readFiles(involved),
     },
-    { signal },
+    { signal, calls },
   );
   const commit = await repo.commitChanges(changes, `fix: repair after verification attempt ${attempt}`, { step: 'verifier', buildId: build.id });
-  context.progress(`repair after attempt ${attempt} changed ${changes.length} file(s)`, {
+  context.progress(`repair after attempt ${attempt} changed ${commit ? changes.length : 0} file(s)`, {
     attempt,
     files: changes.map((change) => change.path),
+    files_sent: involved,
     commit: commit?.sha ?? null,
   });
-  return changes.length;
+  return { digest: digestOf(changes), changed: commit !== null };
 }
 
 export const verifierStep: Step = {
@@ -56,6 +73,7 @@ export const verifierStep: Step = {
     const repo = providers.workspace.repoFor(droplet);
     const attempts: Record<string, unknown>[] = [];
     let childProcessMs = 0;
+    let previous = null as { fingerprint: string; repair: RepairOutcome } | null;
     for (let attempt = 1; attempt <= limits.maxBuildIterations; attempt += 1) {
       throwIfAborted(signal);
       progress(`verification attempt ${attempt} of ${limits.maxBuildIterations}`, { attempt });
@@ -81,7 +99,20 @@ export const verifierStep: Step = {
       if (attempt === limits.maxBuildIterations) {
         throw new StepError('VERIFICATION_FAILED', `Verification failed after ${attempt} attempt(s): ${report.summary}`, { attempts, report }, { retryable: true });
       }
-      await repair(context, attempt, report);
+      const fingerprint = failureFingerprint(report);
+      const outcome = await repair(context, attempt, report);
+      // Running the same code again, or the same fix for the same failure, cannot end differently.
+      const stuck = !outcome.changed || (previous?.fingerprint === fingerprint && previous.repair.digest === outcome.digest);
+      if (stuck) {
+        const why = outcome.changed ? `the repair after attempt ${attempt} was the same as after attempt ${attempt - 1}` : `the repair after attempt ${attempt} changed nothing`;
+        throw new StepError(
+          'REPAIR_NOT_CONVERGING',
+          `Verification stopped early after ${attempt} of ${limits.maxBuildIterations} attempts: it failed the same way (${report.summary}) and ${why}.`,
+          { attempts, report },
+          { retryable: true },
+        );
+      }
+      previous = { fingerprint, repair: outcome };
     }
     throw new StepError('VERIFICATION_FAILED', 'No verification attempt was allowed (MAX_BUILD_ITERATIONS).');
   },

@@ -1,0 +1,131 @@
+/**
+ * The Anthropic Messages API through @anthropic-ai/sdk, always streamed (long code
+ * answers would otherwise hit HTTP timeouts, and the stream feeds the idle watchdog).
+ * The SDK's own retries are off: one retry policy (retry.ts) serves both providers.
+ */
+import Anthropic, { AnthropicError, APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import type { ContentBlockParam, MessageParam, TextBlockParam, Tool } from '@anthropic-ai/sdk/resources/messages';
+import {
+  type ModelClient,
+  ModelCallError,
+  type ModelMessage,
+  type ModelReply,
+  type ModelRequest,
+  retryAfterFrom,
+  type SendOptions,
+  type StopReason,
+} from './types.js';
+
+export interface AnthropicClientOptions {
+  apiKey: string;
+  model: string;
+  baseURL?: string;
+}
+
+const STOP_REASONS: Record<string, StopReason> = {
+  end_turn: 'end',
+  stop_sequence: 'end',
+  tool_use: 'tool_use',
+  max_tokens: 'max_tokens',
+  model_context_window_exceeded: 'max_tokens',
+  refusal: 'refusal',
+};
+
+/** Error types the API sends in a body or mid-stream that a later identical call may not hit. */
+const TRANSIENT_TYPES = new Set(['overloaded_error', 'api_error', 'rate_limit_error', 'timeout_error']);
+
+function toContent(message: ModelMessage): ContentBlockParam[] {
+  return message.parts.map((part): ContentBlockParam => {
+    if (part.type === 'text') return { type: 'text', text: part.text };
+    if (part.type === 'tool_call') return { type: 'tool_use', id: part.id, name: part.name, input: part.input };
+    return { type: 'tool_result', tool_use_id: part.toolCallId, content: part.content };
+  });
+}
+
+/** System text, then each context block; the end of each context block is a cache breakpoint. */
+function toSystem(request: ModelRequest): TextBlockParam[] {
+  // The API allows four breakpoints; the last ones matter most (the longest prefix).
+  const firstMarked = Math.max(0, request.context.length - 3);
+  return [
+    { type: 'text', text: request.system },
+    ...request.context.map((text, index): TextBlockParam =>
+      index >= firstMarked ? { type: 'text', text, cache_control: { type: 'ephemeral' } } : { type: 'text', text },
+    ),
+  ];
+}
+
+export function classifyAnthropicError(error: unknown): ModelCallError | null {
+  if (error instanceof APIUserAbortError) return null;
+  if (error instanceof APIConnectionError) return new ModelCallError('transient', `connection failed: ${error.message}`);
+  // The connection broke after the answer began ("terminated"): the partial answer is dropped.
+  if (error instanceof AnthropicError && !(error instanceof APIError)) return new ModelCallError('transient', `the answer broke off: ${error.message}`);
+  if (!(error instanceof APIError)) return null;
+  const detail = error.apiMessage ?? error.message;
+  if (error.status === undefined) {
+    // An `error` event in the middle of a stream: the partial answer is discarded.
+    const type = error.type ?? 'unknown_error';
+    return new ModelCallError(type === 'invalid_request_error' ? 'rejected' : 'transient', `stream error (${type}): ${detail}`);
+  }
+  const status = error.status;
+  if (status === 429) {
+    return new ModelCallError('rate_limited', `rate limited (429): ${detail}`, status, retryAfterFrom((name) => error.headers?.get(name)));
+  }
+  if (status === 408 || status === 409 || status >= 500 || TRANSIENT_TYPES.has(error.type ?? '')) {
+    return new ModelCallError('transient', `${error.type ?? 'server error'} (${status}): ${detail}`, status, retryAfterFrom((name) => error.headers?.get(name)));
+  }
+  return new ModelCallError('rejected', `${error.type ?? 'request rejected'} (${status}): ${detail}`, status);
+}
+
+export class AnthropicClient implements ModelClient {
+  readonly provider = 'anthropic' as const;
+  readonly model: string;
+  private readonly sdk: Anthropic;
+
+  constructor(options: AnthropicClientOptions) {
+    this.model = options.model;
+    this.sdk = new Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL ?? null, maxRetries: 0, timeout: 10 * 60_000 });
+  }
+
+  async send(request: ModelRequest, options: SendOptions): Promise<ModelReply> {
+    const tools: Tool[] = request.tools.map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      input_schema: tool.inputSchema as Tool['input_schema'],
+    }));
+    const messages: MessageParam[] = request.messages.map((message) => ({ role: message.role, content: toContent(message) }));
+    try {
+      const stream = this.sdk.messages.stream(
+        {
+          model: this.model,
+          max_tokens: request.maxOutputTokens,
+          system: toSystem(request),
+          messages,
+          ...(tools.length > 0 ? { tools } : {}),
+        },
+        { signal: options.signal },
+      );
+      stream.on('streamEvent', () => options.onActivity());
+      const message = await stream.finalMessage();
+      const parts: ModelReply['parts'] = [];
+      for (const block of message.content) {
+        if (block.type === 'text') parts.push({ type: 'text', text: block.text });
+        else if (block.type === 'tool_use') parts.push({ type: 'tool_call', id: block.id, name: block.name, input: block.input });
+      }
+      const usage = message.usage;
+      return {
+        parts,
+        stopReason: STOP_REASONS[message.stop_reason ?? ''] ?? 'other',
+        rawStopReason: message.stop_reason ?? null,
+        usage: {
+          inputTokens: usage.input_tokens,
+          outputTokens: usage.output_tokens,
+          cacheReadTokens: usage.cache_read_input_tokens ?? 0,
+          cacheWriteTokens: usage.cache_creation_input_tokens ?? 0,
+        },
+        model: message.model,
+      };
+    } catch (error) {
+      throw classifyAnthropicError(error) ?? error;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Turns a model's answer into file changes, from tool calls or from file blocks in
+ * text. A file the output limit cut off is reported as such and never returned, so
+ * no half file is ever committed. Paths are not trusted here: the workspace passes
+ * every one through the safe-path function before anything is written.
+ */
+import { z } from 'zod';
+import type { FileChange } from '../types.js';
+import { FILE_BLOCK_CLOSE, FILE_BLOCK_DELETE, FILE_BLOCK_END, FILE_BLOCK_START } from './prompts.js';
+import type { ModelReply } from './types.js';
+
+export interface ParsedAnswer {
+  /** Complete changes in the order given; a later change of the same path replaces an earlier one. */
+  changes: FileChange[];
+  /** The path whose content the output limit cut off, if any. */
+  cutOff: string | null;
+  /** Tool calls or blocks that are not a valid file change (unknown tool, missing field). */
+  invalid: string[];
+  /** Text the model wrote outside files (its explanation, or its reason for writing nothing). */
+  text: string;
+}
+
+const writeInput = z.object({ path: z.string().min(1), content: z.string() }).strict();
+const deleteInput = z.object({ path: z.string().min(1) }).strict();
+
+function lastWins(changes: FileChange[]): FileChange[] {
+  const byPath = new Map<string, FileChange>();
+  for (const change of changes) {
+    byPath.delete(change.path);
+    byPath.set(change.path, change);
+  }
+  return [...byPath.values()];
+}
+
+/** Tool calls → changes. With `truncated`, a last call whose input does not parse was cut off. */
+export function changesFromToolCalls(parts: ModelReply['parts'], truncated: boolean): ParsedAnswer {
+  const changes: FileChange[] = [];
+  const invalid: string[] = [];
+  let cutOff: string | null = null;
+  const calls = parts.filter((part) => part.type === 'tool_call');
+  calls.forEach((call, index) => {
+    const isLast = index === calls.length - 1;
+    const lastBlockIsThisCall = parts.at(-1) === call;
+    if (call.name === 'write_file') {
+      const parsed = writeInput.safeParse(call.input);
+      // The limit can stop a call mid-input: the SDK then hands back whatever parsed so far.
+      if (truncated && isLast && lastBlockIsThisCall) {
+        const partial = call.input as { path?: unknown } | undefined;
+        cutOff = typeof partial?.path === 'string' ? partial.path : '(unnamed file)';
+        return;
+      }
+      if (parsed.success) changes.push({ kind: 'write', path: parsed.data.path, content: parsed.data.content });
+      else invalid.push(`write_file call ${index + 1}: ${parsed.error.issues[0]?.message ?? 'invalid input'}`);
+      return;
+    }
+    if (call.name === 'delete_file') {
+      const parsed = deleteInput.safeParse(call.input);
+      if (truncated && isLast && lastBlockIsThisCall && !parsed.success) {
+        cutOff = '(unnamed file)';
+        return;
+      }
+      if (parsed.success) changes.push({ kind: 'delete', path: parsed.data.path });
+      else invalid.push(`delete_file call ${index + 1}: ${parsed.error.issues[0]?.message ?? 'invalid input'}`);
+      return;
+    }
+    invalid.push(`unknown tool "${call.name}"`);
+  });
+  const text = parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n').trim();
+  return { changes: lastWins(changes), cutOff, invalid, text };
+}
+
+function markerPath(line: string, prefix: string): string | null {
+  if (!line.startsWith(prefix) || !line.endsWith(FILE_BLOCK_CLOSE)) return null;
+  const path = line.slice(prefix.length, line.length - FILE_BLOCK_CLOSE.length).trim();
+  return path.length > 0 ? path : null;
+}
+
+/**
+ * File blocks → changes. A block ends only at its own end marker (same path), so
+ * code fences or other markers inside a file are content. Line endings are read as
+ * LF and a leading byte-order mark is dropped, from the answer and from each file.
+ */
+export function parseFileBlocks(answer: string, truncated: boolean): ParsedAnswer {
+  const lines = answer.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n');
+  const changes: FileChange[] = [];
+  const outside: string[] = [];
+  const invalid: string[] = [];
+  let cutOff: string | null = null;
+  for (let index = 0; index < lines.length; index += 1) {
+    const line = lines[index]!;
+    const deleted = markerPath(line.trim(), FILE_BLOCK_DELETE);
+    if (deleted) {
+      changes.push({ kind: 'delete', path: deleted });
+      continue;
+    }
+    const path = markerPath(line.trim(), FILE_BLOCK_START);
+    if (!path) {
+      if (markerPath(line.trim(), FILE_BLOCK_END)) invalid.push(`end marker for "${markerPath(line.trim(), FILE_BLOCK_END)}" without its start`);
+      else outside.push(line);
+      continue;
+    }
+    const end = lines.findIndex((candidate, at) => at > index && candidate.trim() === `${FILE_BLOCK_END}${path}${FILE_BLOCK_CLOSE}`);
+    if (end === -1) {
+      if (truncated) cutOff = path;
+      else invalid.push(`file block "${path}" has no end marker`);
+      break;
+    }
+    const content = lines.slice(index + 1, end).join('\n').replace(/^\uFEFF/, '');
+    changes.push({ kind: 'write', path, content: content.length > 0 ? `${content}\n` : '' });
+    index = end;
+  }
+  return { changes: lastWins(changes), cutOff, invalid, text: outside.join('\n').trim() };
+}
+
+/** Reads an answer in the format the request asked for. */
+export function parseAnswer(reply: ModelReply, format: 'tools' | 'file_blocks'): ParsedAnswer {
+  const truncated = reply.stopReason === 'max_tokens';
+  if (format === 'tools') return changesFromToolCalls(reply.parts, truncated);
+  const text = reply.parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('');
+  return parseFileBlocks(text, truncated);
+}

@@ -1,0 +1,219 @@
+/**
+ * The author that asks a model (Claude, or any OpenAI-compatible server) for the
+ * SPEC, the code and each repair. One conversation per task: the stable prefix
+ * plus a task message; answers cut off by the output limit are continued a bounded
+ * number of times, and every call is priced, capped and journaled.
+ */
+import { createHash } from 'node:crypto';
+import { StepError } from '../../errors.js';
+import type {
+  Author,
+  AuthorCallOptions,
+  AuthorStatus,
+  CodeRequest,
+  FileChange,
+  RepairRequest,
+  SpecDocument,
+  SpecRequest,
+  UsageFigures,
+} from '../types.js';
+import { parseAnswer } from './file-output.js';
+import { estimateTokens, type PriceTable } from './pricing.js';
+import {
+  codeTask,
+  continuationNote,
+  FILE_TOOLS,
+  foundationBlock,
+  type OutputFormat,
+  repairTask,
+  specBlock,
+  specTask,
+  systemPrompt,
+} from './prompts.js';
+import { ModelUnavailableError, type RetryPolicy, sendWithRetries } from './retry.js';
+import type { ModelClient, ModelMessage, ModelPart, ModelReply, ModelRequest, TokenUsage } from './types.js';
+
+export interface ModelAuthorOptions {
+  client: ModelClient;
+  prices: PriceTable;
+  retry: RetryPolicy;
+  maxOutputTokens: number;
+  outputFormat?: OutputFormat;
+  /** Continuations of one answer cut off by the output limit before the step fails as truncated. */
+  maxContinuations?: number;
+}
+
+const SPEC_PATH = 'docs/SPEC.md';
+
+interface Task {
+  purpose: string;
+  context: string[];
+  message: string;
+}
+
+export function usageFigures(usage: TokenUsage, costUsd: number): UsageFigures {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cache_read_tokens: usage.cacheReadTokens,
+    cache_write_tokens: usage.cacheWriteTokens,
+    cost_usd: costUsd,
+  };
+}
+
+function requestSize(request: ModelRequest): number {
+  const messages = request.messages.map((message) => JSON.stringify(message.parts)).join('');
+  return estimateTokens(request.system + request.context.join('') + messages + JSON.stringify(request.tools));
+}
+
+export class ModelAuthor implements Author {
+  readonly id: string;
+  readonly description: string;
+  private readonly format: OutputFormat;
+  private readonly maxContinuations: number;
+  private lastCall: Omit<AuthorStatus, 'provider' | 'model'> = { api: 'unknown', last_call_at: null, last_error: null };
+
+  constructor(private readonly options: ModelAuthorOptions) {
+    this.id = options.client.provider;
+    this.format = options.outputFormat ?? 'tools';
+    this.maxContinuations = options.maxContinuations ?? 3;
+    this.description =
+      options.client.provider === 'anthropic'
+        ? `Claude (${options.client.model}) through the Anthropic Messages API`
+        : `${options.client.model} through an OpenAI-compatible chat API`;
+  }
+
+  status(): AuthorStatus {
+    return { provider: this.options.client.provider, model: this.options.client.model, ...this.lastCall };
+  }
+
+  async writeSpec(request: SpecRequest, options: AuthorCallOptions): Promise<SpecDocument> {
+    const changes = await this.runTask(
+      { purpose: 'spec', context: [foundationBlock(request.foundation)], message: specTask(request.intent, request.droplet) },
+      options,
+    );
+    const spec = changes.find((change) => change.kind === 'write' && change.path === SPEC_PATH);
+    if (!spec || spec.kind !== 'write') {
+      throw new StepError('MODEL_NO_SPEC', `The model's answer held no ${SPEC_PATH} (it wrote: ${changes.map((change) => change.path).join(', ') || 'nothing'}).`);
+    }
+    return { markdown: spec.content };
+  }
+
+  writeCode(request: CodeRequest, options: AuthorCallOptions): Promise<FileChange[]> {
+    return this.runTask(
+      {
+        purpose: 'code',
+        context: [foundationBlock(request.foundation), specBlock(request.spec)],
+        message: codeTask(request.intent, request.droplet),
+      },
+      options,
+    );
+  }
+
+  repair(request: RepairRequest, options: AuthorCallOptions): Promise<FileChange[]> {
+    return this.runTask(
+      {
+        purpose: `repair after attempt ${request.attempt}`,
+        context: [foundationBlock(request.foundation), specBlock(request.spec)],
+        message: repairTask(request.droplet, request.attempt, request.failure, request.files),
+      },
+      options,
+    );
+  }
+
+  /** One task: the call, its continuations, and the saved result that spares a retried build from paying again. */
+  private async runTask(task: Task, options: AuthorCallOptions): Promise<FileChange[]> {
+    const base = {
+      system: systemPrompt(this.format),
+      context: task.context,
+      tools: this.format === 'tools' ? FILE_TOOLS : [],
+      maxOutputTokens: this.options.maxOutputTokens,
+    };
+    const messages: ModelMessage[] = [{ role: 'user', parts: [{ type: 'text', text: task.message }] }];
+    const key = createHash('sha256')
+      .update(JSON.stringify([this.options.client.provider, this.options.client.model, this.format, base, messages]))
+      .digest('hex');
+    const saved = options.calls?.savedResult(key);
+    if (Array.isArray(saved)) return saved as FileChange[];
+
+    const collected = new Map<string, FileChange>();
+    for (let call = 0; call <= this.maxContinuations; call += 1) {
+      const purpose = call === 0 ? task.purpose : `${task.purpose} (continued ${call})`;
+      const request: ModelRequest = { ...base, messages };
+      const reply = await this.call(request, purpose, options);
+      if (reply.stopReason === 'refusal') {
+        const reason = reply.parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join(' ').trim();
+        throw new StepError('MODEL_REFUSED', `The model declined the ${task.purpose} task: ${reason || `stop reason ${reply.rawStopReason}`}.`);
+      }
+      const answer = parseAnswer(reply, this.format);
+      if (answer.invalid.length > 0) {
+        throw new StepError('MODEL_OUTPUT_INVALID', `The model's answer to the ${task.purpose} task is not a valid file change: ${answer.invalid.join('; ')}.`);
+      }
+      for (const change of answer.changes) {
+        collected.delete(change.path);
+        collected.set(change.path, change);
+      }
+      if (reply.stopReason !== 'max_tokens') {
+        if (collected.size === 0) {
+          throw new StepError(
+            'MODEL_EMPTY_ANSWER',
+            `The model wrote no files for the ${task.purpose} task${answer.text ? `: "${answer.text.slice(0, 500)}"` : ` (stop reason ${reply.rawStopReason ?? 'none'})`}.`,
+          );
+        }
+        const result = [...collected.values()];
+        options.calls?.saveResult(key, result);
+        return result;
+      }
+      messages.push(...this.continuation(reply, [...collected.keys()], answer.cutOff));
+    }
+    throw new StepError(
+      'MODEL_OUTPUT_TRUNCATED',
+      `The model's answer to the ${task.purpose} task was still cut off at the output limit after ${this.maxContinuations} continuation(s); nothing was written. Raise MODEL_MAX_OUTPUT_TOKENS or narrow the intent.`,
+      { saved_files: [...collected.keys()] },
+    );
+  }
+
+  /** The assistant's complete output so far and the note asking for the rest. */
+  private continuation(reply: ModelReply, saved: string[], cutOff: string | null): ModelMessage[] {
+    const cut = cutOff !== null && reply.parts.at(-1)?.type === 'tool_call' ? reply.parts.at(-1) : undefined;
+    const kept = reply.parts.filter((part) => part !== cut);
+    const results: ModelPart[] = kept.flatMap((part) =>
+      part.type === 'tool_call' ? [{ type: 'tool_result' as const, toolCallId: part.id, content: 'saved' }] : [],
+    );
+    const assistant: ModelMessage = { role: 'assistant', parts: kept.length > 0 ? kept : [{ type: 'text', text: '(no complete file)' }] };
+    return [assistant, { role: 'user', parts: [...results, { type: 'text', text: continuationNote(saved, cutOff) }] }];
+  }
+
+  private async call(request: ModelRequest, purpose: string, options: AuthorCallOptions): Promise<ModelReply> {
+    const { client, prices, retry } = this.options;
+    options.calls?.reserve(prices.worstCaseOf(client.model, requestSize(request), request.maxOutputTokens), purpose);
+    const startedAt = Date.now();
+    let retries = 0;
+    try {
+      const reply = await sendWithRetries(client, request, retry, { signal: options.signal, onRetry: () => void (retries += 1) });
+      this.lastCall = { api: 'ok', last_call_at: new Date().toISOString(), last_error: null };
+      options.calls?.record({
+        purpose,
+        provider: client.provider,
+        model: reply.model,
+        usage: usageFigures(reply.usage, prices.costOf(reply.model, reply.usage)),
+        stopReason: reply.rawStopReason,
+        retries,
+        durationMs: Date.now() - startedAt,
+      });
+      return reply;
+    } catch (error) {
+      if (error instanceof ModelUnavailableError) {
+        this.lastCall = { api: 'failing', last_call_at: new Date().toISOString(), last_error: error.message };
+        const rejected = error.fault.kind === 'rejected';
+        throw new StepError(
+          rejected ? 'MODEL_REQUEST_REJECTED' : 'MODEL_UNAVAILABLE',
+          `${error.message} (during the ${purpose} call)`,
+          { status: error.fault.status, attempts: error.attempts },
+          { retryable: true },
+        );
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * What model calls cost: one table of list prices (USD per million tokens), matched
+ * by the longest model-name prefix, overridable from config (MODEL_PRICES). A model
+ * the table does not know is priced at the fallback, which is deliberately high so
+ * that a budget cap still holds; set MODEL_PRICES for it (e.g. `{"*": {"input": 0,
+ * "output": 0}}` for a local server).
+ */
+import { z } from 'zod';
+import type { TokenUsage } from './types.js';
+
+export interface ModelPrice {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+const price = (input: number, output: number, cacheRead: number, cacheWrite: number): ModelPrice => ({ input, output, cacheRead, cacheWrite });
+
+/** List prices at the time of writing; check your provider's page and override what differs. */
+export const BUILT_IN_PRICES: Readonly<Record<string, ModelPrice>> = {
+  'claude-opus-4-0': price(15, 75, 1.5, 18.75),
+  'claude-opus-4-1': price(15, 75, 1.5, 18.75),
+  'claude-opus-4-2': price(15, 75, 1.5, 18.75),
+  'claude-opus': price(5, 25, 0.5, 6.25),
+  'claude-sonnet': price(3, 15, 0.3, 3.75),
+  'claude-haiku-3': price(0.25, 1.25, 0.03, 0.3),
+  'claude-haiku': price(1, 5, 0.1, 1.25),
+  'gpt-5': price(1.25, 10, 0.125, 0),
+  'gpt-4.1': price(2, 8, 0.5, 0),
+  'gpt-4o': price(2.5, 10, 1.25, 0),
+};
+
+/** For a model nobody priced: high, so that a cap errs on the side of stopping. */
+export const FALLBACK_PRICE: ModelPrice = price(15, 75, 1.5, 18.75);
+
+const priceEntry = z
+  .object({
+    input: z.number().min(0),
+    output: z.number().min(0),
+    cache_read: z.number().min(0).optional(),
+    cache_write: z.number().min(0).optional(),
+  })
+  .strict();
+
+/** Parses MODEL_PRICES; throws an Error naming what is wrong (config reports it as one line). */
+export function parsePriceOverrides(json: string | undefined): Record<string, ModelPrice> {
+  if (!json) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new Error('is not valid JSON');
+  }
+  const parsed = z.record(z.string().min(1), priceEntry).safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'} (expected {"model": {"input": n, "output": n, "cache_read"?: n, "cache_write"?: n}})`);
+  }
+  return Object.fromEntries(
+    Object.entries(parsed.data).map(([model, entry]) => [
+      model,
+      price(entry.input, entry.output, entry.cache_read ?? entry.input, entry.cache_write ?? entry.input),
+    ]),
+  );
+}
+
+export class PriceTable {
+  private readonly table: Record<string, ModelPrice>;
+
+  constructor(private readonly overrides: Record<string, ModelPrice> = {}) {
+    this.table = { ...BUILT_IN_PRICES, ...overrides };
+  }
+
+  /** The price of a model and whether anyone actually priced it. */
+  priceOf(model: string): { price: ModelPrice; known: boolean } {
+    const match = Object.keys(this.table)
+      .filter((prefix) => model === prefix || model.startsWith(prefix))
+      .sort((a, b) => b.length - a.length)[0];
+    if (match) return { price: this.table[match]!, known: true };
+    const wildcard = this.overrides['*'];
+    return wildcard ? { price: wildcard, known: true } : { price: FALLBACK_PRICE, known: false };
+  }
+
+  costOf(model: string, usage: TokenUsage): number {
+    const { price: p } = this.priceOf(model);
+    const micro = usage.inputTokens * p.input + usage.outputTokens * p.output + usage.cacheReadTokens * p.cacheRead + usage.cacheWriteTokens * p.cacheWrite;
+    return micro / 1_000_000;
+  }
+
+  /**
+   * The most a call could cost: every input token at the dearer of the input and
+   * cache-write rates, and the whole output allowance.
+   */
+  worstCaseOf(model: string, inputTokens: number, maxOutputTokens: number): number {
+    const { price: p } = this.priceOf(model);
+    return (inputTokens * Math.max(p.input, p.cacheWrite) + maxOutputTokens * p.output) / 1_000_000;
+  }
+}
+
+/** A generous upper bound on a prompt's tokens (real tokenizers average ~4 characters a token on code and prose). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 3);
+}

@@ -1,0 +1,170 @@
+/**
+ * The one prompt builder both model clients share. Every request is the same stable
+ * prefix (instructions, tools, foundation files, then the SPEC once it exists) and a
+ * short task message, so later calls of a build read the prefix from the cache.
+ * Nothing secret is ever put into a prompt: only the intent, the standards, the
+ * SPEC, repository files and verification reports.
+ */
+import type { DropletIdentity } from '../../domain/build.js';
+import type { VerificationReport } from '../../verify/types.js';
+import type { FoundationFile, RepoFile } from '../types.js';
+import type { ModelTool } from './types.js';
+
+/** How the model hands files back: tool calls, or file blocks for servers without tool support. */
+export type OutputFormat = 'tools' | 'file_blocks';
+
+export const FILE_BLOCK_START = '=== FILE: ';
+export const FILE_BLOCK_END = '=== END FILE: ';
+export const FILE_BLOCK_DELETE = '=== DELETE FILE: ';
+export const FILE_BLOCK_CLOSE = ' ===';
+
+export const FILE_TOOLS: ModelTool[] = [
+  {
+    name: 'write_file',
+    description: 'Create or replace one file of the droplet repository with its complete content.',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        path: { type: 'string', description: 'Repository-relative path with forward slashes, e.g. src/server.js' },
+        content: { type: 'string', description: 'The whole file, never a fragment or a diff.' },
+      },
+      required: ['path', 'content'],
+      additionalProperties: false,
+    },
+  },
+  {
+    name: 'delete_file',
+    description: 'Delete one file of the droplet repository.',
+    inputSchema: {
+      type: 'object',
+      properties: { path: { type: 'string', description: 'Repository-relative path.' } },
+      required: ['path'],
+      additionalProperties: false,
+    },
+  },
+];
+
+const OUTPUT_RULES: Record<OutputFormat, string> = {
+  tools: [
+    'Hand back files only through the write_file and delete_file tools, every file you change in this one answer.',
+    'The calls are applied after your answer ends; you will not receive their results, so do not wait for them.',
+    'Each write_file carries the complete file, never a diff or an excerpt.',
+  ].join('\n'),
+  file_blocks: [
+    'Hand back files only as file blocks, every file you change in this one answer. A block is:',
+    `${FILE_BLOCK_START}<path>${FILE_BLOCK_CLOSE}`,
+    '<the complete file content, exactly as it should be on disk>',
+    `${FILE_BLOCK_END}<same path>${FILE_BLOCK_CLOSE}`,
+    `To delete a file write one line: ${FILE_BLOCK_DELETE}<path>${FILE_BLOCK_CLOSE}`,
+    'Marker lines stand alone on their line. Do not wrap blocks in code fences; content may itself contain fences.',
+  ].join('\n'),
+};
+
+export function systemPrompt(format: OutputFormat): string {
+  return [
+    'You are the author inside the Autonomous Executor. You write SPECs and the code of "droplets":',
+    'small Node.js microservices that must honour the Universal Droplet Contract (UDC) in the foundation files below.',
+    'Work only from the foundation files, the SPEC and the task. Paths are relative to the droplet repository root;',
+    'never write outside it, never into .git, never secrets or credentials (read them from the environment at run time).',
+    '',
+    OUTPUT_RULES[format],
+  ].join('\n');
+}
+
+export function foundationBlock(files: readonly FoundationFile[]): string {
+  return ['# Foundation files (the standards every droplet meets)', ...files.map((file) => `## ${file.path}\n\n${file.content.trim()}`)].join('\n\n');
+}
+
+export function specBlock(spec: string): string {
+  return `# docs/SPEC.md (the approved specification of this droplet)\n\n${spec.trim()}`;
+}
+
+function identity(droplet: DropletIdentity): string {
+  return `Droplet: id ${droplet.dropletId}, name "${droplet.name}".`;
+}
+
+export function specTask(intent: string, droplet: DropletIdentity): string {
+  return [
+    'Task: write the SPEC of a new droplet as the file docs/SPEC.md.',
+    identity(droplet),
+    'Cover: purpose, the five UDC endpoints with their shapes, the resources and their fields, validation rules,',
+    'error codes, configuration (environment variables), and the tests that prove it. Use ## headings per section.',
+    '',
+    "The architect's intent:",
+    intent.trim(),
+  ].join('\n');
+}
+
+export function codeTask(intent: string, droplet: DropletIdentity): string {
+  return [
+    'Task: write every file of this droplet so that it meets the SPEC and the UDC, ready to run with `npm install && npm start`.',
+    identity(droplet),
+    'Include package.json (with "test" and "start" scripts), the server, a README.md, .env.example and tests that exercise',
+    'all five UDC endpoints. The service reads SERVICE_PORT and API_TOKEN from the environment.',
+    '',
+    "The architect's intent:",
+    intent.trim(),
+  ].join('\n');
+}
+
+const MAX_OUTPUT_EXCERPT = 6_000;
+/** Lines of test output that say why something failed; the rest (passing tests, timings) is noise. */
+const TELLING_LINE = /not ok|✖|fail|error|expected|actual|assert|throw|at .*\.(?:m?js|ts):\d+|^\s*[+-] /i;
+
+/** The failing part of a command's output, with a little context, capped. */
+export function trimOutput(output: string, limit = MAX_OUTPUT_EXCERPT): string {
+  const lines = output.split(/\r?\n/);
+  const keep = new Set<number>();
+  const noise = (line: string) => /node:internal|node_modules/.test(line);
+  lines.forEach((line, index) => {
+    if (!TELLING_LINE.test(line) || noise(line)) return;
+    for (let near = Math.max(0, index - 1); near <= Math.min(lines.length - 1, index + 2); near += 1) if (!noise(lines[near]!)) keep.add(near);
+  });
+  const picked = keep.size > 0 ? [...keep].sort((a, b) => a - b).map((index) => lines[index]!) : lines.slice(-40);
+  const text = picked.join('\n');
+  return text.length <= limit ? text : `${text.slice(0, limit)}\n[… trimmed]`;
+}
+
+/** What went wrong in a verification attempt, as short as a model needs it. */
+export function failureBrief(report: VerificationReport): string {
+  const lines = [`Stage that failed: ${report.stage}. ${report.summary}`];
+  if (report.stage === 'install' && report.install) {
+    lines.push('', `\`${report.install.command}\` output (trimmed):`, trimOutput(report.install.outputTail));
+  }
+  if (report.tests && report.stage === 'tests') {
+    if (report.tests.failingTests.length > 0) lines.push('', 'Failing tests:', ...report.tests.failingTests.map((name) => `- ${name}`));
+    if (report.tests.timedOut) lines.push('', 'The test run timed out.');
+    lines.push('', `\`${report.tests.command}\` output (trimmed):`, trimOutput(report.tests.outputTail));
+  }
+  const failedChecks = report.contract?.filter((check) => !check.passed) ?? [];
+  if (failedChecks.length > 0) {
+    lines.push('', 'UDC contract checks that failed:');
+    for (const check of failedChecks) lines.push(`- ${check.name}: expected ${check.expected}; got ${check.got}`);
+  }
+  return lines.join('\n');
+}
+
+export function repairTask(droplet: DropletIdentity, attempt: number, report: VerificationReport, files: readonly RepoFile[]): string {
+  return [
+    `Task: verification attempt ${attempt} of this droplet failed. Fix it.`,
+    identity(droplet),
+    'Change as little as needed and hand back only the files you change (whole files).',
+    '',
+    '# What failed',
+    failureBrief(report),
+    '',
+    '# The files involved',
+    ...files.map((file) => `## ${file.path}\n\n${file.content}`),
+  ].join('\n');
+}
+
+export function continuationNote(saved: readonly string[], cutOff: string | null): string {
+  return [
+    'Your answer was cut off at the output limit.',
+    saved.length > 0 ? `These files are saved: ${saved.join(', ')}.` : 'No file was complete.',
+    cutOff ? `The file ${cutOff} was cut off and is discarded: send it again, whole.` : '',
+    'Continue with the files that are still missing; do not repeat the saved ones.',
+  ]
+    .filter((line) => line.length > 0)
+    .join('\n');
+}

@@ -1,0 +1,242 @@
+/**
+ * The Claude author against a fake Anthropic API on loopback, through the real SDK and
+ * the real executor: every fault the API can throw at a call, at the SPEC step (builds
+ * run in `checkpoints` mode and stop at the gate after it, so no npm runs here).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BuildEvent, BuildView } from '../../src/domain/status.js';
+import { startFakeModelServer, type FakeModelServer } from '../support/fake-model-server.js';
+import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
+import { specAnswer, taskOf } from '../support/model-script.js';
+
+const KEY = 'sk-ant-canary-4d2f7a91c3e8b6';
+const SPEC = '# SPEC\n\n## Purpose\n\nKeeps notes.\n\n## Endpoints\n\nThe five UDC endpoints.\n';
+const logLines: string[] = [];
+
+let model: FakeModelServer;
+let server: TestExecutor;
+let intents = 0;
+
+beforeAll(async () => {
+  model = await startFakeModelServer();
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  server = await startExecutor(
+    {
+      ANTHROPIC_API_KEY: KEY,
+      ANTHROPIC_BASE_URL: model.url,
+      MODEL_RETRY_BASE_MS: '20',
+      MODEL_MAX_RETRIES: '3',
+      MODEL_IDLE_TIMEOUT_SECONDS: '1',
+      DEPLOY_TARGET: 'none',
+    },
+    { logger },
+  );
+});
+
+afterAll(async () => {
+  await server?.close();
+  await model?.close();
+});
+
+/** A fresh droplet per test; the build stops at the gate after its SPEC. */
+async function specBuild(extra: Record<string, unknown> = {}): Promise<{ buildId: string; first: number }> {
+  intents += 1;
+  const first = model.requests.length;
+  const buildId = await submitBuild(server.baseUrl, { architect_intent: `Build Note Keeper number ${intents} for short notes`, approval_mode: 'checkpoints', ...extra });
+  return { buildId, first };
+}
+
+async function events(buildId: string): Promise<BuildEvent[]> {
+  return (await api<BuildEvent[]>(server.baseUrl, `/executor/builds/${buildId}/events`)).body;
+}
+
+function modelCalls(list: BuildEvent[]): Array<Record<string, unknown>> {
+  return list.flatMap((event) => (event.data.model_call ? [event.data.model_call as Record<string, unknown>] : []));
+}
+
+describe('a SPEC call that succeeds', () => {
+  it('uses the key, marks the cacheable prefix, and records usage in the step and the build', async () => {
+    model.enqueue({ ...specAnswer(SPEC), usage: { input_tokens: 3_000, output_tokens: 500, cache_creation_input_tokens: 2_500 } });
+    const { buildId, first } = await specBuild();
+    const waiting = await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    expect(waiting.steps[1]!.details.spec).toBe(SPEC);
+    const request = model.requests[first]!;
+    expect(taskOf(request)).toBe('spec');
+    expect(request.headers.authorization ?? request.headers['x-api-key']).toContain(KEY);
+    expect(request.stream).toBe(true);
+    const system = request.body.system as Array<{ text: string; cache_control?: unknown }>;
+    expect(system.at(-1)).toMatchObject({ cache_control: { type: 'ephemeral' } });
+    expect(system.at(-1)!.text).toContain('UDC.md');
+    expect(request.body.tools.map((tool: { name: string }) => tool.name)).toEqual(['write_file', 'delete_file']);
+    // sonnet prices: 3000 × $3 + 500 × $15 + 2500 × $3.75 per million
+    const cost = (3_000 * 3 + 500 * 15 + 2_500 * 3.75) / 1e6;
+    expect(waiting.steps[1]!.details.usage).toEqual({ input_tokens: 3_000, output_tokens: 500, cache_read_tokens: 0, cache_write_tokens: 2_500, cost_usd: cost });
+    expect(waiting.usage).toEqual({ input_tokens: 3_000, output_tokens: 500, cache_read_tokens: 0, cache_write_tokens: 2_500, cost_usd: cost, max_cost_usd: null });
+    const health = (await api<{ author: string; author_api: Record<string, unknown> }>(server.baseUrl, '/executor/health')).body;
+    expect(health.author).toBe('anthropic');
+    expect(health.author_api).toMatchObject({ status: 'ok', model: 'claude-sonnet-5-5', last_error: null });
+  });
+});
+
+describe('faults the retry policy absorbs', () => {
+  it('obeys retry-after on a 429, then succeeds', async () => {
+    model.enqueue({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'slow down', headers: { 'retry-after': '1' } }, specAnswer(SPEC));
+    const { buildId, first } = await specBuild();
+    await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    const [limited, answered] = model.requests.slice(first);
+    expect(answered!.receivedAt - limited!.receivedAt).toBeGreaterThanOrEqual(950);
+    expect(modelCalls(await events(buildId))).toMatchObject([{ purpose: 'spec', retries: 1 }]);
+  });
+
+  it('backs off through three 529s and succeeds on the fourth attempt', async () => {
+    const overloaded = { kind: 'error', status: 529, type: 'overloaded_error', message: 'Overloaded' } as const;
+    model.enqueue(overloaded, overloaded, overloaded, specAnswer(SPEC));
+    const { buildId, first } = await specBuild();
+    await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    expect(model.requests.length - first).toBe(4);
+    expect(modelCalls(await events(buildId))).toMatchObject([{ retries: 3 }]);
+  });
+
+  it('retries the whole call after an error event mid-stream and keeps none of the partial answer', async () => {
+    model.enqueue(
+      { kind: 'stream_error', content: [{ type: 'tool_use', name: 'write_file', input: { path: 'docs/SPEC.md', content: 'PARTIAL SPEC SHOULD NOT SURVIVE' } }], after_events: 5, type: 'overloaded_error' },
+      specAnswer(SPEC),
+    );
+    const { buildId, first } = await specBuild();
+    const waiting = await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    expect(model.requests.length - first).toBe(2);
+    expect(waiting.steps[1]!.details.spec).toBe(SPEC);
+  });
+
+  it('aborts a stream that goes silent and retries it', async () => {
+    model.enqueue({ kind: 'stall', content: [{ type: 'text', text: 'thinking about it' }], after_events: 3 }, specAnswer(SPEC));
+    const { buildId, first } = await specBuild();
+    await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    expect(model.requests[first]!.aborted).toBe(true);
+    expect(model.requests.length - first).toBe(2);
+  });
+});
+
+describe('answers cut off by the output limit', () => {
+  it('continues a SPEC cut off mid-file and commits only the whole one', async () => {
+    model.enqueue(
+      { kind: 'message', content: [{ type: 'tool_use', name: 'write_file', input: { path: 'docs/SPEC.md', content: SPEC } }], stop_reason: 'max_tokens' },
+      specAnswer(SPEC),
+    );
+    const { buildId, first } = await specBuild();
+    const waiting = await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    expect(waiting.steps[1]!.details.spec).toBe(SPEC);
+    const continuation = model.requests[first + 1]!;
+    const lastMessage = JSON.stringify(continuation.body.messages.at(-1));
+    expect(lastMessage).toContain('cut off');
+    expect(lastMessage).toContain('docs/SPEC.md');
+    expect(modelCalls(await events(buildId)).map((call) => call.purpose)).toEqual(['spec', 'spec (continued 1)']);
+  });
+
+  it('fails as truncated after three continuations, with nothing written', async () => {
+    const cut = { kind: 'message', content: [{ type: 'tool_use', name: 'write_file', input: { path: 'docs/SPEC.md', content: SPEC } }], stop_reason: 'max_tokens' } as const;
+    model.enqueue(cut, cut, cut, cut);
+    const { buildId, first } = await specBuild();
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
+    expect(model.requests.length - first).toBe(4);
+    expect(failed.steps[1]).toMatchObject({ status: 'failed', error: { code: 'MODEL_OUTPUT_TRUNCATED' } });
+    expect(failed.repository_path).toBeNull();
+  });
+});
+
+describe('answers and errors that fail the step', () => {
+  it('fails with the model’s own reason when it refuses', async () => {
+    model.enqueue({ kind: 'message', content: [{ type: 'text', text: 'I cannot help build that service.' }], stop_reason: 'refusal' });
+    const { buildId } = await specBuild();
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
+    expect(failed.error).toMatchObject({ code: 'MODEL_REFUSED' });
+    expect(failed.error!.message).toContain('I cannot help build that service.');
+  });
+
+  it('fails with the model’s words when it writes no file', async () => {
+    model.enqueue({ kind: 'message', content: [{ type: 'text', text: 'What should the service do?' }], stop_reason: 'end_turn' });
+    const { buildId } = await specBuild();
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
+    expect(failed.error).toMatchObject({ code: 'MODEL_EMPTY_ANSWER' });
+    expect(failed.error!.message).toContain('What should the service do?');
+  });
+
+  it.each([
+    [400, 'invalid_request_error'],
+    [401, 'authentication_error'],
+    [413, 'request_too_large'],
+  ])('does not retry a %i and says why, without the key', async (status, type) => {
+    model.enqueue({ kind: 'error', status, type, message: `rejected with ${status}` });
+    const { buildId, first } = await specBuild();
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
+    expect(model.requests.length - first).toBe(1);
+    expect(failed.error).toMatchObject({ code: 'MODEL_REQUEST_REJECTED' });
+    expect(failed.error!.message).toContain(`rejected with ${status}`);
+    expect(JSON.stringify(failed)).not.toContain(KEY);
+    const health = (await api<{ author_api: { status: string; last_error: string } }>(server.baseUrl, '/executor/health')).body;
+    expect(health.author_api.status).toBe('failing');
+  });
+
+  it('fails when retries run out, and a retry resumes at the SPEC step without redoing the intent step', async () => {
+    const overloaded = { kind: 'error', status: 529, type: 'overloaded_error', message: 'Overloaded' } as const;
+    model.enqueue(overloaded, overloaded, overloaded, overloaded);
+    const { buildId, first } = await specBuild();
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
+    expect(model.requests.length - first).toBe(4);
+    expect(failed.error).toMatchObject({ code: 'MODEL_UNAVAILABLE' });
+    expect(failed.error!.message).toMatch(/after 4 attempt/);
+    const intentDone = failed.steps[0]!.completed_at;
+
+    model.enqueue(specAnswer(SPEC));
+    expect((await api(server.baseUrl, `/executor/builds/${buildId}/retry`, { method: 'POST' })).status).toBe(202);
+    const waiting = await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    expect(waiting.steps[0]!.completed_at).toBe(intentDone);
+    expect(waiting.steps[1]!.details.spec).toBe(SPEC);
+  });
+});
+
+describe('cancel and the budget', () => {
+  it('cancel aborts the request in flight at once', async () => {
+    model.enqueue({ kind: 'hang' });
+    const { buildId, first } = await specBuild();
+    await model.waitForRequests(first + 1);
+    const started = Date.now();
+    const cancelled = await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}`, { method: 'DELETE' });
+    expect(cancelled.body.status).toBe('cancelled');
+    await expect.poll(() => model.requests[first]!.aborted, { timeout: 2_000 }).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('does not make a call that could pass the cap, and says what was spent', async () => {
+    const { buildId, first } = await specBuild({ max_cost_usd: 0.01 });
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
+    expect(model.requests.length).toBe(first);
+    expect(failed.error).toMatchObject({ code: 'BUDGET_EXHAUSTED' });
+    expect(failed.error!.message).toMatch(/\$0\.0000 spent of the \$0\.01 cap, and the spec call could cost up to \$0\.\d+/);
+    expect(failed.usage.max_cost_usd).toBe(0.01);
+  });
+});
+
+describe('the key', () => {
+  it('never reaches the logs, the events or the database', async () => {
+    expect(logLines.length).toBeGreaterThan(10);
+    expect(logLines.join('')).not.toContain(KEY);
+    const builds = (await api<BuildView[]>(server.baseUrl, '/executor/builds?limit=200')).body;
+    for (const build of builds) expect(JSON.stringify(await events(build.build_id))).not.toContain(KEY);
+    for (const file of readdirSync(server.dataDir).filter((name) => name.startsWith('executor.db'))) {
+      expect(readFileSync(join(server.dataDir, file)).includes(KEY)).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * Scripts for the fake model server: real droplets (written by the offline author,
+ * handed back as the model would: write_file calls or file blocks) and helpers to
+ * read what the executor asked for.
+ */
+import { loadFoundationFiles } from '../../src/authors/foundation.js';
+import { OfflineAuthor } from '../../src/authors/offline/index.js';
+import type { FileChange } from '../../src/authors/types.js';
+import { deriveDropletName } from '../../src/domain/naming.js';
+import type { RecordedRequest, ScriptedBlock, ScriptedReply } from './fake-model-server.js';
+
+export interface ScriptedDroplet {
+  spec: string;
+  files: FileChange[];
+}
+
+/** The SPEC and files of a working droplet for `intent` (the first droplet of a fresh executor gets id 1). */
+export async function workingDroplet(intent: string, dropletId = 1): Promise<ScriptedDroplet> {
+  const author = new OfflineAuthor();
+  const droplet = { dropletId, name: deriveDropletName(intent) };
+  const foundation = await loadFoundationFiles();
+  const signal = new AbortController().signal;
+  const spec = (await author.writeSpec({ intent, droplet, foundation }, { signal })).markdown;
+  const files = await author.writeCode({ intent, droplet, spec, foundation }, { signal });
+  return { spec, files };
+}
+
+export function writeCalls(changes: readonly FileChange[]): ScriptedBlock[] {
+  return changes.map((change) =>
+    change.kind === 'write'
+      ? { type: 'tool_use', name: 'write_file', input: { path: change.path, content: change.content } }
+      : { type: 'tool_use', name: 'delete_file', input: { path: change.path } },
+  );
+}
+
+/** A complete answer made of write_file/delete_file calls. */
+export function toolAnswer(changes: readonly FileChange[], text = 'Here are the files.'): ScriptedReply {
+  return { kind: 'message', content: [{ type: 'text', text }, ...writeCalls(changes)], stop_reason: 'tool_use' };
+}
+
+/** The same files as file blocks in one text answer. */
+export function fileBlockAnswer(changes: readonly FileChange[]): ScriptedReply {
+  const blocks = changes.map((change) =>
+    change.kind === 'write'
+      ? `=== FILE: ${change.path} ===\n${change.content.replace(/\n$/, '')}\n=== END FILE: ${change.path} ===`
+      : `=== DELETE FILE: ${change.path} ===`,
+  );
+  return { kind: 'message', content: [{ type: 'text', text: `Files follow.\n\n${blocks.join('\n')}\n` }], stop_reason: 'end_turn' };
+}
+
+export const specAnswer = (spec: string): ScriptedReply => toolAnswer([{ kind: 'write', path: 'docs/SPEC.md', content: spec }], 'The SPEC.');
+
+export type TaskKind = 'spec' | 'code' | 'repair' | 'unknown';
+
+/** The text of the first user message: the task the executor set. */
+export function taskText(request: RecordedRequest): string {
+  const messages = (request.body?.messages ?? []) as Array<{ role: string; content: unknown }>;
+  const first = messages.find((message) => message.role === 'user');
+  if (!first) return '';
+  if (typeof first.content === 'string') return first.content;
+  return (first.content as Array<{ type: string; text?: string }>).map((part) => part.text ?? '').join('\n');
+}
+
+export function taskOf(request: RecordedRequest): TaskKind {
+  const text = taskText(request);
+  if (text.startsWith('Task: write the SPEC')) return 'spec';
+  if (text.startsWith('Task: write every file')) return 'code';
+  if (/^Task: verification attempt \d+ of this droplet failed/.test(text)) return 'repair';
+  return 'unknown';
+}
+
+/** Whether this request continues an answer cut off by the output limit. */
+export function isContinuation(request: RecordedRequest): boolean {
+  return ((request.body?.messages ?? []) as unknown[]).length > 1;
+}
+
+/** Byte size of what the request sends beyond the cacheable prefix (the messages). */
+export function messageBytes(request: RecordedRequest): number {
+  const messages = request.api === 'anthropic' ? request.body.messages : (request.body.messages as Array<{ role: string }>).filter((message) => message.role !== 'system');
+  return Buffer.byteLength(JSON.stringify(messages));
+}
+
+/** A working droplet whose one test fails until repaired. */
+export function withBrokenTest(files: readonly FileChange[]): FileChange[] {
+  return files.map((file) =>
+    file.kind === 'write' && file.path === 'test/udc.test.js'
+      ? { ...file, content: `${file.content}\nimport { test as broken } from 'node:test';\nbroken('deliberately broken', () => { throw new Error('boom'); });\n` }
+      : file,
+  );
+}
