@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildEvent, BuildView } from '../../src/domain/status.js';
-import { startFakeModelServer, type FakeModelServer } from '../support/fake-model-server.js';
+import { startFakeModelServer, type FakeModelServer, type ScriptedReply } from '../support/fake-model-server.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 import { specAnswer, taskOf } from '../support/model-script.js';
 
@@ -146,7 +146,7 @@ describe('answers cut off by the output limit', () => {
   });
 
   it('fails as truncated after three continuations, with nothing written', async () => {
-    const cut = { kind: 'message', content: [{ type: 'tool_use', name: 'write_file', input: { path: 'docs/SPEC.md', content: SPEC } }], stop_reason: 'max_tokens' } as const;
+    const cut: ScriptedReply = { kind: 'message', content: [{ type: 'tool_use', name: 'write_file', input: { path: 'docs/SPEC.md', content: SPEC } }], stop_reason: 'max_tokens' };
     model.enqueue(cut, cut, cut, cut);
     const { buildId, first } = await specBuild();
     const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);

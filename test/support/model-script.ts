@@ -9,6 +9,8 @@ import type { FileChange } from '../../src/authors/types.js';
 import { deriveDropletName } from '../../src/domain/naming.js';
 import type { RecordedRequest, ScriptedBlock, ScriptedReply } from './fake-model-server.js';
 
+type ScriptedMessage = Extract<ScriptedReply, { kind: 'message' }>;
+
 export interface ScriptedDroplet {
   spec: string;
   files: FileChange[];
@@ -34,12 +36,12 @@ export function writeCalls(changes: readonly FileChange[]): ScriptedBlock[] {
 }
 
 /** A complete answer made of write_file/delete_file calls. */
-export function toolAnswer(changes: readonly FileChange[], text = 'Here are the files.'): ScriptedReply {
+export function toolAnswer(changes: readonly FileChange[], text = 'Here are the files.'): ScriptedMessage {
   return { kind: 'message', content: [{ type: 'text', text }, ...writeCalls(changes)], stop_reason: 'tool_use' };
 }
 
 /** The same files as file blocks in one text answer. */
-export function fileBlockAnswer(changes: readonly FileChange[]): ScriptedReply {
+export function fileBlockAnswer(changes: readonly FileChange[]): ScriptedMessage {
   const blocks = changes.map((change) =>
     change.kind === 'write'
       ? `=== FILE: ${change.path} ===\n${change.content.replace(/\n$/, '')}\n=== END FILE: ${change.path} ===`
@@ -48,7 +50,7 @@ export function fileBlockAnswer(changes: readonly FileChange[]): ScriptedReply {
   return { kind: 'message', content: [{ type: 'text', text: `Files follow.\n\n${blocks.join('\n')}\n` }], stop_reason: 'end_turn' };
 }
 
-export const specAnswer = (spec: string): ScriptedReply => toolAnswer([{ kind: 'write', path: 'docs/SPEC.md', content: spec }], 'The SPEC.');
+export const specAnswer = (spec: string): ScriptedMessage => toolAnswer([{ kind: 'write', path: 'docs/SPEC.md', content: spec }], 'The SPEC.');
 
 export type TaskKind = 'spec' | 'code' | 'repair' | 'unknown';
 

@@ -8,8 +8,9 @@
  *   written to the cache. Later requests read the longest cached prefix that ends at
  *   any block boundary up to their last breakpoint; the rest up to that breakpoint is
  *   a cache write, everything after it plain input.
- * - OpenAI: caching is automatic; every prefix ending at a tool or message boundary is
- *   remembered, and the longest one seen before counts as `cached_tokens`.
+ * - OpenAI: caching is automatic; the longest prefix of the prompt (tools, then
+ *   messages) shared with an earlier request counts as `cached_tokens`, in 128-token
+ *   steps once it reaches 1024 tokens, as OpenAI documents it.
  *
  * Tokens are estimated at four characters each. There is no minimum cacheable
  * length and no expiry: a test server lives for seconds.
@@ -35,6 +36,7 @@ interface Boundary {
 
 export class PromptCacheModel {
   private readonly cached = new Set<string>();
+  private readonly prompts: string[] = [];
 
   anthropic(body: any): CachedUsage {
     const boundaries = boundariesOf(`anthropic:${String(body?.model)}`, anthropicUnits(body));
@@ -54,13 +56,26 @@ export class PromptCacheModel {
   }
 
   openai(body: any): CachedUsage {
-    const boundaries = boundariesOf(`openai:${String(body?.model)}`, openaiUnits(body));
-    const total = boundaries.at(-1)?.chars ?? 0;
-    const hit = boundaries[lastIndexWhere(boundaries, (boundary) => this.cached.has(boundary.hash))];
-    for (const boundary of boundaries) this.cached.add(boundary.hash);
-    const readTokens = tokensFor(hit?.chars ?? 0);
+    const prompt = `openai:${String(body?.model)}\u0000${openaiUnits(body).map((unit) => unit.text).join('\u0000')}`;
+    let common = 0;
+    for (const earlier of this.prompts) common = Math.max(common, commonPrefixLength(earlier, prompt));
+    this.prompts.push(prompt);
+    // Like OpenAI: the longest prefix seen before, in 128-token steps, once it reaches 1024 tokens.
+    const cachedChars = common >= OPENAI_MIN_CACHED_CHARS ? Math.floor(common / OPENAI_CACHE_STEP_CHARS) * OPENAI_CACHE_STEP_CHARS : 0;
+    const total = prompt.length;
+    const readTokens = tokensFor(cachedChars);
     return { input_tokens: tokensFor(total) - readTokens, cache_read_input_tokens: readTokens, cache_creation_input_tokens: 0 };
   }
+}
+
+const OPENAI_MIN_CACHED_CHARS = 1024 * 4;
+const OPENAI_CACHE_STEP_CHARS = 128 * 4;
+
+function commonPrefixLength(a: string, b: string): number {
+  const limit = Math.min(a.length, b.length);
+  let index = 0;
+  while (index < limit && a.charCodeAt(index) === b.charCodeAt(index)) index += 1;
+  return index;
 }
 
 function lastIndexWhere<T>(items: T[], test: (item: T) => boolean): number {

@@ -1,0 +1,185 @@
+/**
+ * Whole builds written by a model: the real SDKs talk to a fake model API on loopback
+ * whose answers are real droplets (the offline author's files, handed back as the
+ * model would). Verification, repair, the budget and hostile paths run for real.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FileChange } from '../../src/authors/types.js';
+import type { BuildEvent } from '../../src/domain/status.js';
+import { deriveDropletName } from '../../src/domain/naming.js';
+import { type FakeModelServer, type RecordedRequest, startFakeModelServer } from '../support/fake-model-server.js';
+import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
+import { fileBlockAnswer, messageBytes, specAnswer, taskOf, toolAnswer, withBrokenTest, workingDroplet } from '../support/model-script.js';
+
+let model: FakeModelServer;
+let server: TestExecutor;
+let nextId = 1;
+
+/** What the fake model answers for one droplet, by task. */
+const scripts = new Map<number, { spec: string; code: FileChange[]; repairs: FileChange[][] }>();
+
+function dropletIdOf(request: RecordedRequest): number {
+  const system = JSON.stringify(request.body.messages);
+  return Number(/Droplet: id (\d+)/.exec(system)?.[1] ?? 0);
+}
+
+beforeAll(async () => {
+  model = await startFakeModelServer({
+    fallback: (request) => {
+      const script = scripts.get(dropletIdOf(request));
+      if (!script) return { kind: 'error', status: 500, message: 'no script for this droplet' };
+      const task = taskOf(request);
+      if (task === 'spec') return specAnswer(script.spec);
+      if (task === 'code') return toolAnswer(script.code);
+      const repair = script.repairs.shift();
+      return repair ? toolAnswer(repair, 'Fixed.') : { kind: 'error', status: 500, message: 'no repair scripted' };
+    },
+  });
+  server = await startExecutor({ ANTHROPIC_API_KEY: 'sk-ant-test-key', ANTHROPIC_BASE_URL: model.url, MODEL_RETRY_BASE_MS: '20', DEPLOY_TARGET: 'none' });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await model?.close();
+});
+
+async function build(intent: string, script: (files: FileChange[]) => { code: FileChange[]; repairs?: FileChange[][] }, extra: Record<string, unknown> = {}) {
+  const dropletId = nextId++;
+  const droplet = await workingDroplet(intent, dropletId);
+  const { code, repairs = [] } = script(droplet.files);
+  scripts.set(dropletId, { spec: droplet.spec, code, repairs });
+  const buildId = await submitBuild(server.baseUrl, {
+    architect_intent: intent,
+    droplet_id: dropletId,
+    droplet_name: deriveDropletName(intent),
+    approval_mode: 'auto',
+    ...extra,
+  });
+  return { buildId, droplet, requests: () => model.requests.filter((request) => dropletIdOf(request) === dropletId) };
+}
+
+const modelCalls = async (buildId: string) =>
+  (await api<BuildEvent[]>(server.baseUrl, `/executor/builds/${buildId}/events`)).body.flatMap((event) =>
+    event.data.model_call ? [event.data.model_call as Record<string, number | string>] : [],
+  );
+
+describe('a model-written droplet', () => {
+  it('passes first time: two calls, the prefix read from the cache, usage in every step that paid', async () => {
+    const { buildId, requests } = await build('Build Recipe Box for favourite recipes', (files) => ({ code: files }));
+    const done = await waitForStatus(server.baseUrl, buildId, ['completed']);
+    expect(requests().map(taskOf)).toEqual(['spec', 'code']);
+    const calls = await modelCalls(buildId);
+    // The code call reads the foundation files the SPEC call wrote to the cache.
+    expect(calls[1]!.cache_read_tokens).toBeGreaterThan(0);
+    expect(done.steps[1]!.details.usage).toMatchObject({ output_tokens: calls[0]!.output_tokens });
+    expect(done.steps[3]!.details.usage).toMatchObject({ output_tokens: calls[1]!.output_tokens });
+    expect(done.usage.cost_usd).toBeCloseTo(Number(calls[0]!.cost_usd) + Number(calls[1]!.cost_usd), 6);
+    expect(done.steps[4]!.details.usage).toBeUndefined();
+  });
+
+  it('fails its tests on attempt 1 and is repaired on attempt 2, the repair sent only what the failure involves', async () => {
+    const { buildId, requests, droplet } = await build('Build Plant Log for watering days', (files) => ({
+      code: withBrokenTest(files),
+      repairs: [files.filter((file) => file.path === 'test/udc.test.js')],
+    }));
+    const done = await waitForStatus(server.baseUrl, buildId, ['completed']);
+    expect(requests().map(taskOf)).toEqual(['spec', 'code', 'repair']);
+    expect((done.steps[4]!.details.attempts as unknown[]).length).toBe(2);
+    const repair = requests()[2]!;
+    const sent = JSON.stringify(repair.body.messages);
+    expect(sent).toContain('deliberately broken');
+    expect(sent).toContain('## test/udc.test.js');
+    expect(sent).not.toContain('## package.json');
+    // What the seed did instead: every file again, with the SPEC, on every iteration.
+    const everything = Buffer.byteLength(droplet.spec + droplet.files.map((file) => (file.kind === 'write' ? file.content : '')).join(''));
+    expect(messageBytes(repair)).toBeLessThan(everything / 3);
+    const calls = await modelCalls(buildId);
+    const repairCall = calls[2]!;
+    const input = Number(repairCall.input_tokens) + Number(repairCall.cache_read_tokens) + Number(repairCall.cache_write_tokens);
+    expect(Number(repairCall.cache_read_tokens) / input).toBeGreaterThan(0.5);
+  });
+
+  it('stops early when two attempts fail the same way and the repair repeats itself', async () => {
+    const useless: FileChange = { kind: 'write', path: 'src/tweak.js', content: 'export const tweak = 1;\n' };
+    const { buildId, requests } = await build('Build Coin Jar for spare change', (files) => ({ code: withBrokenTest(files), repairs: [[useless], [useless]] }));
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
+    expect(failed.error).toMatchObject({ code: 'REPAIR_NOT_CONVERGING' });
+    expect(failed.error!.message).toMatch(/after 2 of 10 attempts/);
+    expect(requests().map(taskOf)).toEqual(['spec', 'code', 'repair', 'repair']);
+  });
+});
+
+describe('the budget', () => {
+  it('stops before the call that could pass the cap, and a retry with a higher cap goes on without paying twice', async () => {
+    const { buildId, requests } = await build('Build Book Shelf for books read', (files) => ({
+      code: withBrokenTest(files),
+      repairs: [files.filter((file) => file.path === 'test/udc.test.js')],
+    }), { max_cost_usd: 0.3 });
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
+    expect(failed.steps[4]).toMatchObject({ status: 'failed', error: { code: 'BUDGET_EXHAUSTED' } });
+    expect(failed.error!.message).toMatch(/Budget exhausted: \$0\.\d{4} spent of the \$0\.30 cap, and the repair after attempt 1 call could cost up to/);
+    expect(requests().map(taskOf)).toEqual(['spec', 'code']);
+    expect(failed.usage.cost_usd).toBeLessThanOrEqual(0.3);
+
+    // From step 4: the code request is the same as before, so its saved answer is used.
+    const retried = await api(server.baseUrl, `/executor/builds/${buildId}/retry?from_step=4&max_cost_usd=5`, { method: 'POST' });
+    expect(retried.status).toBe(202);
+    const done = await waitForStatus(server.baseUrl, buildId, ['completed']);
+    expect(requests().map(taskOf)).toEqual(['spec', 'code', 'repair']);
+    expect(done.usage.max_cost_usd).toBe(5);
+  });
+
+  it('refuses a max_cost_usd above the executor cap', async () => {
+    const capped = await startExecutor({ ANTHROPIC_API_KEY: 'sk-ant-test-key', ANTHROPIC_BASE_URL: model.url, MAX_BUILD_COST_USD: '1' });
+    try {
+      const response = await api(capped.baseUrl, '/executor/build-droplet', { body: { architect_intent: 'Build Tea Timer for steeping', max_cost_usd: 2 } });
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(response.body)).toContain('MAX_BUILD_COST_USD');
+    } finally {
+      await capped.close();
+    }
+  });
+});
+
+describe('paths the model must not write', () => {
+  it.each(['../../x', '/etc/passwd', 'a/../../x', '.git/hooks/pre-commit'])('refuses %s and writes nothing of the answer', async (path) => {
+    const { buildId } = await build(`Build Path Probe ${path.length} for ${path.replace(/\W/g, ' ')} checks`, (files) => ({
+      code: [...files, { kind: 'write', path, content: '#!/bin/sh\ntouch /tmp/executor-pwned\n' }],
+    }));
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
+    expect(failed.steps[3]).toMatchObject({ status: 'failed', error: { code: 'UNSAFE_PATH' } });
+    expect(failed.error!.message).toContain(path);
+    const repo = failed.repository_path!;
+    expect(existsSync(join(repo, 'package.json'))).toBe(false);
+    expect(existsSync(join(dirname(dirname(repo)), 'x'))).toBe(false);
+    expect(existsSync(join(repo, '.git', 'hooks', 'pre-commit'))).toBe(false);
+    expect(existsSync('/tmp/executor-pwned')).toBe(false);
+  });
+});
+
+describe('an OpenAI-compatible server', () => {
+  it('builds a droplet from file blocks, reporting cached prompt tokens', async () => {
+    const intent = 'Build Bird Count for garden sightings';
+    const droplet = await workingDroplet(intent, 1);
+    const local = await startFakeModelServer({
+      fallback: (request) => (taskOf(request) === 'spec' ? fileBlockAnswer([{ kind: 'write', path: 'docs/SPEC.md', content: droplet.spec }]) : fileBlockAnswer(droplet.files)),
+    });
+    const openai = await startExecutor({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: `${local.url}/v1`, OPENAI_MODEL: 'llama3.3', MODEL_OUTPUT_FORMAT: 'file_blocks', DEPLOY_TARGET: 'none' });
+    try {
+      const buildId = await submitBuild(openai.baseUrl, { architect_intent: intent, approval_mode: 'auto' });
+      const done = await waitForStatus(openai.baseUrl, buildId, ['completed']);
+      expect(local.requests.map((request) => [request.api, taskOf(request)])).toEqual([['openai', 'spec'], ['openai', 'code']]);
+      expect(local.requests[1]!.body.tools).toBeUndefined();
+      expect(local.requests[1]!.body.max_tokens).toBe(16_000);
+      expect(done.steps[3]!.details.usage).toMatchObject({ cache_read_tokens: expect.any(Number) });
+      expect((done.steps[3]!.details.usage as { cache_read_tokens: number }).cache_read_tokens).toBeGreaterThan(0);
+      const capabilities = (await api<{ author: Record<string, unknown> }>(openai.baseUrl, '/executor/capabilities')).body;
+      expect(capabilities.author).toMatchObject({ id: 'openai', model: 'llama3.3', api: 'ok' });
+    } finally {
+      await openai.close();
+      await local.close();
+    }
+  });
+});
