@@ -1,11 +1,15 @@
 /**
- * The verifier of a generated droplet: install, its own tests, then the droplet started
- * and checked against the UDC contract. Stops at the first failing stage.
+ * The verifier of a generated droplet: whether its tests cover the UDC endpoints (read,
+ * not run: it fails fast), install, its own tests, then the droplet started and checked
+ * against the UDC contract. Stops at the first failing stage. The coverage check is
+ * reported in `contract` with the others: first on its own when it fails, last when the
+ * droplet got as far as the contract check.
  */
 import type { DropletIdentity } from '../domain/build.js';
 import { throwIfAborted } from '../errors.js';
 import type { Sandbox } from '../workspace/types.js';
 import { runDropletChecks } from './droplet-run.js';
+import { checkTestCoverage, describeCoverageFailure } from './test-coverage.js';
 import { describeInstallFailure, describeTestFailure, runInstall, runTests } from './tests.js';
 import type { ContractCheck, VerificationReport, Verifier, VerifyOptions } from './types.js';
 
@@ -22,7 +26,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export function describeContractFailure(checks: readonly ContractCheck[]): string | null {
   const failed = checks.filter((entry) => !entry.passed).map((entry) => entry.name);
   if (failed.length === 0) return null;
-  if (failed[0] === 'droplet starts') return `The droplet did not start: ${checks[0]!.got.split('; output:')[0]}.`;
+  const start = checks.find((entry) => entry.name === 'droplet starts');
+  if (start && !start.passed) return `The droplet did not start: ${start.got.split('; output:')[0]}.`;
   const shown = failed.slice(0, 3).join(', ');
   const more = failed.length > 3 ? ` and ${failed.length - 3} more` : '';
   return `Contract check failed: ${shown}${more}.`;
@@ -33,6 +38,12 @@ export class DropletVerifier implements Verifier {
 
   async verify(workdir: string, droplet: DropletIdentity, { signal, onProgress }: VerifyOptions): Promise<VerificationReport> {
     const { sandbox, installTimeoutMs, testTimeoutMs, startTimeoutMs } = this.options;
+    throwIfAborted(signal);
+
+    const coverage = await checkTestCoverage(workdir);
+    const coverageFailure = describeCoverageFailure(coverage);
+    if (coverageFailure) return { passed: false, stage: 'tests', summary: coverageFailure, contract: [coverage.check], childProcessMs: 0 };
+    onProgress?.(`Tests request all five UDC endpoints (${coverage.files.length} test files read).`, { test_files: coverage.files.length });
     throwIfAborted(signal);
 
     const install = await runInstall(sandbox, workdir, { timeoutMs: installTimeoutMs, signal });
@@ -53,7 +64,7 @@ export class DropletVerifier implements Verifier {
 
     const run = await runDropletChecks(sandbox, workdir, droplet, { startTimeoutMs, signal, onProgress });
     childProcessMs += run.durationMs;
-    const contract = run.checks;
+    const contract = [...run.checks, coverage.check];
     const passedCount = contract.filter((entry) => entry.passed).length;
     onProgress?.(`Contract: ${passedCount} of ${contract.length} checks passed.`, { passed: passedCount, total: contract.length });
     const contractFailure = describeContractFailure(contract);

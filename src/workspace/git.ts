@@ -13,7 +13,8 @@
  *     (with includes) is read (reading config runs nothing) and every driver found is
  *     overridden with an empty command;
  *   - `core.worktree` / a `.git` file pointing elsewhere: `--git-dir` and `--work-tree`
- *     are always explicit and `.git` must be a real directory;
+ *     are always explicit, `.git` must be a real directory and may not hold a
+ *     `commondir` (which would move the config elsewhere);
  *   - auto gc/maintenance off, so no background git is left running.
  * The environment is built from scratch (PATH and locale only): no system or global
  * config, no prompts, literal pathspecs, a fixed identity, none of the executor's secrets.
@@ -157,19 +158,48 @@ export async function hasGitDirectory(repoPath: string): Promise<boolean> {
 }
 
 /**
+ * Identity of the config files git reads in this repository (`config`, and
+ * `config.worktree` when the repository enables it), or null when they cannot be
+ * cached: they include other files, which can change unseen. The change time is in the
+ * key because it cannot be set back: generated code that rewrites `.git/config` in
+ * place, same size, and restores its modification time still changes it.
+ */
+async function configIdentity(gitDir: string): Promise<string | null> {
+  const parts: string[] = [];
+  for (const name of ['config', 'config.worktree']) {
+    const file = path.join(gitDir, name);
+    const [info, text] = await Promise.all([stat(file, { bigint: true }).catch(() => null), readFile(file, 'utf8').catch(() => '')]);
+    if (/^\s*\[\s*include/im.test(text)) return null;
+    parts.push(info ? `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}` : '-');
+  }
+  return parts.join('|');
+}
+
+/**
+ * A `.git/commondir` file turns the repository into a linked worktree whose config,
+ * refs and objects live wherever the file says; the executor never makes one, and a
+ * config outside `.git` could change without the driver scan noticing.
+ */
+async function refuseLinkedWorktree(repoPath: string, gitDir: string): Promise<void> {
+  const found = await lstat(path.join(gitDir, 'commondir')).then(() => true, () => false);
+  if (!found) return;
+  throw new StepError('UNSAFE_REPOSITORY', 'The droplet repository has a .git/commondir (a linked worktree); refusing to use it.', {
+    repository: repoPath,
+  });
+}
+
+/**
  * A runner for one operation on an existing repository: reads the drivers defined in
  * the repository's config once, then runs every command with them blanked.
  */
 export async function openRepository(repoPath: string): Promise<GitRunner> {
-  // The scan costs a git run per operation; it is reused while `.git/config` is the same
-  // file, unchanged, and includes no other file (an included file can change unseen).
-  const configFile = path.join(repoPath, '.git', 'config');
-  const [info, text] = await Promise.all([stat(configFile).catch(() => null), readFile(configFile, 'utf8').catch(() => '')]);
-  const key = info && !/^\s*\[\s*include/im.test(text) ? `${info.ino}:${info.size}:${info.mtimeMs}` : null;
+  const gitDir = path.join(repoPath, '.git');
+  // The scan costs a git run per operation; it is reused while the config files are the same, unchanged.
+  const [key] = await Promise.all([configIdentity(gitDir), refuseLinkedWorktree(repoPath, gitDir)]);
   const cached = runners.get(repoPath);
   if (key !== null && cached?.key === key) return cached.runner;
 
-  const location = [`--git-dir=${path.join(repoPath, '.git')}`, `--work-tree=${repoPath}`];
+  const location = [`--git-dir=${gitDir}`, `--work-tree=${repoPath}`];
   let names: string[] = [];
   try {
     const listed = await runGit(repoPath, SAFE_CONFIG, [...location, 'config', '--includes', '--name-only', '--get-regexp', '^(filter|diff)\\.']);

@@ -146,7 +146,8 @@ describe('DropletVerifier', () => {
     const { report } = await verifyFixture({ crashOnStart: 'config error: SERVICE_PORT is not valid' });
     expect(report.passed).toBe(false);
     expect(report.stage).toBe('contract');
-    expect(report.contract).toHaveLength(1);
+    // What ran: the start (failed) and, read before install, the coverage of the droplet's own tests.
+    expect(report.contract!.map((check) => check.name)).toEqual(['droplet starts', 'tests cover every UDC endpoint']);
     expect(report.contract![0]).toMatchObject({ name: 'droplet starts', passed: false });
     expect(report.contract![0]!.got).toContain('exited with code 1');
     expect(report.contract![0]!.got).toContain('config error: SERVICE_PORT is not valid');

@@ -5,6 +5,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { testSource, type UdcTestPath, type UntestedHow } from './fixture-droplet-tests.js';
+
+export { UDC_TEST_PATHS, type UdcTestPath, type UntestedHow } from './fixture-droplet-tests.js';
 
 export interface FixtureDropletOptions {
   name?: string;
@@ -26,6 +29,12 @@ export interface FixtureDropletOptions {
   leaksToken?: boolean;
   /** Writes the API_TOKEN it was started with to this file (relative to the droplet), so a test can look for leaks. */
   writesTokenTo?: string;
+  /** /health waits this long before answering. */
+  slowHealthMs?: number;
+  /** An invalid POST /message gets a 400 with `{message}` instead of the UDC error shape. */
+  nonUdcBadRequest?: boolean;
+  /** The droplet's own tests leave these endpoints untested (by default they request all five). */
+  untestedEndpoints?: Partial<Record<UdcTestPath, UntestedHow>>;
   /** Exits with code 1 right after printing this line. */
   crashOnStart?: string;
   /** Adds a test of this name that fails. */
@@ -50,6 +59,8 @@ function appSource(options: FixtureDropletOptions): string {
     nonUdcNotFound: options.nonUdcNotFound ?? false,
     declaresMissingEndpoint: options.declaresMissingEndpoint ?? false,
     leaksToken: options.leaksToken ?? false,
+    slowHealthMs: options.slowHealthMs ?? 0,
+    nonUdcBadRequest: options.nonUdcBadRequest ?? false,
   };
   return `import http from 'node:http';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -99,6 +110,7 @@ export function createApp(config) {
 
   async function route(req, res, path) {
     if (req.method === 'GET' && path === '/health') {
+      if (DEFECTS.slowHealthMs > 0) await new Promise((resolve) => setTimeout(resolve, DEFECTS.slowHealthMs));
       if (DEFECTS.wrongHealthShape) return send(res, 200, { status: 'ok', uptime: (Date.now() - startedAt) / 1000 });
       return send(res, 200, { status: 'healthy', timestamp: new Date().toISOString(), uptime_seconds: Math.floor((Date.now() - startedAt) / 1000), version: VERSION });
     }
@@ -139,6 +151,7 @@ export function createApp(config) {
       if (!isObject(value) || typeof value.from_service !== 'string' || value.from_service === '') fields.push('from_service');
       if (!isObject(value) || !MESSAGE_TYPES.includes(value.message_type)) fields.push('message_type');
       if (!isObject(value) || !isObject(value.payload)) fields.push('payload');
+      if ((body.invalid || fields.length > 0) && DEFECTS.nonUdcBadRequest) return send(res, 400, { message: 'bad request' });
       if (body.invalid || fields.length > 0) return fail(res, 400, 'VALIDATION_FAILED', 'The message is not valid.', { fields });
       return send(res, 202, { received: true, message_id: randomUUID(), status: 'processing' });
     }
@@ -214,45 +227,6 @@ const shutdown = () => server.close(() => process.exit(0));
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
 `;
-}
-
-function testSource(options: FixtureDropletOptions): string {
-  const failing = options.failingTestName === undefined
-    ? ''
-    : `\ntest(${JSON.stringify(options.failingTestName)}, () => {\n  assert.equal(1 + 1, 3);\n});\n`;
-  return `import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { createApp } from '../src/app.js';
-
-async function withServer(run) {
-  const server = createApp({ serviceName: 'fixture', dropletId: 1, token: 'test-token', quiet: true });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    await run(\`http://127.0.0.1:\${server.address().port}\`);
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-  }
-}
-
-test('GET /health answers without a token', async () => {
-  await withServer(async (base) => {
-    const response = await fetch(\`\${base}/health\`);
-    assert.equal(response.status, 200);
-  });
-});
-
-test('POST /message accepts a task_assignment', async () => {
-  await withServer(async (base) => {
-    const response = await fetch(\`\${base}/message\`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer test-token', 'content-type': 'application/json' },
-      body: JSON.stringify({ from_service: 'tests', message_type: 'task_assignment', payload: {} }),
-    });
-    assert.equal(response.status, 202);
-    assert.equal((await response.json()).received, true);
-  });
-});
-${failing}`;
 }
 
 export async function writeFixtureDroplet(dir: string, options: FixtureDropletOptions = {}): Promise<FixtureDroplet> {
