@@ -9,16 +9,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileChange } from '../../src/authors/types.js';
 import type { BuildEvent } from '../../src/domain/status.js';
 import { deriveDropletName } from '../../src/domain/naming.js';
-import { type FakeModelServer, type RecordedRequest, startFakeModelServer } from '../support/fake-model-server.js';
+import { type FakeModelServer, type RecordedRequest, type ScriptedReply, startFakeModelServer } from '../support/fake-model-server.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
-import { fileBlockAnswer, messageBytes, specAnswer, taskOf, toolAnswer, withBrokenTest, workingDroplet } from '../support/model-script.js';
+import { brokenLine, editAnswer, fileBlockAnswer, messageBytes, specAnswer, taskOf, toolAnswer, withBrokenTest, workingDroplet } from '../support/model-script.js';
 
 let model: FakeModelServer;
 let server: TestExecutor;
 let nextId = 1;
 
 /** What the fake model answers for one droplet, by task. */
-const scripts = new Map<number, { spec: string; code: FileChange[]; repairs: FileChange[][] }>();
+type Repair = FileChange[] | ScriptedReply;
+const scripts = new Map<number, { spec: string; code: FileChange[]; repairs: Repair[] }>();
 
 function dropletIdOf(request: RecordedRequest): number {
   const system = JSON.stringify(request.body.messages);
@@ -34,7 +35,8 @@ beforeAll(async () => {
       if (task === 'spec') return specAnswer(script.spec);
       if (task === 'code') return toolAnswer(script.code);
       const repair = script.repairs.shift();
-      return repair ? toolAnswer(repair, 'Fixed.') : { kind: 'error', status: 500, message: 'no repair scripted' };
+      if (!repair) return { kind: 'error', status: 500, message: 'no repair scripted' };
+      return Array.isArray(repair) ? toolAnswer(repair, 'Fixed.') : repair;
     },
   });
   server = await startExecutor({ ANTHROPIC_API_KEY: 'sk-ant-test-key', ANTHROPIC_BASE_URL: model.url, MODEL_RETRY_BASE_MS: '20', DEPLOY_TARGET: 'none' });
@@ -45,7 +47,7 @@ afterAll(async () => {
   await model?.close();
 });
 
-async function build(intent: string, script: (files: FileChange[]) => { code: FileChange[]; repairs?: FileChange[][] }, extra: Record<string, unknown> = {}) {
+async function build(intent: string, script: (files: FileChange[]) => { code: FileChange[]; repairs?: Repair[] }, extra: Record<string, unknown> = {}) {
   const dropletId = nextId++;
   const droplet = await workingDroplet(intent, dropletId);
   const { code, repairs = [] } = script(droplet.files);
@@ -79,18 +81,21 @@ describe('a model-written droplet', () => {
     expect(done.steps[4]!.details.usage).toBeUndefined();
   });
 
-  it('fails its tests on attempt 1 and is repaired on attempt 2, the repair sent only what the failure involves', async () => {
+  it('fails its tests on attempt 1 and is repaired by an edit on attempt 2, the repair sent only what the failure involves', async () => {
     const { buildId, requests, droplet } = await build('Build Plant Log for watering days', (files) => ({
-      code: withBrokenTest(files),
-      repairs: [files.filter((file) => file.path === 'test/udc.test.js')],
+      code: withBrokenTest(files, 'on purpose'),
+      repairs: [editAnswer([{ path: 'test/udc.test.js', oldText: brokenLine('on purpose'), newText: "broken('fixed', () => {});" }])],
     }));
     const done = await waitForStatus(server.baseUrl, buildId, ['completed']);
     expect(requests().map(taskOf)).toEqual(['spec', 'code', 'repair']);
     expect((done.steps[4]!.details.attempts as unknown[]).length).toBe(2);
     const repair = requests()[2]!;
     const sent = JSON.stringify(repair.body.messages);
-    expect(sent).toContain('deliberately broken');
-    expect(sent).toContain('## test/udc.test.js');
+    expect(sent).toContain('broken on purpose');
+    // The test file is long: the failure's line and its neighbours are sent, numbered, not the whole file.
+    expect(sent).toContain('## test/udc.test.js (excerpt of');
+    const testFile = droplet.files.find((file) => file.path === 'test/udc.test.js');
+    expect(testFile?.kind === 'write' && Buffer.byteLength(sent) < Buffer.byteLength(testFile.content)).toBe(true);
     expect(sent).not.toContain('## package.json');
     // What the seed did instead: every file again, with the SPEC, on every iteration.
     const everything = Buffer.byteLength(droplet.spec + droplet.files.map((file) => (file.kind === 'write' ? file.content : '')).join(''));

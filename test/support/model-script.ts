@@ -50,6 +50,18 @@ export function fileBlockAnswer(changes: readonly FileChange[]): ScriptedMessage
   return { kind: 'message', content: [{ type: 'text', text: `Files follow.\n\n${blocks.join('\n')}\n` }], stop_reason: 'end_turn' };
 }
 
+/** A repair made of edit_file calls, as a model answers when shown excerpts. */
+export function editAnswer(edits: ReadonlyArray<{ path: string; oldText: string; newText: string }>): ScriptedMessage {
+  return {
+    kind: 'message',
+    content: [
+      { type: 'text', text: 'Fixed.' },
+      ...edits.map((edit): ScriptedBlock => ({ type: 'tool_use', name: 'edit_file', input: { path: edit.path, old_text: edit.oldText, new_text: edit.newText } })),
+    ],
+    stop_reason: 'tool_use',
+  };
+}
+
 export const specAnswer = (spec: string): ScriptedMessage => toolAnswer([{ kind: 'write', path: 'docs/SPEC.md', content: spec }], 'The SPEC.');
 
 export type TaskKind = 'spec' | 'code' | 'repair' | 'unknown';
@@ -82,11 +94,14 @@ export function messageBytes(request: RecordedRequest): number {
   return Buffer.byteLength(JSON.stringify(messages));
 }
 
-/** A working droplet whose one test fails until repaired. */
-export function withBrokenTest(files: readonly FileChange[]): FileChange[] {
+/** The line that breaks a test, by label. */
+export const brokenLine = (label: string) => `broken('broken ${label}', () => { throw new Error('${label}'); });`;
+
+/** A working droplet whose one test fails (the test named `broken <label>`) until repaired. */
+export function withBrokenTest(files: readonly FileChange[], label = 'deliberately'): FileChange[] {
   return files.map((file) =>
     file.kind === 'write' && file.path === 'test/udc.test.js'
-      ? { ...file, content: `${file.content}\nimport { test as broken } from 'node:test';\nbroken('deliberately broken', () => { throw new Error('boom'); });\n` }
+      ? { ...file, content: `${file.content}\nimport { test as broken } from 'node:test';\n${brokenLine(label)}\n` }
       : file,
   );
 }

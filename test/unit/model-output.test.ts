@@ -6,19 +6,22 @@ import type { ModelReply } from '../../src/authors/model/types.js';
 const write = (id: string, path: string, content: string): ModelReply['parts'][number] => ({ type: 'tool_call', id, name: 'write_file', input: { path, content } });
 
 describe('tool calls', () => {
-  it('turns write_file and delete_file calls into changes, a later write of a path replacing the earlier one', () => {
+  it('turns write_file, edit_file and delete_file calls into operations, in the order given', () => {
     const parsed = changesFromToolCalls(
       [
         { type: 'text', text: 'Here are the files.' },
         write('1', 'src/a.js', 'one'),
         { type: 'tool_call', id: '2', name: 'delete_file', input: { path: 'old.js' } },
         write('3', 'src/a.js', 'two'),
+        { type: 'tool_call', id: '4', name: 'edit_file', input: { path: 'src/a.js', old_text: 'two', new_text: 'three' } },
       ],
       false,
     );
     expect(parsed.changes).toEqual([
+      { kind: 'write', path: 'src/a.js', content: 'one' },
       { kind: 'delete', path: 'old.js' },
       { kind: 'write', path: 'src/a.js', content: 'two' },
+      { kind: 'edit', path: 'src/a.js', oldText: 'two', newText: 'three' },
     ]);
     expect(parsed).toMatchObject({ cutOff: null, invalid: [], text: 'Here are the files.' });
   });

@@ -1,7 +1,7 @@
 /** Prices, overrides, worst cases, and what a repair is shown of a failure. */
 import { describe, expect, it } from 'vitest';
 import { FALLBACK_PRICE, parsePriceOverrides, PriceTable } from '../../src/authors/model/pricing.js';
-import { failureBrief, trimOutput } from '../../src/authors/model/prompts.js';
+import { failureBrief, fileForRepair, trimOutput } from '../../src/authors/model/prompts.js';
 import { retryAfterFrom } from '../../src/authors/model/types.js';
 import { loadConfig } from '../../src/config.js';
 import { failureFingerprint, involvedFiles } from '../../src/verify/involved-files.js';
@@ -86,6 +86,19 @@ describe('what a repair is shown', () => {
     expect(trimmed).not.toContain('passes 17');
     expect(trimmed).not.toContain('node:internal');
     expect(failureBrief(failing)).toContain('- creates a note');
+  });
+
+  it('shows a long file as numbered excerpts around the lines the failure names', () => {
+    const content = Array.from({ length: 300 }, (_, index) => `line ${index + 1} ${'x'.repeat(20)}`).join('\n');
+    const shown = fileForRepair({ path: 'test/notes.test.js', content }, failing.tests!.outputTail.replace(':12:5', ':150:5'));
+    expect(shown).toContain('(excerpt of 300 lines; change it with edit_file)');
+    expect(shown).toContain('    1| line 1 ');
+    expect(shown).toContain('  150| line 150 ');
+    expect(shown).toContain('  170| line 170 ');
+    expect(shown).not.toContain('line 171 ');
+    expect(shown).not.toContain('line 100 ');
+    // Short files, and files the failure names no line of, are sent whole.
+    expect(fileForRepair({ path: 'src/other.js', content }, failing.tests!.outputTail)).toBe(`## src/other.js\n\n${content}`);
   });
 
   it('sends the files a failure names, never docs or the lockfile', () => {

@@ -9,9 +9,19 @@ import type { FileChange } from '../types.js';
 import { FILE_BLOCK_CLOSE, FILE_BLOCK_DELETE, FILE_BLOCK_END, FILE_BLOCK_START } from './prompts.js';
 import type { ModelReply } from './types.js';
 
+/** Replace the one occurrence of `oldText` in a file the model was shown (cheaper than resending it). */
+export interface FileEdit {
+  kind: 'edit';
+  path: string;
+  oldText: string;
+  newText: string;
+}
+
+export type FileOperation = FileChange | FileEdit;
+
 export interface ParsedAnswer {
-  /** Complete changes in the order given; a later change of the same path replaces an earlier one. */
-  changes: FileChange[];
+  /** Complete operations in the order given (the author applies them in turn, so later ones win). */
+  changes: FileOperation[];
   /** The path whose content the output limit cut off, if any. */
   cutOff: string | null;
   /** Tool calls or blocks that are not a valid file change (unknown tool, missing field). */
@@ -22,19 +32,11 @@ export interface ParsedAnswer {
 
 const writeInput = z.object({ path: z.string().min(1), content: z.string() }).strict();
 const deleteInput = z.object({ path: z.string().min(1) }).strict();
-
-function lastWins(changes: FileChange[]): FileChange[] {
-  const byPath = new Map<string, FileChange>();
-  for (const change of changes) {
-    byPath.delete(change.path);
-    byPath.set(change.path, change);
-  }
-  return [...byPath.values()];
-}
+const editInput = z.object({ path: z.string().min(1), old_text: z.string().min(1), new_text: z.string() }).strict();
 
 /** Tool calls → changes. With `truncated`, a last call whose input does not parse was cut off. */
 export function changesFromToolCalls(parts: ModelReply['parts'], truncated: boolean): ParsedAnswer {
-  const changes: FileChange[] = [];
+  const changes: FileOperation[] = [];
   const invalid: string[] = [];
   let cutOff: string | null = null;
   const calls = parts.filter((part) => part.type === 'tool_call');
@@ -53,6 +55,17 @@ export function changesFromToolCalls(parts: ModelReply['parts'], truncated: bool
       else invalid.push(`write_file call ${index + 1}: ${parsed.error.issues[0]?.message ?? 'invalid input'}`);
       return;
     }
+    if (call.name === 'edit_file') {
+      const parsed = editInput.safeParse(call.input);
+      if (truncated && isLast && lastBlockIsThisCall) {
+        const partial = call.input as { path?: unknown } | undefined;
+        cutOff = typeof partial?.path === 'string' ? partial.path : '(unnamed file)';
+        return;
+      }
+      if (parsed.success) changes.push({ kind: 'edit', path: parsed.data.path, oldText: parsed.data.old_text, newText: parsed.data.new_text });
+      else invalid.push(`edit_file call ${index + 1}: ${parsed.error.issues[0]?.message ?? 'invalid input'}`);
+      return;
+    }
     if (call.name === 'delete_file') {
       const parsed = deleteInput.safeParse(call.input);
       if (truncated && isLast && lastBlockIsThisCall && !parsed.success) {
@@ -66,7 +79,7 @@ export function changesFromToolCalls(parts: ModelReply['parts'], truncated: bool
     invalid.push(`unknown tool "${call.name}"`);
   });
   const text = parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n').trim();
-  return { changes: lastWins(changes), cutOff, invalid, text };
+  return { changes, cutOff, invalid, text };
 }
 
 function markerPath(line: string, prefix: string): string | null {
@@ -109,7 +122,7 @@ export function parseFileBlocks(answer: string, truncated: boolean): ParsedAnswe
     changes.push({ kind: 'write', path, content: content.length > 0 ? `${content}\n` : '' });
     index = end;
   }
-  return { changes: lastWins(changes), cutOff, invalid, text: outside.join('\n').trim() };
+  return { changes, cutOff, invalid, text: outside.join('\n').trim() };
 }
 
 /** Reads an answer in the format the request asked for. */

@@ -17,7 +17,7 @@ import type {
   SpecRequest,
   UsageFigures,
 } from '../types.js';
-import { parseAnswer } from './file-output.js';
+import { type FileOperation, parseAnswer } from './file-output.js';
 import { estimateTokens, type PriceTable } from './pricing.js';
 import {
   codeTask,
@@ -49,6 +49,31 @@ interface Task {
   purpose: string;
   context: string[];
   message: string;
+  /** Files the model was shown, which edit_file may change. */
+  shown?: readonly { path: string; content: string }[];
+}
+
+/**
+ * Applies one operation on top of what the answer wrote so far (and the files the
+ * model was shown); an edit becomes a whole-file write. Returns an error to report, or null.
+ */
+function applyOperation(operation: FileOperation, contents: Map<string, string | null>, collected: Map<string, FileChange>): string | null {
+  if (operation.kind !== 'edit') {
+    contents.set(operation.path, operation.kind === 'write' ? operation.content : null);
+    collected.delete(operation.path);
+    collected.set(operation.path, operation);
+    return null;
+  }
+  const current = contents.get(operation.path);
+  if (current === undefined || current === null) return `edit_file of ${operation.path}: no such file was shown`;
+  const first = current.indexOf(operation.oldText);
+  if (first === -1) return `edit_file of ${operation.path}: old_text does not occur in the file`;
+  if (current.indexOf(operation.oldText, first + 1) !== -1) return `edit_file of ${operation.path}: old_text occurs more than once`;
+  const content = current.slice(0, first) + operation.newText + current.slice(first + operation.oldText.length);
+  contents.set(operation.path, content);
+  collected.delete(operation.path);
+  collected.set(operation.path, { kind: 'write', path: operation.path, content });
+  return null;
 }
 
 export function usageFigures(usage: TokenUsage, costUsd: number): UsageFigures {
@@ -116,6 +141,7 @@ export class ModelAuthor implements Author {
         purpose: `repair after attempt ${request.attempt}`,
         context: [foundationBlock(request.foundation), specBlock(request.spec)],
         message: repairTask(request.droplet, request.attempt, request.failure, request.files),
+        shown: request.files,
       },
       options,
     );
@@ -137,6 +163,7 @@ export class ModelAuthor implements Author {
     if (Array.isArray(saved)) return saved as FileChange[];
 
     const collected = new Map<string, FileChange>();
+    const contents = new Map<string, string | null>((task.shown ?? []).map((file) => [file.path, file.content]));
     for (let call = 0; call <= this.maxContinuations; call += 1) {
       const purpose = call === 0 ? task.purpose : `${task.purpose} (continued ${call})`;
       const request: ModelRequest = { ...base, messages };
@@ -149,9 +176,9 @@ export class ModelAuthor implements Author {
       if (answer.invalid.length > 0) {
         throw new StepError('MODEL_OUTPUT_INVALID', `The model's answer to the ${task.purpose} task is not a valid file change: ${answer.invalid.join('; ')}.`);
       }
-      for (const change of answer.changes) {
-        collected.delete(change.path);
-        collected.set(change.path, change);
+      const errors = answer.changes.map((operation) => applyOperation(operation, contents, collected)).filter((error) => error !== null);
+      if (errors.length > 0) {
+        throw new StepError('MODEL_OUTPUT_INVALID', `The model's answer to the ${task.purpose} task has edits that do not apply: ${errors.join('; ')}.`);
       }
       if (reply.stopReason !== 'max_tokens') {
         if (collected.size === 0) {

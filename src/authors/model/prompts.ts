@@ -33,6 +33,22 @@ export const FILE_TOOLS: ModelTool[] = [
     },
   },
   {
+    name: 'edit_file',
+    description:
+      'Replace the one occurrence of old_text in an existing file with new_text. Use it for files shown as numbered excerpts. ' +
+      'old_text is copied exactly from the file, without the line-number prefix, and must occur exactly once.',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        path: { type: 'string', description: 'Repository-relative path of a file you were shown.' },
+        old_text: { type: 'string', description: 'Exact text to replace, including enough lines to be unique.' },
+        new_text: { type: 'string', description: 'The replacement (may be empty to delete old_text).' },
+      },
+      required: ['path', 'old_text', 'new_text'],
+      additionalProperties: false,
+    },
+  },
+  {
     name: 'delete_file',
     description: 'Delete one file of the droplet repository.',
     inputSchema: {
@@ -46,7 +62,7 @@ export const FILE_TOOLS: ModelTool[] = [
 
 const OUTPUT_RULES: Record<OutputFormat, string> = {
   tools: [
-    'Hand back files only through the write_file and delete_file tools, every file you change in this one answer.',
+    'Hand back files only through the write_file, edit_file and delete_file tools, every change in this one answer.',
     'The calls are applied after your answer ends; you will not receive their results, so do not wait for them.',
     'Each write_file carries the complete file, never a diff or an excerpt.',
   ].join('\n'),
@@ -144,17 +160,52 @@ export function failureBrief(report: VerificationReport): string {
   return lines.join('\n');
 }
 
+/** Files longer than this are shown as numbered excerpts around the lines the failure names. */
+const EXCERPT_OVER_CHARS = 4_000;
+const EXCERPT_CONTEXT_LINES = 20;
+const EXCERPT_HEAD_LINES = 8;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A file as the repair author sees it: whole when short or when the failure names no
+ * line of it; else its first lines and the lines around each one named, numbered, so
+ * the model can change it with edit_file without the whole file being sent.
+ */
+export function fileForRepair(file: RepoFile, failureText: string): string {
+  const named = [...failureText.matchAll(new RegExp(`${escapeRegExp(file.path)}:(\\d+)`, 'g'))].map((match) => Number(match[1]));
+  if (file.content.length <= EXCERPT_OVER_CHARS || named.length === 0) return `## ${file.path}\n\n${file.content}`;
+  const lines = file.content.split('\n');
+  const shown = new Set<number>();
+  for (let line = 1; line <= Math.min(EXCERPT_HEAD_LINES, lines.length); line += 1) shown.add(line);
+  for (const center of named) {
+    for (let line = Math.max(1, center - EXCERPT_CONTEXT_LINES); line <= Math.min(lines.length, center + EXCERPT_CONTEXT_LINES); line += 1) shown.add(line);
+  }
+  const out: string[] = [];
+  let previous = 0;
+  for (const line of [...shown].sort((a, b) => a - b)) {
+    if (line !== previous + 1) out.push('      …');
+    out.push(`${String(line).padStart(5)}| ${lines[line - 1]}`);
+    previous = line;
+  }
+  if (previous < lines.length) out.push('      …');
+  return `## ${file.path} (excerpt of ${lines.length} lines; change it with edit_file)\n\n${out.join('\n')}`;
+}
+
 export function repairTask(droplet: DropletIdentity, attempt: number, report: VerificationReport, files: readonly RepoFile[]): string {
+  const failureText = [report.install?.outputTail ?? '', report.tests?.outputTail ?? ''].join('\n');
   return [
     `Task: verification attempt ${attempt} of this droplet failed. Fix it.`,
     identity(droplet),
-    'Change as little as needed and hand back only the files you change (whole files).',
+    'Change as little as needed: edit_file for small changes, write_file only for new files or whole rewrites.',
     '',
     '# What failed',
     failureBrief(report),
     '',
     '# The files involved',
-    ...files.map((file) => `## ${file.path}\n\n${file.content}`),
+    ...files.map((file) => fileForRepair(file, failureText)),
   ].join('\n');
 }
 

@@ -88,9 +88,18 @@ export const verifierStep: Step = {
         `test: verification attempt ${attempt} ${report.passed ? 'passed' : 'failed'}`,
         { step: 'verifier', buildId: build.id },
       );
-      const failed = report.contract?.filter((check) => !check.passed).map((check) => check.name) ?? [];
+      const failedChecks = report.contract?.filter((check) => !check.passed) ?? [];
+      const failed = failedChecks.map((check) => check.name);
       attempts.push({ attempt, passed: report.passed, stage: report.stage, summary: report.summary, commit: commit?.sha ?? null });
-      progress(report.summary, { attempt, passed: report.passed, stage: report.stage, failed_checks: failed, failing_tests: report.tests?.failingTests ?? [] });
+      progress(report.summary, {
+        attempt,
+        passed: report.passed,
+        stage: report.stage,
+        failed_checks: failed,
+        // The structured report of what failed, as the repair author receives it.
+        checks: failedChecks,
+        failing_tests: report.tests?.failingTests ?? [],
+      });
       if (report.passed) {
         const head = (await repo.head()) ?? '';
         const output: VerifyOutput = { commit: head, attempts: attempt, report };
