@@ -34,7 +34,7 @@ export const configSchema = z.object({
    * (Claude) or `openai` (any OpenAI-compatible server). Unset: `anthropic` when
    * ANTHROPIC_API_KEY is set, else `offline`.
    */
-  MODEL_PROVIDER: z.enum(['offline', 'anthropic', 'openai']).optional(),
+  MODEL_PROVIDER: optionalText.pipe(z.enum(['offline', 'anthropic', 'openai']).optional()),
   ANTHROPIC_API_KEY: optionalText,
   ANTHROPIC_MODEL: z.string().min(1).default(DEFAULT_ANTHROPIC_MODEL),
   /** Another endpoint speaking the Messages API (a proxy, a gateway, a test server). */

@@ -8,7 +8,8 @@ describe('config', () => {
     expect(config.HOST).toBe('127.0.0.1');
     expect(config.dataDir).toBe('/srv/executor/data');
     expect(config.publicUrl).toBe('http://127.0.0.1:8400');
-    expect(config.MODEL_PROVIDER).toBe('offline');
+    expect(config.modelProvider).toBe('offline');
+    expect(config.SANDBOX).toBe('auto');
     expect(config.MAX_BUILD_ITERATIONS).toBe(10);
     expect(config.MAX_CONCURRENT_BUILDS).toBe(2);
     expect(config.DEPLOY_TARGET).toBe('local');
