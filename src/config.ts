@@ -68,6 +68,8 @@ export const configSchema = z.object({
    * when it does not; `required` refuses builds without it; `off` uses a plain process group.
    */
   SANDBOX: z.enum(['auto', 'required', 'off']).default('auto'),
+  /** The bubblewrap binary (Debian's `bubblewrap` package installs it here). */
+  BWRAP_PATH: z.string().min(1).default('/usr/bin/bwrap'),
   /** Memory limit of each sandboxed command, MiB. */
   SANDBOX_MEMORY_MB: intIn(64, 1_048_576, 2_048),
   /** Processes (and threads) one sandboxed command may run at once. */

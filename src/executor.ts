@@ -36,7 +36,7 @@ import { NotificationStore } from './store/notifications.js';
 import { DropletVerifier } from './verify/verifier.js';
 import { GitWorkspace } from './workspace/repo.js';
 import { ProcessLedger } from './workspace/process-ledger.js';
-import { ProcessSandbox } from './workspace/sandbox.js';
+import { createSandbox } from './workspace/sandbox-factory.js';
 
 export const VERSION = '1.0.0';
 
@@ -99,13 +99,25 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
   const ledger = new ProcessLedger(join(config.dataDir, 'run'));
   const reaped = ledger.reapLeftovers();
   if (reaped.length > 0) log.warn({ process_groups: reaped }, 'killed processes left by an earlier executor');
-  const sandbox = new ProcessSandbox({
+  const sandboxChoice = createSandbox({
+    mode: config.SANDBOX,
+    bwrapPath: config.BWRAP_PATH,
+    memoryMb: config.SANDBOX_MEMORY_MB,
+    maxProcesses: config.SANDBOX_MAX_PROCESSES,
+    // Generated code never sees the executor's data, home or working-directory .env.
+    dataDir: config.dataDir,
+    executorHome: homedir(),
+    executorCwd: process.cwd(),
     baseEnv: process.env,
     homeDir: join(config.dataDir, 'sandbox-home'),
     // Installs are served from the executor's own npm cache, so droplets build with no network.
     npmCacheDir: process.env.npm_config_cache ?? join(homedir(), '.npm'),
     groups: ledger,
   });
+  const { sandbox } = sandboxChoice;
+  if (sandboxChoice.unavailableReason) log.error({ reason: sandboxChoice.unavailableReason }, 'SANDBOX=required but bubblewrap does not work here: builds are refused');
+  else if (sandboxChoice.kind === 'process') log.warn({ isolation: sandboxChoice.isolation }, 'generated code runs without bubblewrap isolation');
+  log.info({ sandbox: sandboxChoice.kind, isolation: sandboxChoice.isolation, limits: sandboxChoice.limits }, 'sandbox ready');
   const author = overrides.author ?? createAuthor(config);
   const modelCalls = new ModelCallStore(db);
   let foundation: Promise<FoundationFile[]> | undefined;
@@ -167,6 +179,7 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
     log: log.child({ component: 'builds' }),
     modelCalls,
     maxBuildCostUsd: config.MAX_BUILD_COST_USD ?? null,
+    refusal: () => sandboxChoice.unavailableReason && `Builds are refused: SANDBOX=required, but ${sandboxChoice.unavailableReason}.`,
   });
 
   const startedAt = new Date();
@@ -177,6 +190,7 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
     deployTarget: config.DEPLOY_TARGET,
     registry: registry.id,
     sandbox: sandbox.kind,
+    sandboxDetail: { isolation: sandboxChoice.isolation, limits: sandboxChoice.limits, unavailable_reason: sandboxChoice.unavailableReason },
     notifyChannels: providers.notifiers.map((notifier) => notifier.channel),
     maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
     maxBuildIterations: config.MAX_BUILD_ITERATIONS,

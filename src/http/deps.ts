@@ -13,6 +13,8 @@ export interface ExecutorInfo {
   deployTarget: string;
   registry: string;
   sandbox: 'process' | 'bubblewrap';
+  /** What isolates generated code and caps its resources; `unavailable_reason` set means builds are refused. */
+  sandboxDetail: { isolation: string; limits: string; unavailable_reason: string | null };
   notifyChannels: string[];
   maxConcurrentBuilds: number;
   maxBuildIterations: number;

@@ -132,7 +132,6 @@ export async function runDropletChecks(sandbox: Sandbox, workdir: string, drople
   const port = await freePort(HOST);
   // A fresh token per run: it never reaches a report, an event or the repository.
   const token = randomBytes(24).toString('base64url');
-  const baseUrl = `http://${HOST}:${port}`;
   const proc = sandbox.start({
     command: 'node',
     args: [entry.entry],
@@ -146,13 +145,16 @@ export async function runDropletChecks(sandbox: Sandbox, workdir: string, drople
       HOST,
       API_TOKEN: token,
     },
-    // The droplet needs no internet; a bubblewrap sandbox must still let it listen on the host's loopback.
+    // The droplet needs no internet; the sandbox forwards a host port to the one it listens on.
     network: false,
+    exposePort: port,
     signal: options.signal,
   });
   const checks: ContractCheck[] = [];
   let observed: DropletRun['observed'] = {};
   try {
+    const hostPort = (await proc.exposedPort) ?? port;
+    const baseUrl = `http://${HOST}:${hostPort}`;
     const started = await waitUntilAnswering(baseUrl, proc, options);
     checks.push(started);
     if (started.passed) {

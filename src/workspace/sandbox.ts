@@ -1,11 +1,13 @@
 /**
  * Runs untrusted commands (a droplet's install, tests and server) as a plain process
- * group with an environment built from scratch. Isolation beyond that (no network,
- * read-only host) belongs to a bubblewrap variant, which overrides `wrap()`.
+ * group with an environment built from scratch, under the memory and process caps of a
+ * ResourceLimiter. Isolation beyond that (no network, read-only host) belongs to the
+ * bubblewrap variant, which overrides `wrap()`.
  */
 import { mkdirSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { Sandbox, SandboxCommand, SandboxProcess, SandboxResult } from './types.js';
+import type { ResourceLimiter, RunLimits } from './resource-limits.js';
 import { type ProcessGroupRecorder, SandboxedProcess } from './sandboxed-process.js';
 
 export { isProcessAlive, isProcessGroupAlive } from './process-group.js';
@@ -42,6 +44,8 @@ export interface ProcessSandboxOptions {
   killGraceMs?: number;
   /** Records live process groups (a ProcessLedger) so the next start can reap a crash's leftovers. */
   groups?: ProcessGroupRecorder;
+  /** Memory and process caps of every command; none when absent. */
+  limiter?: ResourceLimiter;
 }
 
 /** The complete environment of a sandboxed command. */
@@ -69,10 +73,51 @@ export function sandboxEnvironment(
   };
 }
 
+/** What `wrap()` knows of the command it wraps. */
+export interface WrapContext {
+  cwd: string;
+  network: boolean;
+  exposePort?: number;
+}
+
 /** What actually gets executed for a command: the seam an isolating sandbox wraps. */
 export interface WrappedCommand {
   file: string;
   args: string[];
+  /** Host port where `exposePort` answers; the port itself when absent. */
+  exposedPort?: Promise<number>;
+  /** Undoes what wrapping set up (a bridge, temp dirs), after the command's group is gone. */
+  release?: () => Promise<void>;
+}
+
+/** A started command plus what its run holds (caps, a bridge), released once it is gone. */
+class ReleasingProcess implements SandboxProcess {
+  readonly exited: Promise<SandboxResult>;
+  constructor(
+    private readonly inner: SandboxedProcess,
+    readonly exposedPort: Promise<number | null>,
+    release: () => Promise<void>,
+  ) {
+    this.exited = inner.exited.then(async (result) => {
+      await release();
+      return result;
+    });
+    // Nobody may ask for the port (a run that ends first); its failure is reported when someone does.
+    exposedPort.catch(() => undefined);
+  }
+
+  get pid(): number {
+    return this.inner.pid;
+  }
+
+  output(): string {
+    return this.inner.output();
+  }
+
+  async stop(): Promise<SandboxResult> {
+    await this.inner.stop();
+    return this.exited;
+  }
 }
 
 export class ProcessSandbox implements Sandbox {
@@ -97,20 +142,37 @@ export class ProcessSandbox implements Sandbox {
     return this.launch(command);
   }
 
+  /** Which caps are in force, in words. */
+  get limits(): string {
+    return this.options.limiter?.description ?? 'memory and process count not limited';
+  }
+
   /**
-   * The plain process sandbox runs the command as given. A bubblewrap sandbox returns
-   * `bwrap … -- command args`, unsharing the network unless `network` is true.
+   * The plain process sandbox runs the command as given: a port it listens on is
+   * reachable as it is. A bubblewrap sandbox returns `bwrap … -- command args`.
    */
-  protected wrap(command: string, args: readonly string[], _context: { cwd: string; network: boolean }): WrappedCommand {
+  protected wrap(command: string, args: readonly string[], _context: WrapContext): WrappedCommand {
     return { file: command, args: [...args] };
   }
 
-  private launch(command: Omit<SandboxCommand, 'timeoutMs'> & { timeoutMs?: number }): SandboxedProcess {
+  private launch(command: Omit<SandboxCommand, 'timeoutMs'> & { timeoutMs?: number }): SandboxProcess {
     if (!isAbsolute(command.cwd)) throw new RangeError(`Sandbox cwd must be absolute, got "${command.cwd}".`);
-    const wrapped = this.wrap(command.command, command.args, { cwd: command.cwd, network: command.network ?? false });
-    return new SandboxedProcess({
-      file: wrapped.file,
-      args: wrapped.args,
+    const { exposePort } = command;
+    if (exposePort !== undefined && !(Number.isInteger(exposePort) && exposePort > 0 && exposePort < 65_536)) {
+      throw new RangeError(`Sandbox exposePort must be a TCP port, got ${exposePort}.`);
+    }
+    const limits: RunLimits = this.options.limiter?.acquire() ?? { prefix: [], release: () => Promise.resolve() };
+    let wrapped: WrappedCommand;
+    try {
+      wrapped = this.wrap(command.command, command.args, { cwd: command.cwd, network: command.network ?? false, exposePort });
+    } catch (error) {
+      void limits.release();
+      throw error;
+    }
+    const [file, ...args] = [...limits.prefix, wrapped.file, ...wrapped.args] as [string, ...string[]];
+    const started = new SandboxedProcess({
+      file,
+      args,
       cwd: command.cwd,
       env: sandboxEnvironment(this.options, command.env),
       timeoutMs: command.timeoutMs,
@@ -118,6 +180,11 @@ export class ProcessSandbox implements Sandbox {
       signal: command.signal,
       killGraceMs: this.killGraceMs,
       groups: this.options.groups,
+    });
+    const exposedPort = exposePort === undefined ? Promise.resolve(null) : (wrapped.exposedPort ?? Promise.resolve(exposePort));
+    return new ReleasingProcess(started, exposedPort, async () => {
+      await wrapped.release?.();
+      await limits.release();
     });
   }
 }

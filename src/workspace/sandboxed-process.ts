@@ -38,7 +38,8 @@ const GROUP_GONE_WAIT_AFTER_KILL_MS = 10_000;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export class SandboxedProcess implements SandboxProcess {
+/** The process half of a SandboxProcess; the sandbox adds the exposed port and what the run holds. */
+export class SandboxedProcess implements Omit<SandboxProcess, 'exposedPort'> {
   /** 0 when the command could not be started. */
   readonly pid: number;
   readonly exited: Promise<SandboxResult>;

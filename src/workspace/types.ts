@@ -15,6 +15,11 @@ export interface SandboxCommand {
   signal?: AbortSignal;
   /** Whether the command may use the network (only dependency installs). Default false. */
   network?: boolean;
+  /**
+   * A TCP port the command listens on at 127.0.0.1 that the host must reach (a droplet
+   * started for its contract check). The host side is `SandboxProcess.exposedPort`.
+   */
+  exposePort?: number;
 }
 
 export interface SandboxResult {
@@ -31,6 +36,11 @@ export interface SandboxResult {
 /** A long-running sandboxed process (a droplet started for its contract check). */
 export interface SandboxProcess {
   readonly pid: number;
+  /**
+   * The host port at 127.0.0.1 where `exposePort` answers: the same port for a plain
+   * process, a forwarder when the command has its own network. Null without `exposePort`.
+   */
+  readonly exposedPort: Promise<number | null>;
   /** Output so far, capped. */
   output(): string;
   /** Resolves when the whole process group is gone. */

@@ -171,6 +171,7 @@ export function executorInfo(builds: InMemoryBuildService, overrides: Partial<Ex
     deployTarget: 'local',
     registry: 'embedded',
     sandbox: 'process',
+    sandboxDetail: { isolation: 'process group only', limits: 'none', unavailable_reason: null },
     notifyChannels: ['log'],
     maxConcurrentBuilds: 2,
     maxBuildIterations: 3,

@@ -41,7 +41,8 @@ export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 /** `degraded` when the store does not answer; `unhealthy` when even asking it throws. */
 export function healthOf(info: ExecutorInfo): HealthStatus {
   try {
-    return info.storeHealthy() ? 'healthy' : 'degraded';
+    // Builds are refused while SANDBOX=required cannot be met: serving, but not fully.
+    return info.storeHealthy() && !info.sandboxDetail.unavailable_reason ? 'healthy' : 'degraded';
   } catch {
     return 'unhealthy';
   }

@@ -1,0 +1,165 @@
+/**
+ * The isolating sandbox: every command runs under bubblewrap with the host read-only,
+ * its own network (empty but for loopback) unless it is an install, its own pid, ipc,
+ * uts and cgroup namespaces, no capabilities, a private /tmp, and the executor's
+ * secrets masked. Only the droplet's workspace and the sandbox HOME are writable.
+ *
+ * Masking, not permissions, is what protects secrets here. The executor runs as root;
+ * bwrap maps root to root in its user namespace, and a root-owned 0600 file is readable
+ * by owner match alone, with every capability dropped. So whatever must stay unread is
+ * covered: directories by an empty tmpfs, files by /dev/null.
+ */
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { LoopbackBridge } from './loopback-bridge.js';
+import { ProcessSandbox, type ProcessSandboxOptions, type WrapContext, type WrappedCommand } from './sandbox.js';
+import type { Sandbox } from './types.js';
+
+/** Host secrets hidden from every command unless the caller names its own list. */
+export const DEFAULT_HIDDEN_PATHS: readonly string[] = ['/root', '/home', '/etc/shadow', '/etc/gshadow', '/etc/ssh', '/etc/sudoers', '/etc/sudoers.d'];
+
+/**
+ * Hidden from commands without network: sockets of host daemons live there (a unix
+ * socket crosses a network namespace). Installs keep it: resolv.conf may point into it.
+ */
+const HIDDEN_WITHOUT_NETWORK = ['/run'];
+
+export interface BubblewrapOptions extends ProcessSandboxOptions {
+  /** Path of the bwrap binary. Default /usr/bin/bwrap. */
+  bwrapPath?: string;
+  /**
+   * Never visible to a command: the executor's data dir (the workspace and sandbox HOME
+   * are bound back on top), its HOME, its `.env`, host keys. Default DEFAULT_HIDDEN_PATHS;
+   * the composition root adds DATA_DIR, HOME and cwd/.env.
+   */
+  hiddenPaths?: readonly string[];
+  /** node inside the sandbox, for the port bridge. Default: the executor's own node. */
+  nodePath?: string;
+}
+
+/** What one bwrap invocation mounts, resolved against the host. */
+export interface BubblewrapPlan {
+  cwd: string;
+  network: boolean;
+  homeDir: string;
+  npmCacheDir: string;
+  hiddenPaths: readonly string[];
+  /** Extra directories bound read-write (the port bridge's socket directory). */
+  extraWritable?: readonly string[];
+  /** Bound back read-only when a mask covers them (node installed under a hidden HOME). */
+  tools?: readonly string[];
+}
+
+/** The real path when it exists (bwrap binds real paths), else the path made absolute. */
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+const isInside = (path: string, dir: string) => dir === '/' || path === dir || path.startsWith(`${dir}${sep}`);
+
+/** Mount arguments that cover `path`: an empty tmpfs for a directory, /dev/null for a file. */
+function mask(path: string): string[] {
+  let directory: boolean;
+  try {
+    directory = statSync(path).isDirectory();
+  } catch {
+    return []; // nothing there, nothing to hide
+  }
+  return directory ? ['--tmpfs', path] : ['--ro-bind', '/dev/null', path];
+}
+
+/**
+ * bwrap's arguments, up to (not including) the command. Order matters: later mounts
+ * cover earlier ones, so masks come after the read-only host and the writable binds
+ * (workspace, HOME, npm cache) come after the masks that may contain them.
+ */
+export function bubblewrapArgs(plan: BubblewrapPlan): string[] {
+  const cwd = real(plan.cwd);
+  const home = real(plan.homeDir);
+  const npmCache = real(plan.npmCacheDir);
+  const args = ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp'];
+
+  const hidden = [...plan.hiddenPaths, ...(plan.network ? [] : HIDDEN_WITHOUT_NETWORK)]
+    .map(real)
+    .filter((path) => path !== '/' && !isInside(path, '/proc') && !isInside(path, '/dev'));
+  // The npm cache is writable for installs only; other commands get an empty one.
+  if (!plan.network) hidden.push(npmCache);
+  const masked = new Set<string>();
+  for (const path of hidden) {
+    // Covering a path that holds the workspace is fine (it is bound back); covering the workspace itself is not.
+    if (masked.has(path) || path === cwd) continue;
+    masked.add(path);
+    args.push(...mask(path));
+  }
+
+  for (const tool of (plan.tools ?? []).map(real)) {
+    if ([...masked].some((path) => isInside(tool, path))) args.push('--ro-bind', tool, tool);
+  }
+  const writable = [home, ...(plan.network ? [npmCache] : []), cwd, ...(plan.extraWritable ?? []).map(real)];
+  for (const path of writable) args.push('--bind', path, path);
+
+  args.push(
+    '--unshare-all',
+    ...(plan.network ? ['--share-net'] : []),
+    '--die-with-parent',
+    // No --new-session: the command is spawned detached, so it already leads a session
+    // with no controlling terminal (nothing to push keystrokes into with TIOCSTI), and
+    // staying in bwrap's process group keeps it in reach of the group kill on timeout.
+    '--cap-drop',
+    'ALL',
+    '--hostname',
+    'sandbox',
+    '--chdir',
+    cwd,
+  );
+  return args;
+}
+
+export class BubblewrapSandbox extends ProcessSandbox {
+  override readonly kind: Sandbox['kind'] = 'bubblewrap';
+  private readonly bwrapPath: string;
+  private readonly hiddenPaths: readonly string[];
+  private readonly nodePath: string;
+
+  constructor(protected override readonly options: BubblewrapOptions) {
+    super(options);
+    this.bwrapPath = options.bwrapPath ?? '/usr/bin/bwrap';
+    this.hiddenPaths = options.hiddenPaths ?? DEFAULT_HIDDEN_PATHS;
+    this.nodePath = options.nodePath ?? process.execPath;
+  }
+
+  protected override wrap(command: string, args: readonly string[], context: WrapContext): WrappedCommand {
+    const plan = {
+      cwd: context.cwd,
+      network: context.network,
+      homeDir: this.options.homeDir,
+      npmCacheDir: this.options.npmCacheDir,
+      hiddenPaths: this.hiddenPaths,
+      // node's installation (bin/node, lib/node_modules/npm), in case it lives under a hidden HOME.
+      tools: [dirname(dirname(real(this.nodePath)))],
+    };
+    if (context.exposePort === undefined) {
+      return { file: this.bwrapPath, args: [...bubblewrapArgs(plan), '--', command, ...args] };
+    }
+    const bridge = new LoopbackBridge();
+    const inside = bridge.launch(this.nodePath, context.exposePort, command, args);
+    return {
+      file: this.bwrapPath,
+      args: [...bubblewrapArgs({ ...plan, extraWritable: [bridge.directory] }), '--', inside.file, ...inside.args],
+      exposedPort: bridge.hostPort,
+      release: () => bridge.close(),
+    };
+  }
+}
+
+/** The executor's own secrets, for `hiddenPaths`: data dir, HOME and the `.env` of its working directory. */
+export function executorSecretPaths(options: { dataDir: string; homeDir: string; cwd: string }): string[] {
+  const paths = [...DEFAULT_HIDDEN_PATHS, options.dataDir, options.homeDir];
+  const dotEnv = join(options.cwd, '.env');
+  if (existsSync(dotEnv)) paths.push(dotEnv);
+  return paths;
+}
