@@ -21,8 +21,9 @@ CREATE INDEX model_calls_build ON model_calls (build_id, step_number);
 
 CREATE TABLE model_results (
   build_id      TEXT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+  step_number   INTEGER NOT NULL CHECK (step_number BETWEEN 1 AND 8),
   request_key   TEXT NOT NULL,   -- sha256 of provider, model and the whole request
-  result        TEXT NOT NULL,   -- JSON: the file changes the request produced
+  result        TEXT NOT NULL,   -- JSON: the model's answer to that request
   created_at    TEXT NOT NULL,
   PRIMARY KEY (build_id, request_key)
 );

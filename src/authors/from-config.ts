@@ -1,5 +1,6 @@
 /** Picks and builds the author the configuration asks for. */
 import type { Config } from '../config.js';
+import { SecretRedactor } from '../secrets.js';
 import { AnthropicClient } from './model/anthropic-client.js';
 import { ModelAuthor } from './model/model-author.js';
 import { OpenAIClient } from './model/openai-client.js';
@@ -16,6 +17,7 @@ export function createAuthor(config: Config): Author {
     config.modelProvider === 'anthropic'
       ? new AnthropicClient({ apiKey: config.ANTHROPIC_API_KEY!, model: config.ANTHROPIC_MODEL, baseURL: config.ANTHROPIC_BASE_URL })
       : new OpenAIClient({ apiKey: config.OPENAI_API_KEY, model: config.OPENAI_MODEL, baseURL: config.OPENAI_BASE_URL });
+  const redactor = new SecretRedactor(config.secrets);
   return new ModelAuthor({
     client,
     prices: new PriceTable(parsePriceOverrides(config.MODEL_PRICES)),
@@ -27,5 +29,6 @@ export function createAuthor(config: Config): Author {
     },
     maxOutputTokens: config.MODEL_MAX_OUTPUT_TOKENS,
     outputFormat: config.MODEL_OUTPUT_FORMAT,
+    redact: (text) => redactor.redact(text),
   });
 }

@@ -35,6 +35,8 @@ export interface RepairRequest extends CodeRequest {
   /** 1-based number of the verification attempt that failed. */
   attempt: number;
   failure: VerificationReport;
+  /** Why the author's previous answer to this same failure could not be applied, when it could not. */
+  previousAnswerError?: string;
   /** The files the failure involves (for a model author: only these are sent). */
   files: readonly RepoFile[];
 }

@@ -167,6 +167,8 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
           return [{ type: 'build.approved', data: { gate: gate.gate, step_number: gate.step_number, feedback } }];
         }
         const error = { code: 'REJECTED', message: `Rejected at the ${gate.gate} gate.`, details: { feedback } };
+        // A retry must ask the model afresh, not replay what was just rejected.
+        deps.modelCalls.forgetResults(buildId);
         store.setStatus(buildId, ['waiting_approval'], 'cancelled', { error });
         return [
           { type: 'build.rejected', data: { gate: gate.gate, step_number: gate.step_number, feedback } },
@@ -206,6 +208,9 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
         if (from > limit) {
           throw new ConflictError(`Step ${limit} has not finished; retry from step ${limit} or earlier.`, { first_unfinished_step: limit });
         }
+        // Steps that finished and are asked to run again want new answers; the failed step resumes with its saved ones.
+        const redone = store.steps(buildId).filter((step) => step.stepNumber >= from && (step.status === 'completed' || step.status === 'skipped'));
+        deps.modelCalls.forgetResults(buildId, redone.map((step) => step.stepNumber));
         store.resetStepsFrom(buildId, from);
         if (maxCostUsd !== undefined) store.setMaxCost(buildId, maxCostUsd);
         store.setStatus(buildId, ['failed', 'cancelled'], 'queued');

@@ -1,9 +1,11 @@
 /**
  * The ModelCallJournal a step hands its author: every paid call recorded against
  * the build and step (and shown as a progress event), the cost cap enforced before
- * a call is made, and results saved so a retried build does not pay twice.
+ * each attempt, and answers kept so a resumed step does not pay for them twice.
+ * Answers are held back until the step settles: a step that failed because of what
+ * the model wrote (an unsafe path, a missing SPEC) must not have it replayed.
  */
-import type { ModelCallJournal } from '../authors/types.js';
+import type { ModelCallJournal, ModelCallRecord } from '../authors/types.js';
 import { BudgetExhaustedError } from '../errors.js';
 import type { ModelCallStore } from '../store/model-calls.js';
 
@@ -13,8 +15,17 @@ export interface ModelJournalDeps {
   stepNumber: number;
   /** The cap in force (the lower of the build's and the executor's), null for none. */
   capUsd: number | null;
-  progress(message: string, data: Record<string, unknown>): void;
+  /** Journals the call (the row and its event, in one transaction), even after a cancel. */
+  recordCall(call: ModelCallRecord, message: string, data: Record<string, unknown>): void;
 }
+
+export interface StepModelJournal extends ModelCallJournal {
+  /** Keeps the step's answers for a later run of it, or drops them. */
+  settle(keep: boolean): void;
+}
+
+/** Failures that say nothing against the model's answers: those stay saved for the retry. */
+export const ANSWERS_KEPT_AFTER = new Set(['MODEL_UNAVAILABLE', 'MODEL_REQUEST_REJECTED', 'BUDGET_EXHAUSTED']);
 
 /** The lower of two optional caps. */
 export function effectiveCap(executorCap: number | null | undefined, buildCap: number | null | undefined): number | null {
@@ -22,21 +33,26 @@ export function effectiveCap(executorCap: number | null | undefined, buildCap: n
   return caps.length > 0 ? Math.min(...caps) : null;
 }
 
-export function createModelJournal(deps: ModelJournalDeps): ModelCallJournal {
+export function createModelJournal(deps: ModelJournalDeps): StepModelJournal {
   const { calls, buildId, stepNumber } = deps;
+  const pending = new Map<string, unknown>();
   return {
-    savedResult: (key) => calls.savedResult(buildId, key),
-    saveResult: (key, result) => calls.saveResult(buildId, key, result),
+    savedResult: (key) => pending.get(key) ?? calls.savedResult(buildId, key),
+    saveResult: (key, result) => void pending.set(key, result),
+    settle(keep) {
+      if (keep) for (const [key, result] of pending) calls.saveResult(buildId, stepNumber, key, result);
+      pending.clear();
+    },
     reserve(worstCaseUsd, purpose) {
       if (deps.capUsd === null) return;
       const spent = calls.usageOf(buildId)?.cost_usd ?? 0;
       if (spent + worstCaseUsd > deps.capUsd) throw new BudgetExhaustedError(spent, deps.capUsd, worstCaseUsd, purpose);
     },
     record(call) {
-      calls.record(buildId, stepNumber, call);
       const { usage } = call;
       const cached = usage.cache_read_tokens > 0 ? ` (${usage.cache_read_tokens} from cache)` : '';
-      deps.progress(`model call for ${call.purpose}: ${usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens} tokens in${cached}, ${usage.output_tokens} out, $${usage.cost_usd.toFixed(4)}`, {
+      const tokensIn = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens;
+      deps.recordCall(call, `model call for ${call.purpose}: ${tokensIn} tokens in${cached}, ${usage.output_tokens} out, $${usage.cost_usd.toFixed(4)}`, {
         model_call: { purpose: call.purpose, model: call.model, stop_reason: call.stopReason, retries: call.retries, duration_ms: call.durationMs, ...usage },
       });
     },

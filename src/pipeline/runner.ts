@@ -10,7 +10,7 @@ import type { ErrorInfo } from '../domain/status.js';
 import { AppError, asError, ConflictError, isAbortError } from '../errors.js';
 import type { BuildStore } from '../store/builds.js';
 import type { ModelCallStore } from '../store/model-calls.js';
-import { createModelJournal, effectiveCap } from './model-journal.js';
+import { ANSWERS_KEPT_AFTER, createModelJournal, effectiveCap } from './model-journal.js';
 import { STEPS } from './steps/index.js';
 import type { Providers, StepContext, StepLimits } from './types.js';
 
@@ -94,6 +94,18 @@ export function createRunner(deps: RunnerDeps) {
         const usage = deps.modelCalls.usageOf(buildId, stepNumber);
         return usage ? { ...details, usage } : details;
       };
+      const calls = createModelJournal({
+        calls: deps.modelCalls,
+        buildId,
+        stepNumber,
+        capUsd: effectiveCap(deps.maxBuildCostUsd, build.maxCostUsd),
+        // Paid for is paid for: the row and its event are written even after a cancel.
+        recordCall: (call, message, data) =>
+          store.change(buildId, () => {
+            deps.modelCalls.record(buildId, stepNumber, deps.redactDeep(call));
+            return [{ type: 'step.progress', data: deps.redactDeep({ step: step.name, step_number: stepNumber, message, ...data }) }];
+          }),
+      });
       const context: StepContext = {
         build,
         droplet: { dropletId: build.dropletId, name: build.dropletName },
@@ -103,18 +115,13 @@ export function createRunner(deps: RunnerDeps) {
         log: log.child({ step: step.name }),
         outputOf: <T>(name: StepName) => outputs.get(name) as T | undefined,
         progress,
-        calls: createModelJournal({
-          calls: deps.modelCalls,
-          buildId,
-          stepNumber,
-          capUsd: effectiveCap(deps.maxBuildCostUsd, build.maxCostUsd),
-          progress,
-        }),
+        calls,
         setBuildFields: (fields) => store.setBuildFields(buildId, fields),
       };
 
       try {
         const run = await step.run(context);
+        calls.settle(true);
         if (signal.aborted) return;
         const result = { ...run, details: deps.redactDeep(withUsage(run.details)), output: deps.redactDeep(run.output) };
         const durationSeconds = Math.round((Date.now() - startedAt) / 10) / 100;
@@ -133,6 +140,8 @@ export function createRunner(deps: RunnerDeps) {
         });
         if (result.output !== undefined) outputs.set(step.name, result.output);
       } catch (thrown) {
+        // A cancel or an outage says nothing against the model's answers; anything else might.
+        calls.settle(signal.aborted || isAbortError(thrown) || (thrown instanceof AppError && ANSWERS_KEPT_AFTER.has(thrown.code)));
         // Only the build's state says whether a cancel moved it: a step may throw a
         // ConflictError of its own (a registry clash) and that is a failure like any other.
         if (signal.aborted || store.get(buildId)?.status !== 'in_progress') return;

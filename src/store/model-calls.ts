@@ -44,9 +44,19 @@ export class ModelCallStore {
     return row ? fromJson<unknown>(row.result) : undefined;
   }
 
-  saveResult(buildId: string, key: string, result: unknown): void {
+  saveResult(buildId: string, stepNumber: number, key: string, result: unknown): void {
     this.db
-      .prepare('INSERT OR REPLACE INTO model_results (build_id, request_key, result, created_at) VALUES (?, ?, ?, ?)')
-      .run(buildId, key, toJson(result), new Date().toISOString());
+      .prepare('INSERT OR REPLACE INTO model_results (build_id, step_number, request_key, result, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(buildId, stepNumber, key, toJson(result), new Date().toISOString());
+  }
+
+  /** Forgets saved answers (of the given steps, or all): they are not to be replayed. */
+  forgetResults(buildId: string, stepNumbers?: readonly number[]): void {
+    if (stepNumbers === undefined) {
+      this.db.prepare('DELETE FROM model_results WHERE build_id = ?').run(buildId);
+      return;
+    }
+    const forget = this.db.prepare('DELETE FROM model_results WHERE build_id = ? AND step_number = ?');
+    for (const step of stepNumbers) forget.run(buildId, step);
   }
 }

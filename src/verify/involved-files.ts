@@ -27,9 +27,23 @@ export function involvedFiles(report: VerificationReport, repoFiles: readonly st
   return [...picked].filter((path) => candidates.includes(path)).slice(0, MAX_FILES);
 }
 
-/** Two failures with the same fingerprint failed the same way. */
+/** Lines of test output that say how an assertion failed, with what varies between runs removed. */
+function assertionLines(output: string): string[] {
+  return output
+    .split(/\r?\n/)
+    .filter((line) => /^\s*(?:[+-] |error:|expected|actual|AssertionError|Error:)/i.test(line))
+    .filter((line) => !/duration_ms|node:internal/.test(line))
+    .map((line) => line.replace(/\d+(?:\.\d+)?\s?m?s\b/g, '').trim())
+    .slice(0, 40);
+}
+
+/**
+ * Two failures with the same fingerprint failed the same way: the same stage, the same
+ * failing tests and checks, and the same assertion messages and diffs.
+ */
 export function failureFingerprint(report: VerificationReport): string {
-  const failedChecks = (report.contract ?? []).filter((check) => !check.passed).map((check) => check.name).sort();
+  const failedChecks = (report.contract ?? []).filter((check) => !check.passed).map((check) => `${check.name}: ${check.got}`).sort();
   const failingTests = [...(report.tests?.failingTests ?? [])].sort();
-  return JSON.stringify([report.stage, report.install?.exitCode ?? null, report.tests?.timedOut ?? false, failingTests, failedChecks]);
+  const assertions = report.stage === 'tests' ? assertionLines(report.tests?.outputTail ?? '') : [];
+  return JSON.stringify([report.stage, report.install?.exitCode ?? null, report.tests?.timedOut ?? false, failingTests, failedChecks, assertions]);
 }

@@ -106,13 +106,37 @@ describe('a model-written droplet', () => {
     expect(Number(repairCall.cache_read_tokens) / input).toBeGreaterThan(0.5);
   });
 
-  it('stops early when two attempts fail the same way and the repair repeats itself', async () => {
+  it('stops early when two attempts in a row fail the same way', async () => {
     const useless: FileChange = { kind: 'write', path: 'src/tweak.js', content: 'export const tweak = 1;\n' };
-    const { buildId, requests } = await build('Build Coin Jar for spare change', (files) => ({ code: withBrokenTest(files), repairs: [[useless], [useless]] }));
+    const { buildId, requests } = await build('Build Coin Jar for spare change', (files) => ({ code: withBrokenTest(files), repairs: [[useless]] }));
     const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
     expect(failed.error).toMatchObject({ code: 'REPAIR_NOT_CONVERGING' });
-    expect(failed.error!.message).toMatch(/after 2 of 10 attempts/);
-    expect(requests().map(taskOf)).toEqual(['spec', 'code', 'repair', 'repair']);
+    expect(failed.error!.message).toMatch(/after 2 of 10 attempts: attempts 1 and 2 failed the same way/);
+    expect(requests().map(taskOf)).toEqual(['spec', 'code', 'repair']);
+  });
+
+  it('stops when a repair changes nothing', async () => {
+    const { buildId, requests } = await build('Build Tide Log for harbour tides', (files) => {
+      const broken = withBrokenTest(files);
+      return { code: broken, repairs: [broken.filter((file) => file.path === 'test/udc.test.js')] };
+    });
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
+    expect(failed.error!.message).toMatch(/after 1 of 10 attempts: the repair after attempt 1 changed nothing/);
+    expect(requests().map(taskOf)).toEqual(['spec', 'code', 'repair']);
+  });
+
+  it('asks again, with the reason, when a repair cannot be applied', async () => {
+    const { buildId, requests } = await build('Build Kite Log for windy days', (files) => ({
+      code: withBrokenTest(files, 'kite'),
+      repairs: [
+        editAnswer([{ path: 'test/udc.test.js', oldText: 'this text is not in the file', newText: '' }]),
+        editAnswer([{ path: 'test/udc.test.js', oldText: brokenLine('kite'), newText: "broken('fixed', () => {});" }]),
+      ],
+    }));
+    await waitForStatus(server.baseUrl, buildId, ['completed']);
+    const [, , first, second] = requests();
+    expect([first, second].map((request) => taskOf(request!))).toEqual(['repair', 'repair']);
+    expect(JSON.stringify(second!.body.messages)).toContain('old_text does not occur in the file');
   });
 });
 
@@ -128,8 +152,8 @@ describe('the budget', () => {
     expect(requests().map(taskOf)).toEqual(['spec', 'code']);
     expect(failed.usage.cost_usd).toBeLessThanOrEqual(0.3);
 
-    // From step 4: the code request is the same as before, so its saved answer is used.
-    const retried = await api(server.baseUrl, `/executor/builds/${buildId}/retry?from_step=4&max_cost_usd=5`, { method: 'POST' });
+    // The retry resumes at the verifier: the SPEC and the code are not asked for again.
+    const retried = await api(server.baseUrl, `/executor/builds/${buildId}/retry?max_cost_usd=5`, { method: 'POST' });
     expect(retried.status).toBe(202);
     const done = await waitForStatus(server.baseUrl, buildId, ['completed']);
     expect(requests().map(taskOf)).toEqual(['spec', 'code', 'repair']);

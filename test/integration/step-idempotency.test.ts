@@ -107,7 +107,7 @@ beforeAll(async () => {
     log,
     outputOf: <T>(step: string) => (step === 'verifier' ? (verified as T) : undefined),
     progress: () => {},
-    calls: createModelJournal({ calls: new ModelCallStore(db), buildId: build.id, stepNumber: 7, capUsd: null, progress: () => {} }),
+    calls: createModelJournal({ calls: new ModelCallStore(db), buildId: build.id, stepNumber: 7, capUsd: null, recordCall: () => {} }),
     setBuildFields: () => {},
   };
 });

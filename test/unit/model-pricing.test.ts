@@ -108,9 +108,12 @@ describe('what a repair is shown', () => {
     expect(involvedFiles(contract, files)).toEqual(['package.json', 'src/app.js', 'src/notes.js']);
   });
 
-  it('fingerprints failures by what failed, not by timings', () => {
-    const again = { ...failing, tests: { ...failing.tests!, durationMs: 999, outputTail: 'different text' } };
-    expect(failureFingerprint(again)).toBe(failureFingerprint(failing));
+  it('fingerprints failures by what failed and how, not by timings', () => {
+    const tail = failing.tests!.outputTail;
+    const slower = { ...failing, tests: { ...failing.tests!, durationMs: 999, outputTail: `${tail}\n  duration_ms: 812.5\n# duration 3.2s` } };
+    expect(failureFingerprint(slower)).toBe(failureFingerprint(failing));
     expect(failureFingerprint({ ...failing, tests: { ...failing.tests!, failingTests: ['another'] } })).not.toBe(failureFingerprint(failing));
+    const otherwise = { ...failing, tests: { ...failing.tests!, outputTail: tail.replace('201 !== 400', '201 !== 404') } };
+    expect(failureFingerprint(otherwise)).not.toBe(failureFingerprint(failing));
   });
 });

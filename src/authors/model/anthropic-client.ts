@@ -5,6 +5,7 @@
  */
 import Anthropic, { AnthropicError, APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { ContentBlockParam, MessageParam, TextBlockParam, Tool } from '@anthropic-ai/sdk/resources/messages';
+import { activityFetch } from './activity-fetch.js';
 import {
   type ModelClient,
   ModelCallError,
@@ -27,7 +28,8 @@ const STOP_REASONS: Record<string, StopReason> = {
   stop_sequence: 'end',
   tool_use: 'tool_use',
   max_tokens: 'max_tokens',
-  model_context_window_exceeded: 'max_tokens',
+  // Continuing would only make the prompt longer.
+  model_context_window_exceeded: 'context_exceeded',
   refusal: 'refusal',
 };
 
@@ -59,6 +61,8 @@ export function classifyAnthropicError(error: unknown): ModelCallError | null {
   if (error instanceof APIConnectionError) return new ModelCallError('transient', `connection failed: ${error.message}`);
   // The connection broke after the answer began ("terminated"): the partial answer is dropped.
   if (error instanceof AnthropicError && !(error instanceof APIError)) return new ModelCallError('transient', `the answer broke off: ${error.message}`);
+  // undici's "terminated" and friends, thrown while the body streams.
+  if (error instanceof TypeError) return new ModelCallError('transient', `the connection broke: ${error.message}`);
   if (!(error instanceof APIError)) return null;
   const detail = error.apiMessage ?? error.message;
   if (error.status === undefined) {
@@ -76,14 +80,27 @@ export function classifyAnthropicError(error: unknown): ModelCallError | null {
   return new ModelCallError('rejected', `${error.type ?? 'request rejected'} (${status}): ${detail}`, status);
 }
 
+function withUsage(fault: ModelCallError, usage: { input_tokens: number; output_tokens: number; cache_read_input_tokens?: number | null; cache_creation_input_tokens?: number | null }): ModelCallError {
+  return new ModelCallError(fault.kind, fault.message, fault.status, fault.retryAfterMs, {
+    inputTokens: usage.input_tokens,
+    outputTokens: usage.output_tokens,
+    cacheReadTokens: usage.cache_read_input_tokens ?? 0,
+    cacheWriteTokens: usage.cache_creation_input_tokens ?? 0,
+  });
+}
+
 export class AnthropicClient implements ModelClient {
   readonly provider = 'anthropic' as const;
   readonly model: string;
-  private readonly sdk: Anthropic;
 
-  constructor(options: AnthropicClientOptions) {
+  constructor(private readonly options: AnthropicClientOptions) {
     this.model = options.model;
-    this.sdk = new Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL ?? null, maxRetries: 0, timeout: 10 * 60_000 });
+  }
+
+  /** One SDK client per call, so its fetch reports this call's bytes to this call's watchdog. */
+  private sdkFor(onActivity: () => void): Anthropic {
+    const { apiKey, baseURL } = this.options;
+    return new Anthropic({ apiKey, baseURL: baseURL ?? null, maxRetries: 0, timeout: 10 * 60_000, fetch: activityFetch(onActivity) });
   }
 
   async send(request: ModelRequest, options: SendOptions): Promise<ModelReply> {
@@ -93,8 +110,9 @@ export class AnthropicClient implements ModelClient {
       input_schema: tool.inputSchema as Tool['input_schema'],
     }));
     const messages: MessageParam[] = request.messages.map((message) => ({ role: message.role, content: toContent(message) }));
+    let stream: ReturnType<Anthropic['messages']['stream']> | undefined;
     try {
-      const stream = this.sdk.messages.stream(
+      stream = this.sdkFor(options.onActivity).messages.stream(
         {
           model: this.model,
           max_tokens: request.maxOutputTokens,
@@ -104,7 +122,6 @@ export class AnthropicClient implements ModelClient {
         },
         { signal: options.signal },
       );
-      stream.on('streamEvent', () => options.onActivity());
       const message = await stream.finalMessage();
       const parts: ModelReply['parts'] = [];
       for (const block of message.content) {
@@ -125,7 +142,11 @@ export class AnthropicClient implements ModelClient {
         model: message.model,
       };
     } catch (error) {
-      throw classifyAnthropicError(error) ?? error;
+      const fault = classifyAnthropicError(error);
+      if (!fault) throw error;
+      // What the failed attempt already used (message_start carries the input side).
+      const usage = stream?.currentMessage?.usage;
+      throw usage ? withUsage(fault, usage) : fault;
     }
   }
 }

@@ -41,6 +41,8 @@ export interface ModelAuthorOptions {
   outputFormat?: OutputFormat;
   /** Continuations of one answer cut off by the output limit before the step fails as truncated. */
   maxContinuations?: number;
+  /** Scrubs the executor's secret values from prompts and reported errors (test output may hold anything). */
+  redact?: (text: string) => string;
 }
 
 const SPEC_PATH = 'docs/SPEC.md';
@@ -140,14 +142,14 @@ export class ModelAuthor implements Author {
       {
         purpose: `repair after attempt ${request.attempt}`,
         context: [foundationBlock(request.foundation), specBlock(request.spec)],
-        message: repairTask(request.droplet, request.attempt, request.failure, request.files),
+        message: repairTask(request.droplet, request.attempt, request.failure, request.files, request.previousAnswerError),
         shown: request.files,
       },
       options,
     );
   }
 
-  /** One task: the call, its continuations, and the saved result that spares a retried build from paying again. */
+  /** One task: the call and its continuations, each answer applied in turn. */
   private async runTask(task: Task, options: AuthorCallOptions): Promise<FileChange[]> {
     const base = {
       system: systemPrompt(this.format),
@@ -155,19 +157,17 @@ export class ModelAuthor implements Author {
       tools: this.format === 'tools' ? FILE_TOOLS : [],
       maxOutputTokens: this.options.maxOutputTokens,
     };
-    const messages: ModelMessage[] = [{ role: 'user', parts: [{ type: 'text', text: task.message }] }];
-    const key = createHash('sha256')
-      .update(JSON.stringify([this.options.client.provider, this.options.client.model, this.format, base, messages]))
-      .digest('hex');
-    const saved = options.calls?.savedResult(key);
-    if (Array.isArray(saved)) return saved as FileChange[];
-
+    const redact = this.options.redact ?? ((text: string) => text);
+    const messages: ModelMessage[] = [{ role: 'user', parts: [{ type: 'text', text: redact(task.message) }] }];
     const collected = new Map<string, FileChange>();
     const contents = new Map<string, string | null>((task.shown ?? []).map((file) => [file.path, file.content]));
     for (let call = 0; call <= this.maxContinuations; call += 1) {
       const purpose = call === 0 ? task.purpose : `${task.purpose} (continued ${call})`;
       const request: ModelRequest = { ...base, messages };
       const reply = await this.call(request, purpose, options);
+      if (reply.stopReason === 'context_exceeded') {
+        throw new StepError('MODEL_CONTEXT_EXCEEDED', `The ${task.purpose} task does not fit the model's context window; use a model with a larger one or narrow the intent.`);
+      }
       if (reply.stopReason === 'refusal') {
         const reason = reply.parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join(' ').trim();
         throw new StepError('MODEL_REFUSED', `The model declined the ${task.purpose} task: ${reason || `stop reason ${reply.rawStopReason}`}.`);
@@ -187,9 +187,7 @@ export class ModelAuthor implements Author {
             `The model wrote no files for the ${task.purpose} task${answer.text ? `: "${answer.text.slice(0, 500)}"` : ` (stop reason ${reply.rawStopReason ?? 'none'})`}.`,
           );
         }
-        const result = [...collected.values()];
-        options.calls?.saveResult(key, result);
-        return result;
+        return [...collected.values()];
       }
       messages.push(...this.continuation(reply, [...collected.keys()], answer.cutOff));
     }
@@ -203,7 +201,8 @@ export class ModelAuthor implements Author {
   /** The assistant's complete output so far and the note asking for the rest. */
   private continuation(reply: ModelReply, saved: string[], cutOff: string | null): ModelMessage[] {
     const cut = cutOff !== null && reply.parts.at(-1)?.type === 'tool_call' ? reply.parts.at(-1) : undefined;
-    const kept = reply.parts.filter((part) => part !== cut);
+    // The APIs refuse empty text blocks in a replayed turn.
+    const kept = reply.parts.filter((part) => part !== cut && (part.type !== 'text' || part.text.trim().length > 0));
     const results: ModelPart[] = kept.flatMap((part) =>
       part.type === 'tool_call' ? [{ type: 'tool_result' as const, toolCallId: part.id, content: 'saved' }] : [],
     );
@@ -211,13 +210,34 @@ export class ModelAuthor implements Author {
     return [assistant, { role: 'user', parts: [...results, { type: 'text', text: continuationNote(saved, cutOff) }] }];
   }
 
+  /** One paid call, or its saved answer when this build already paid for the very same request. */
   private async call(request: ModelRequest, purpose: string, options: AuthorCallOptions): Promise<ModelReply> {
     const { client, prices, retry } = this.options;
-    options.calls?.reserve(prices.worstCaseOf(client.model, requestSize(request), request.maxOutputTokens), purpose);
+    const key = createHash('sha256').update(JSON.stringify([client.provider, client.model, request])).digest('hex');
+    const saved = options.calls?.savedResult(key) as ModelReply | undefined;
+    if (saved?.parts) return saved;
+    const worstCase = prices.worstCaseOf(client.model, requestSize(request), request.maxOutputTokens);
     const startedAt = Date.now();
     let retries = 0;
     try {
-      const reply = await sendWithRetries(client, request, retry, { signal: options.signal, onRetry: () => void (retries += 1) });
+      const reply = await sendWithRetries(client, request, retry, {
+        signal: options.signal,
+        onRetry: () => void (retries += 1),
+        // Every attempt may be billed, so every attempt must fit the cap.
+        beforeAttempt: () => options.calls?.reserve(worstCase, purpose),
+        onFailedAttempt: (fault) => {
+          if (!fault.partialUsage) return;
+          options.calls?.record({
+            purpose: `${purpose} (failed attempt)`,
+            provider: client.provider,
+            model: client.model,
+            usage: usageFigures(fault.partialUsage, prices.costOf(client.model, fault.partialUsage)),
+            stopReason: 'error',
+            retries,
+            durationMs: Date.now() - startedAt,
+          });
+        },
+      });
       this.lastCall = { api: 'ok', last_call_at: new Date().toISOString(), last_error: null };
       options.calls?.record({
         purpose,
@@ -228,10 +248,11 @@ export class ModelAuthor implements Author {
         retries,
         durationMs: Date.now() - startedAt,
       });
+      options.calls?.saveResult(key, reply);
       return reply;
     } catch (error) {
       if (error instanceof ModelUnavailableError) {
-        this.lastCall = { api: 'failing', last_call_at: new Date().toISOString(), last_error: error.message };
+        this.lastCall = { api: 'failing', last_call_at: new Date().toISOString(), last_error: (this.options.redact ?? String)(error.message) };
         const rejected = error.fault.kind === 'rejected';
         throw new StepError(
           rejected ? 'MODEL_REQUEST_REJECTED' : 'MODEL_UNAVAILABLE',

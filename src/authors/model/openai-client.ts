@@ -5,6 +5,7 @@
  */
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError, OpenAIError } from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import { activityFetch } from './activity-fetch.js';
 import { type ModelClient, ModelCallError, type ModelReply, type ModelRequest, retryAfterFrom, type SendOptions, type StopReason } from './types.js';
 
 export interface OpenAIClientOptions {
@@ -28,9 +29,15 @@ export function classifyOpenAIError(error: unknown): ModelCallError | null {
   if (error instanceof APIUserAbortError) return null;
   if (error instanceof APIConnectionError) return new ModelCallError('transient', `connection failed: ${error.message}`);
   if (error instanceof OpenAIError && !(error instanceof APIError)) return new ModelCallError('transient', `the answer broke off: ${error.message}`);
+  // undici's "terminated", or a chunk that is not JSON, while the body streams.
+  if (error instanceof TypeError || error instanceof SyntaxError) return new ModelCallError('transient', `the answer broke off: ${error.message}`);
   if (!(error instanceof APIError)) return null;
   const status = error.status;
   if (status === undefined) return new ModelCallError('transient', `stream error: ${error.message}`);
+  // Out of credit is a 429 too, but waiting does not refill the account.
+  if (status === 429 && (error.code === 'insufficient_quota' || error.type === 'insufficient_quota')) {
+    return new ModelCallError('rejected', `quota exhausted (429): ${error.message}`, status);
+  }
   if (status === 429) {
     return new ModelCallError('rate_limited', `rate limited (429): ${error.message}`, status, retryAfterFrom((name) => error.headers?.get(name)));
   }
@@ -67,15 +74,21 @@ interface ToolCallDraft {
 export class OpenAIClient implements ModelClient {
   readonly provider = 'openai' as const;
   readonly model: string;
-  private readonly sdk: OpenAI;
+  private readonly baseURL: string;
   private readonly officialApi: boolean;
+  /** Ids for tool calls a server sent without one: unique across the calls of this client. */
+  private fallbackIds = 0;
 
-  constructor(options: OpenAIClientOptions) {
+  constructor(private readonly options: OpenAIClientOptions) {
     this.model = options.model;
-    const baseURL = options.baseURL ?? OPENAI_API;
-    this.officialApi = baseURL.replace(/\/+$/, '') === OPENAI_API;
+    this.baseURL = options.baseURL ?? OPENAI_API;
+    this.officialApi = this.baseURL.replace(/\/+$/, '') === OPENAI_API;
+  }
+
+  /** One SDK client per call, so its fetch reports this call's bytes to this call's watchdog. */
+  private sdkFor(onActivity: () => void): OpenAI {
     // Local servers need no key, but the SDK insists on one.
-    this.sdk = new OpenAI({ apiKey: options.apiKey ?? 'none', baseURL, maxRetries: 0, timeout: 10 * 60_000 });
+    return new OpenAI({ apiKey: this.options.apiKey ?? 'none', baseURL: this.baseURL, maxRetries: 0, timeout: 10 * 60_000, fetch: activityFetch(onActivity) });
   }
 
   async send(request: ModelRequest, options: SendOptions): Promise<ModelReply> {
@@ -84,7 +97,7 @@ export class OpenAIClient implements ModelClient {
       function: { name: tool.name, description: tool.description, parameters: tool.inputSchema },
     }));
     try {
-      const stream = await this.sdk.chat.completions.create(
+      const stream = await this.sdkFor(options.onActivity).chat.completions.create(
         {
           model: this.model,
           messages: toMessages(request),
@@ -103,7 +116,6 @@ export class OpenAIClient implements ModelClient {
       const calls: ToolCallDraft[] = [];
       const usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
       for await (const chunk of stream) {
-        options.onActivity();
         if (chunk.model) model = chunk.model;
         if (chunk.usage) {
           const cached = chunk.usage.prompt_tokens_details?.cached_tokens ?? 0;
@@ -118,18 +130,22 @@ export class OpenAIClient implements ModelClient {
         if (delta?.content) text += delta.content;
         if (delta?.refusal) refusal += delta.refusal;
         for (const call of delta?.tool_calls ?? []) {
-          const draft = (calls[call.index] ??= { id: '', name: '', arguments: '' });
+          // Some compatible servers omit `index`: a new id starts a new call, else it continues the last.
+          const index = typeof call.index === 'number' ? call.index : call.id || calls.length === 0 ? calls.length : calls.length - 1;
+          const draft = (calls[index] ??= { id: '', name: '', arguments: '' });
           if (call.id) draft.id = call.id;
           if (call.function?.name) draft.name += call.function.name;
           if (call.function?.arguments) draft.arguments += call.function.arguments;
         }
       }
+      // The SDK ends its iteration quietly when the stream is aborted or cut: that is no answer.
+      if (finish === null) throw new ModelCallError('transient', 'the answer ended before the model said it was done');
       const parts: ModelReply['parts'] = [];
       if (text) parts.push({ type: 'text', text });
       if (refusal) parts.push({ type: 'text', text: refusal });
-      for (const [index, call] of calls.entries()) {
+      for (const call of calls) {
         if (!call) continue;
-        parts.push({ type: 'tool_call', id: call.id || `call_${index}`, name: call.name, input: parseArguments(call.arguments) });
+        parts.push({ type: 'tool_call', id: call.id || `call_fallback_${(this.fallbackIds += 1)}`, name: call.name, input: parseArguments(call.arguments) });
       }
       return {
         parts,

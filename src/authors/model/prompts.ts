@@ -194,7 +194,13 @@ export function fileForRepair(file: RepoFile, failureText: string): string {
   return `## ${file.path} (excerpt of ${lines.length} lines; change it with edit_file)\n\n${out.join('\n')}`;
 }
 
-export function repairTask(droplet: DropletIdentity, attempt: number, report: VerificationReport, files: readonly RepoFile[]): string {
+export function repairTask(
+  droplet: DropletIdentity,
+  attempt: number,
+  report: VerificationReport,
+  files: readonly RepoFile[],
+  previousAnswerError?: string,
+): string {
   const failureText = [report.install?.outputTail ?? '', report.tests?.outputTail ?? ''].join('\n');
   return [
     `Task: verification attempt ${attempt} of this droplet failed. Fix it.`,
@@ -203,6 +209,7 @@ export function repairTask(droplet: DropletIdentity, attempt: number, report: Ve
     '',
     '# What failed',
     failureBrief(report),
+    ...(previousAnswerError ? ['', '# Your previous answer to this failure could not be applied', previousAnswerError] : []),
     '',
     '# The files involved',
     ...files.map((file) => fileForRepair(file, failureText)),

@@ -56,13 +56,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export function backoffDelay(policy: RetryPolicy, error: ModelCallError, retry: number, random = Math.random): number {
-  if (error.retryAfterMs !== null) return Math.min(error.retryAfterMs, policy.maxDelayMs);
+  if (error.retryAfterMs !== null) return error.retryAfterMs;
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
   return Math.round(random() * ceiling);
 }
 
 /** One attempt with its own abort controller, so the idle watchdog can end it without cancelling the build. */
 async function attemptOnce(client: ModelClient, request: ModelRequest, policy: RetryPolicy, signal: AbortSignal): Promise<ModelReply> {
+  // A cancel that landed before this attempt started would never fire its listener.
+  if (signal.aborted) throw new CancelledError();
   const attempt = new AbortController();
   let stalled = false;
   let timer: NodeJS.Timeout | undefined;
@@ -77,7 +79,11 @@ async function attemptOnce(client: ModelClient, request: ModelRequest, policy: R
   signal.addEventListener('abort', onCancel, { once: true });
   arm();
   try {
-    return await client.send(request, { signal: attempt.signal, onActivity: arm });
+    const reply = await client.send(request, { signal: attempt.signal, onActivity: arm });
+    // A client that ends quietly on abort must not pass off a partial answer as whole.
+    if (signal.aborted) throw new CancelledError();
+    if (stalled) throw new ModelCallError('stalled', `the answer stalled: nothing arrived for ${Math.round(policy.idleTimeoutMs / 1000)} s`);
+    return reply;
   } catch (error) {
     if (signal.aborted) throw new CancelledError();
     if (stalled) throw new ModelCallError('stalled', `the answer stalled: nothing arrived for ${Math.round(policy.idleTimeoutMs / 1000)} s`);
@@ -92,15 +98,28 @@ export async function sendWithRetries(
   client: ModelClient,
   request: ModelRequest,
   policy: RetryPolicy,
-  options: { signal: AbortSignal; onRetry?: (notice: RetryNotice) => void },
+  options: {
+    signal: AbortSignal;
+    onRetry?: (notice: RetryNotice) => void;
+    /** Before every attempt, retries included: the budget is checked per paid attempt. */
+    beforeAttempt?: () => void;
+    /** After a failed attempt, with whatever usage it had already incurred. */
+    onFailedAttempt?: (error: ModelCallError) => void;
+  },
 ): Promise<ModelReply> {
   for (let attempt = 1; ; attempt += 1) {
     try {
+      options.beforeAttempt?.();
       return await attemptOnce(client, request, policy, options.signal);
     } catch (error) {
       if (!(error instanceof ModelCallError)) throw error;
+      options.onFailedAttempt?.(error);
       if (error.kind === 'rejected' || attempt > policy.maxRetries) throw new ModelUnavailableError(error, attempt);
       const delayMs = backoffDelay(policy, error, attempt);
+      if (delayMs > policy.maxDelayMs) {
+        // Waiting longer than we allow would hold a build slot for nothing; say what the server asked.
+        throw new ModelUnavailableError(new ModelCallError(error.kind, `${error.message}; the server asked to wait ${Math.round(delayMs / 1000)} s, more than the ${Math.round(policy.maxDelayMs / 1000)} s this executor waits`, error.status), attempt);
+      }
       options.onRetry?.({ attempt, delayMs, error });
       await sleep(delayMs, options.signal);
     }

@@ -37,7 +37,7 @@ export interface ModelRequest {
 }
 
 /** Why the model stopped, in our terms. */
-export type StopReason = 'end' | 'tool_use' | 'max_tokens' | 'refusal' | 'other';
+export type StopReason = 'end' | 'tool_use' | 'max_tokens' | 'context_exceeded' | 'refusal' | 'other';
 
 export interface TokenUsage {
   /** Input tokens billed at the full rate (neither read from nor written to the cache). */
@@ -88,6 +88,8 @@ export class ModelCallError extends Error {
     message: string,
     readonly status: number | null = null,
     readonly retryAfterMs: number | null = null,
+    /** Tokens the failed attempt had already used (known when the stream had begun). */
+    readonly partialUsage: TokenUsage | null = null,
   ) {
     super(message);
     this.name = 'ModelCallError';

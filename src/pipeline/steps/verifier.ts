@@ -3,7 +3,6 @@
  * author repairs and verification runs again, up to MAX_BUILD_ITERATIONS. Every
  * attempt is a commit (its report in docs/VERIFICATION.md) and an event.
  */
-import { createHash } from 'node:crypto';
 import type { FileChange } from '../../authors/types.js';
 import { StepError, throwIfAborted } from '../../errors.js';
 import { failureFingerprint, involvedFiles } from '../../verify/involved-files.js';
@@ -27,35 +26,32 @@ export function renderReport(attempt: number, report: VerificationReport): strin
   return `${lines.join('\n')}\n`;
 }
 
-interface RepairOutcome {
-  /** Digest of what the author asked to change. */
-  digest: string;
-  /** Whether the repository changed at all. */
-  changed: boolean;
-}
+/** Author answers that could not be applied: worth one more try with the reason, not the end of the loop. */
+const UNUSABLE_ANSWER = new Set(['MODEL_OUTPUT_INVALID', 'MODEL_EMPTY_ANSWER']);
 
-function digestOf(changes: readonly FileChange[]): string {
-  const sorted = [...changes].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
-}
-
-async function repair(context: StepContext, attempt: number, failure: VerificationReport): Promise<RepairOutcome> {
+/** Asks for a repair and commits it; returns whether the repository changed. */
+async function repair(context: StepContext, attempt: number, failure: VerificationReport): Promise<boolean> {
   const { build, droplet, providers, signal, outputOf, calls } = context;
   const repo = providers.workspace.repoFor(droplet);
   // Only the files the failure involves: a repair must not resend the whole repository.
   const involved = involvedFiles(failure, await repo.listFiles());
-  const changes = await providers.author.repair(
-    {
-      intent: outputOf<IntentOutput>('intent')?.intent ?? build.intent,
-      droplet,
-      spec: outputOf<SpecOutput>('spec_generation')?.spec ?? '',
-      foundation: await providers.foundation(),
-      attempt,
-      failure,
-      files: await repo.readFiles(involved),
-    },
-    { signal, calls },
-  );
+  const request = {
+    intent: outputOf<IntentOutput>('intent')?.intent ?? build.intent,
+    droplet,
+    spec: outputOf<SpecOutput>('spec_generation')?.spec ?? '',
+    foundation: await providers.foundation(),
+    attempt,
+    failure,
+    files: await repo.readFiles(involved),
+  };
+  let changes: FileChange[];
+  try {
+    changes = await providers.author.repair(request, { signal, calls });
+  } catch (error) {
+    if (!(error instanceof StepError) || !UNUSABLE_ANSWER.has(error.code)) throw error;
+    context.progress(`the repair after attempt ${attempt} could not be applied; asking again with the reason`, { attempt, error: error.message });
+    changes = await providers.author.repair({ ...request, previousAnswerError: error.message }, { signal, calls });
+  }
   const commit = await repo.commitChanges(changes, `fix: repair after verification attempt ${attempt}`, { step: 'verifier', buildId: build.id });
   context.progress(`repair after attempt ${attempt} changed ${commit ? changes.length : 0} file(s)`, {
     attempt,
@@ -63,7 +59,7 @@ async function repair(context: StepContext, attempt: number, failure: Verificati
     files_sent: involved,
     commit: commit?.sha ?? null,
   });
-  return { digest: digestOf(changes), changed: commit !== null };
+  return commit !== null;
 }
 
 export const verifierStep: Step = {
@@ -73,7 +69,7 @@ export const verifierStep: Step = {
     const repo = providers.workspace.repoFor(droplet);
     const attempts: Record<string, unknown>[] = [];
     let childProcessMs = 0;
-    let previous = null as { fingerprint: string; repair: RepairOutcome } | null;
+    let previousFingerprint: string | null = null;
     for (let attempt = 1; attempt <= limits.maxBuildIterations; attempt += 1) {
       throwIfAborted(signal);
       progress(`verification attempt ${attempt} of ${limits.maxBuildIterations}`, { attempt });
@@ -108,20 +104,26 @@ export const verifierStep: Step = {
       if (attempt === limits.maxBuildIterations) {
         throw new StepError('VERIFICATION_FAILED', `Verification failed after ${attempt} attempt(s): ${report.summary}`, { attempts, report }, { retryable: true });
       }
+      // Two attempts in a row that fail the same way: the repair in between did not help, and another one is unlikely to.
       const fingerprint = failureFingerprint(report);
-      const outcome = await repair(context, attempt, report);
-      // Running the same code again, or the same fix for the same failure, cannot end differently.
-      const stuck = !outcome.changed || (previous?.fingerprint === fingerprint && previous.repair.digest === outcome.digest);
-      if (stuck) {
-        const why = outcome.changed ? `the repair after attempt ${attempt} was the same as after attempt ${attempt - 1}` : `the repair after attempt ${attempt} changed nothing`;
+      if (previousFingerprint === fingerprint) {
         throw new StepError(
           'REPAIR_NOT_CONVERGING',
-          `Verification stopped early after ${attempt} of ${limits.maxBuildIterations} attempts: it failed the same way (${report.summary}) and ${why}.`,
+          `Verification stopped early after ${attempt} of ${limits.maxBuildIterations} attempts: attempts ${attempt - 1} and ${attempt} failed the same way (${report.summary}).`,
           { attempts, report },
           { retryable: true },
         );
       }
-      previous = { fingerprint, repair: outcome };
+      previousFingerprint = fingerprint;
+      if (!(await repair(context, attempt, report))) {
+        // Running the same code again cannot end differently.
+        throw new StepError(
+          'REPAIR_NOT_CONVERGING',
+          `Verification stopped early after ${attempt} of ${limits.maxBuildIterations} attempts: the repair after attempt ${attempt} changed nothing (${report.summary}).`,
+          { attempts, report },
+          { retryable: true },
+        );
+      }
     }
     throw new StepError('VERIFICATION_FAILED', 'No verification attempt was allowed (MAX_BUILD_ITERATIONS).');
   },
