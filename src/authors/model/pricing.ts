@@ -26,6 +26,9 @@ export const BUILT_IN_PRICES: Readonly<Record<string, ModelPrice>> = {
   'claude-sonnet': price(3, 15, 0.3, 3.75),
   'claude-haiku-3': price(0.25, 1.25, 0.03, 0.3),
   'claude-haiku': price(1, 5, 0.1, 1.25),
+  'gpt-5-pro': price(15, 120, 15, 0),
+  'gpt-5-mini': price(0.25, 2, 0.025, 0),
+  'gpt-5-nano': price(0.05, 0.4, 0.005, 0),
   'gpt-5': price(1.25, 10, 0.125, 0),
   'gpt-4.1': price(2, 8, 0.5, 0),
   'gpt-4o': price(2.5, 10, 1.25, 0),
@@ -98,7 +101,11 @@ export class PriceTable {
   }
 }
 
-/** A generous upper bound on a prompt's tokens (real tokenizers average ~4 characters a token on code and prose). */
+/**
+ * A generous upper bound on a prompt's tokens: real tokenizers average about four
+ * characters a token on English and code, and about one character on CJK text, which
+ * takes three bytes; a third of the UTF-8 bytes covers both.
+ */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 3);
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / 3);
 }
