@@ -7,14 +7,16 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildEvent, BuildView } from '../../src/domain/status.js';
-import { startFakeModelServer, type FakeModelServer, type ScriptedReply } from '../support/fake-model-server.js';
+import { startFakeModelServer, type FakeModelServer, type ScriptedBlock, type ScriptedReply } from '../support/fake-model-server.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 import { specAnswer, taskOf } from '../support/model-script.js';
 
 const KEY = 'sk-ant-canary-4d2f7a91c3e8b6';
 const SPEC = '# SPEC\n\n## Purpose\n\nKeeps notes.\n\n## Endpoints\n\nThe five UDC endpoints.\n';
+const PARTIAL = 'PARTIAL SPEC SHOULD NOT SURVIVE';
+const partialSpec: ScriptedBlock[] = [{ type: 'tool_use', name: 'write_file', input: { path: 'docs/SPEC.md', content: PARTIAL } }];
 const logLines: string[] = [];
 
 let model: FakeModelServer;
@@ -43,6 +45,11 @@ beforeAll(async () => {
     },
     { logger },
   );
+});
+
+// A test that failed midway must not leave its replies to the next one.
+beforeEach(() => {
+  model.clearQueue();
 });
 
 afterAll(async () => {
@@ -120,6 +127,25 @@ describe('faults the retry policy absorbs', () => {
     expect(waiting.steps[1]!.details.spec).toBe(SPEC);
   });
 
+  it('retries when the connection drops in the middle of the stream, and keeps none of the partial answer', async () => {
+    model.enqueue({ kind: 'stream_drop', content: partialSpec, after_events: 5 }, specAnswer(SPEC));
+    const { buildId, first } = await specBuild();
+    const waiting = await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    expect(model.requests.length - first).toBe(2);
+    expect(model.requests[first]!.aborted).toBe(false);
+    expect(waiting.steps[1]!.details.spec).toBe(SPEC);
+    expect(JSON.stringify(waiting)).not.toContain(PARTIAL);
+  });
+
+  it('retries a stream that ends before message_stop, and keeps none of the partial answer', async () => {
+    model.enqueue({ kind: 'stream_end', content: partialSpec, after_events: 5 }, specAnswer(SPEC));
+    const { buildId, first } = await specBuild();
+    const waiting = await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    expect(model.requests.length - first).toBe(2);
+    expect(waiting.steps[1]!.details.spec).toBe(SPEC);
+    expect(JSON.stringify(waiting)).not.toContain(PARTIAL);
+  });
+
   it('aborts a stream that goes silent and retries it', async () => {
     model.enqueue({ kind: 'stall', content: [{ type: 'text', text: 'thinking about it' }], after_events: 3 }, specAnswer(SPEC));
     const { buildId, first } = await specBuild();
@@ -139,10 +165,42 @@ describe('answers cut off by the output limit', () => {
     const waiting = await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
     expect(waiting.steps[1]!.details.spec).toBe(SPEC);
     const continuation = model.requests[first + 1]!;
+    expect(continuation.rejected).toBeUndefined();
     const lastMessage = JSON.stringify(continuation.body.messages.at(-1));
     expect(lastMessage).toContain('cut off');
     expect(lastMessage).toContain('docs/SPEC.md');
     expect(modelCalls(await events(buildId)).map((call) => call.purpose)).toEqual(['spec', 'spec (continued 1)']);
+  });
+
+  it('continues with a conversation the API accepts: the complete tool_use, then its tool_result first and the note', async () => {
+    const notes = { path: 'docs/NOTES.md', content: '# Notes\n\nWritten before the cut.\n' };
+    model.enqueue(
+      {
+        kind: 'message',
+        content: [
+          { type: 'text', text: 'Here are the files.' },
+          { type: 'tool_use', name: 'write_file', input: notes },
+          { type: 'tool_use', name: 'write_file', input: { path: 'docs/SPEC.md', content: SPEC } },
+        ],
+        stop_reason: 'max_tokens',
+      },
+      specAnswer(SPEC),
+    );
+    const { buildId, first } = await specBuild();
+    const waiting = await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    expect(waiting.steps[1]!.details.spec).toBe(SPEC);
+    const continuation = model.requests[first + 1]!;
+    expect(continuation.rejected).toBeUndefined();
+    const [task, assistant, user, ...rest] = continuation.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
+    expect(rest).toEqual([]);
+    expect([task!.role, assistant!.role, user!.role]).toEqual(['user', 'assistant', 'user']);
+    // Only the complete call goes back; the one cut in half is dropped.
+    expect(assistant!.content.map((block) => block.type)).toEqual(['text', 'tool_use']);
+    expect(assistant!.content[1]).toMatchObject({ name: 'write_file', input: notes });
+    expect(user!.content.map((block) => block.type)).toEqual(['tool_result', 'text']);
+    expect(user!.content[0]!.tool_use_id).toBe(assistant!.content[1]!.id);
+    expect(user!.content[1]!.text).toContain('docs/NOTES.md');
+    expect(user!.content[1]!.text).toContain('docs/SPEC.md');
   });
 
   it('fails as truncated after three continuations, with nothing written', async () => {
@@ -229,7 +287,12 @@ describe('cancel and the budget', () => {
   });
 });
 
-describe('the key', () => {
+describe('what the executor sent, and the key', () => {
+  it('sent no request the real API would refuse', () => {
+    expect(model.requests.length).toBeGreaterThan(20);
+    expect(model.requests.filter((request) => request.rejected !== undefined).map((request) => request.rejected)).toEqual([]);
+  });
+
   it('never reaches the logs, the events or the database', async () => {
     expect(logLines.length).toBeGreaterThan(10);
     expect(logLines.join('')).not.toContain(KEY);

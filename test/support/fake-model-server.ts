@@ -25,8 +25,15 @@
  * - `stream_error` on a request that did not stream is answered as an HTTP error
  *   (Anthropic 529 overloaded_error, or 500 for another type; OpenAI 500).
  * - `stall` on a request that did not stream sends 200 headers and then nothing.
- * - Unknown paths get a 404 and are not recorded; a body that is not JSON is recorded
- *   and answered 400 without using a scripted reply.
+ * - `stream_drop` sends `after_events` events and then destroys the socket (no error
+ *   event, no end); on a request that did not stream, 200 headers and half the JSON.
+ * - `stream_end` sends `after_events` events and ends the response cleanly, so no stop
+ *   event ever comes; on a request that did not stream, half the JSON, ended cleanly.
+ * - Every request is checked against the real API's rules (fake-model/anthropic-rules.ts,
+ *   openai-rules.ts): one that breaks them is recorded with `rejected` set to the reason
+ *   and answered 400 `invalid_request_error` in that API's error shape (OpenAI with
+ *   `param`), without using a scripted reply, as a body that is not JSON is.
+ * - Unknown paths get a 404 and are not recorded.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -55,6 +62,8 @@ export interface FakeModelServer {
   requests: RecordedRequest[];
   /** Queue replies, served in order; when the queue is empty, `fallback` (if set) answers, else a 500 error reply. */
   enqueue(...replies: ScriptedReply[]): void;
+  /** Drops the replies still queued and returns them (so that a test that failed midway leaves nothing for the next). */
+  clearQueue(): ScriptedReply[];
   fallback?: FakeModelFallback;
   /** Resolves when the given number of requests have arrived (rejects if the server closes first). */
   waitForRequests(count: number): Promise<void>;
@@ -107,6 +116,10 @@ class ScriptedModelServer implements FakeModelServer {
     this.queue.push(...replies);
   }
 
+  clearQueue(): ScriptedReply[] {
+    return this.queue.splice(0);
+  }
+
   waitForRequests(count: number): Promise<void> {
     if (this.requests.length >= count) return Promise.resolve();
     if (this.closing) return Promise.reject(new Error(`fake model server closed with ${this.requests.length} of ${count} requests`));
@@ -133,7 +146,10 @@ class ScriptedModelServer implements FakeModelServer {
       return;
     }
     const body = parseJson(raw);
+    const wire = WIRES[api];
+    const rejection = body === undefined ? null : wire.validate(body);
     const record: RecordedRequest = { api, path, headers: { ...req.headers }, body, stream: body?.stream === true, raw, receivedAt: Date.now(), aborted: false };
+    if (rejection) record.rejected = rejection.message;
     const index = this.requests.push(record) - 1;
     let droppedByServer = false;
     res.on('error', () => {});
@@ -142,9 +158,12 @@ class ScriptedModelServer implements FakeModelServer {
     });
     this.wakeWaiters();
 
-    const wire = WIRES[api];
     if (body === undefined) {
       this.sendError(res, wire, { kind: 'error', status: 400, type: 'invalid_request_error', message: 'The request body is not valid JSON.' });
+      return;
+    }
+    if (rejection) {
+      this.sendError(res, wire, { kind: 'error', status: 400, type: 'invalid_request_error', message: rejection.message }, rejection.param);
       return;
     }
     const reply = this.queue.shift() ?? this.fallback?.(record, index) ?? unscripted(index);
@@ -169,6 +188,19 @@ class ScriptedModelServer implements FakeModelServer {
         const frames = wire.streamFrames(record, this.plan(record, reply.content, {})).slice(0, reply.after_events);
         return this.sendFrames(res, wire, frames, false);
       }
+      case 'stream_drop': {
+        droppedByServer = true;
+        return this.sendThenDrop(res, wire, record, this.plan(record, reply.content, {}), reply.after_events);
+      }
+      case 'stream_end': {
+        const answer = this.plan(record, reply.content, {});
+        if (!record.stream) {
+          const json = JSON.stringify(wire.messageBody(record, answer));
+          res.writeHead(200, { 'content-type': 'application/json', [wire.requestIdHeader]: randomId('req_') }).end(json.slice(0, Math.floor(json.length / 2)));
+          return;
+        }
+        return this.sendFrames(res, wire, wire.streamFrames(record, answer).slice(0, reply.after_events), true);
+      }
       case 'hang':
         return;
       case 'drop':
@@ -192,15 +224,34 @@ class ScriptedModelServer implements FakeModelServer {
     return planAnswer({ content, stop_reason: script.stop_reason }, usage);
   }
 
+  /**
+   * Sends the first `afterEvents` events of the answer (without streaming: its 200
+   * headers and the first half of its JSON), then destroys the socket once they are
+   * written: the connection breaks with no error event and no end.
+   */
+  private sendThenDrop(res: ServerResponse, wire: WireFormat, record: RecordedRequest, answer: PlannedAnswer, afterEvents: number): void {
+    const drop = () => res.socket?.destroy();
+    if (!record.stream) {
+      const json = JSON.stringify(wire.messageBody(record, answer));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), [wire.requestIdHeader]: randomId('req_') });
+      res.write(json.slice(0, Math.floor(json.length / 2)), drop);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', [wire.requestIdHeader]: randomId('req_') });
+    // With no event to send, an SSE comment carries the headers out before the cut.
+    const sent = wire.streamFrames(record, answer).slice(0, afterEvents).join('') || ':\n\n';
+    res.write(sent, drop);
+  }
+
   private sendAnswer(res: ServerResponse, wire: WireFormat, record: RecordedRequest, answer: PlannedAnswer): void {
     if (record.stream) return this.sendFrames(res, wire, [...wire.streamFrames(record, answer), ...wire.streamEnd()], true);
     const json = JSON.stringify(wire.messageBody(record, answer));
     res.writeHead(200, { 'content-type': 'application/json', [wire.requestIdHeader]: randomId('req_') }).end(json);
   }
 
-  private sendError(res: ServerResponse, wire: WireFormat, reply: Extract<ScriptedReply, { kind: 'error' }>): void {
+  private sendError(res: ServerResponse, wire: WireFormat, reply: Extract<ScriptedReply, { kind: 'error' }>, param?: string): void {
     const requestId = randomId('req_');
-    const json = JSON.stringify(wire.errorBody(reply.status, requestId, reply.type, reply.message));
+    const json = JSON.stringify(wire.errorBody(reply.status, requestId, reply.type, reply.message, param));
     res.writeHead(reply.status, { 'content-type': 'application/json', [wire.requestIdHeader]: requestId, ...reply.headers }).end(json);
   }
 

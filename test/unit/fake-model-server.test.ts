@@ -14,8 +14,10 @@
  * | 400 / 401 / 413 | `BadRequestError` / `AuthenticationError` / `ContentTooLargeError`, `status` set | `BadRequestError` / `AuthenticationError` / plain `APIError` with `status` 413 |
  * | error event mid-stream | base `APIError`, `status` undefined, `type` = the event's error type (e.g. 'overloaded_error'), `error` = `{type:'error', error:{type, message}}`, `headers` = the 200 response's | base `APIError`, `status` undefined, `error` = `{message, type, param, code}`, `type`/`code` copied from it |
  * | connection dropped before headers | `APIConnectionError`, `status` undefined, `cause` TypeError 'fetch failed' | same |
- * | connection cut after the 200 headers, streaming | `AnthropicError` (not an `APIError`), message 'terminated', `cause` TypeError 'terminated' | `OpenAIError` (not an `APIError`), same message and cause |
+ * | connection cut after the 200 headers, streaming, through the stream helper (`messages.stream`, `chat.completions.stream`) | `AnthropicError` (not an `APIError`), message 'terminated', `cause` TypeError 'terminated' | `OpenAIError` (not an `APIError`), same message and cause |
+ * | connection cut after the 200 headers, streaming, iterating `create({stream: true})` | (not used here) | a bare `TypeError('terminated')` from undici, `cause` SocketError 'other side closed', no SDK class |
  * | connection cut after the 200 headers, JSON body | a bare `TypeError('terminated')` from undici, no SDK class | same |
+ * | stream ended cleanly before its stop event | `AnthropicError` 'stream ended without producing a Message…' | iterating `create({stream: true})`: no error, the loop just ends (no finish_reason); `chat.completions.stream`: `OpenAIError` 'missing finish_reason for choice 0' |
  * | caller aborts (AbortController) | `APIUserAbortError` (MessageStream `finalMessage()` rejects with it) | `APIUserAbortError` |
  *
  * A mid-stream error or cut arrives after a 200, so the SDKs never retry it
@@ -215,6 +217,61 @@ describe('Anthropic Messages API', () => {
     expect(await rejectionOf(anthropic.messages.create(ask))).toBeInstanceOf(AnthropicConnectionError);
     expect(await rejectionOf(anthropic.messages.stream(ask).finalMessage())).toBeInstanceOf(AnthropicConnectionError);
     expect(server.requests.map((request) => request.aborted)).toEqual([false, false]);
+  });
+});
+
+describe('answers cut short: the connection dropped (stream_drop) or ended early (stream_end)', () => {
+  const content: ScriptedBlock[] = [{ type: 'text', text: 'The first part of an answer' }];
+
+  it('cuts an Anthropic stream after the scripted events, and a JSON body halfway', async () => {
+    server.enqueue({ kind: 'stream_drop', content, after_events: 4 }, { kind: 'stream_drop', content, after_events: 4 });
+    let received = '';
+    const cut = await rejectionOf(anthropic.messages.stream(ask).on('text', (text) => (received += text)).finalMessage());
+    expect(cut.constructor).toBe(AnthropicError);
+    expect(cut.message).toBe('terminated');
+    // Four events: message_start, content_block_start, ping, then the first of four text deltas.
+    expect(received).toBe('The fir');
+    const cutBody = await rejectionOf(anthropic.messages.create(ask));
+    expect(cutBody.constructor).toBe(TypeError);
+    expect(cutBody.message).toBe('terminated');
+    expect(server.requests.map((request) => request.aborted)).toEqual([false, false]);
+  });
+
+  it('cuts an OpenAI stream, which iterating create({stream: true}) throws as undici’s bare TypeError', async () => {
+    server.enqueue({ kind: 'stream_drop', content, after_events: 2 }, { kind: 'stream_drop', content, after_events: 0 });
+    let received = '';
+    const stream = await openai.chat.completions.create({ ...chat, stream: true });
+    const cut = await rejectionOf(
+      (async () => {
+        for await (const chunk of stream) received += chunk.choices[0]?.delta.content ?? '';
+      })(),
+    );
+    expect(cut.constructor).toBe(TypeError);
+    expect(cut.message).toBe('terminated');
+    expect(received).toBe('The fir');
+    // With no event scripted, the 200 headers still arrive first: the cut is not a connection error.
+    const early = await rejectionOf(openai.chat.completions.stream(chat).finalChatCompletion());
+    expect(early.constructor).toBe(OpenAIError);
+    expect(early.message).toBe('terminated');
+  });
+
+  it('ends a stream cleanly before its stop event, which only some clients notice', async () => {
+    server.enqueue(...Array.from({ length: 4 }, () => ({ kind: 'stream_end' as const, content, after_events: 4 })));
+    const ended = await rejectionOf(anthropic.messages.stream(ask).finalMessage());
+    expect(ended.constructor).toBe(AnthropicError);
+    expect(ended.message).toContain('stream ended without producing a Message');
+    // Iterating create({stream: true}) just stops: no finish_reason, no [DONE], no error.
+    let received = '';
+    let finish: string | null = null;
+    for await (const chunk of await openai.chat.completions.create({ ...chat, stream: true })) {
+      received += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(received).toBe('The first part of an ');
+    expect(finish).toBeNull();
+    expect((await rejectionOf(openai.chat.completions.stream(chat).finalChatCompletion())).message).toContain('missing finish_reason');
+    // Without streaming: half the JSON, which no client can parse.
+    expect(await rejectionOf(anthropic.messages.create(ask))).toBeInstanceOf(SyntaxError);
   });
 });
 

@@ -4,6 +4,7 @@
  * content_block_stop, message_delta, message_stop; errors as
  * `{type:'error', error:{type, message}, request_id}`.
  */
+import { validateAnthropicRequest } from './anthropic-rules.js';
 import { randomId, streamPieces, type PlannedAnswer, type RecordedRequest, type SettledUsage, type WireBlock, type WireFormat } from './script.js';
 
 const ERROR_TYPES: Record<number, string> = {
@@ -132,4 +133,6 @@ export const anthropicWire: WireFormat = {
   },
 
   midGenerationStatus: (type?: string) => (type === undefined || type === 'overloaded_error' ? 529 : 500),
+
+  validate: validateAnthropicRequest,
 };

@@ -7,6 +7,7 @@
  * refusal→content_filter (the scripted text then goes in `message.refusal`, and
  * `content` is null). Text blocks are joined into one `content` string.
  */
+import { validateOpenAIRequest } from './openai-rules.js';
 import { randomId, streamPieces, type PlannedAnswer, type RecordedRequest, type ScriptedStopReason, type WireFormat } from './script.js';
 
 const FINISH_REASONS: Record<ScriptedStopReason, string> = {
@@ -115,9 +116,9 @@ export const openaiWire: WireFormat = {
 
   streamEnd: () => ['data: [DONE]\n\n'],
 
-  errorBody(status: number, _requestId: string, type?: string, message?: string) {
+  errorBody(status: number, _requestId: string, type?: string, message?: string, param?: string) {
     const known = errorFor(status);
-    return { error: { message: message ?? known.message, type: type ?? known.type, param: null, code: known.code } };
+    return { error: { message: message ?? known.message, type: type ?? known.type, param: param ?? null, code: known.code } };
   },
 
   streamErrorFrame(type?: string, message?: string): string {
@@ -126,4 +127,6 @@ export const openaiWire: WireFormat = {
   },
 
   midGenerationStatus: () => 500,
+
+  validate: validateOpenAIRequest,
 };

@@ -22,6 +22,10 @@ export type ScriptedReply =
   | { kind: 'error'; status: number; type?: string; message?: string; headers?: Record<string, string> }
   | { kind: 'stream_error'; content: ScriptedBlock[]; after_events: number; type?: string; message?: string }
   | { kind: 'stall'; content: ScriptedBlock[]; after_events: number }
+  /** The connection is cut (socket destroyed) after `after_events` events of the answer: no error event, no end. */
+  | { kind: 'stream_drop'; content: ScriptedBlock[]; after_events: number }
+  /** The response ends cleanly after `after_events` events: no stop event (message_stop, finish_reason, [DONE]) ever comes. */
+  | { kind: 'stream_end'; content: ScriptedBlock[]; after_events: number }
   | { kind: 'hang' }
   | { kind: 'drop' };
 
@@ -37,6 +41,17 @@ export interface RecordedRequest {
   receivedAt: number;
   /** The client went away before the answer finished (abort, idle watchdog, cancel). */
   aborted: boolean;
+  /**
+   * Why the server refused the request as the real API would (answered 400
+   * `invalid_request_error` without using a scripted reply); undefined when it was valid.
+   */
+  rejected?: string;
+}
+
+/** A request the real API refuses: the message it answers with, and (OpenAI) the parameter at fault. */
+export interface Rejection {
+  message: string;
+  param?: string;
 }
 
 /** Usage with every field settled: what the wire formats report. */
@@ -114,8 +129,10 @@ export interface WireFormat {
   streamFrames(request: RecordedRequest, answer: PlannedAnswer): string[];
   /** Frames after the last event of a stream that completed (OpenAI's `[DONE]`). */
   streamEnd(): string[];
-  /** The body of an HTTP error response. */
-  errorBody(status: number, requestId: string, type?: string, message?: string): unknown;
+  /** The body of an HTTP error response (`param`: the request field at fault, where the API names one). */
+  errorBody(status: number, requestId: string, type?: string, message?: string, param?: string): unknown;
+  /** The rule of the real API that the request body breaks, or null when it is valid. */
+  validate(body: any): Rejection | null;
   /** The frame that reports an error in the middle of a stream. */
   streamErrorFrame(type?: string, message?: string): string;
   /** The HTTP status that stands for a mid-generation error when the request did not stream. */
