@@ -212,6 +212,32 @@ describe('answers cut off by the output limit', () => {
     expect(failed.steps[1]).toMatchObject({ status: 'failed', error: { code: 'MODEL_OUTPUT_TRUNCATED' } });
     expect(failed.repository_path).toBeNull();
   });
+
+  it('after an outage in the middle of a continued answer, the retry pays only for the rest', async () => {
+    const overloaded: ScriptedReply = { kind: 'error', status: 529, type: 'overloaded_error', message: 'Overloaded' };
+    model.enqueue(
+      { kind: 'message', content: [{ type: 'tool_use', name: 'write_file', input: { path: 'docs/SPEC.md', content: SPEC } }], stop_reason: 'max_tokens' },
+      overloaded,
+      overloaded,
+      overloaded,
+      overloaded,
+    );
+    const { buildId, first } = await specBuild();
+    const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
+    expect(failed.error).toMatchObject({ code: 'MODEL_UNAVAILABLE' });
+    expect(model.requests.length - first).toBe(5);
+
+    model.enqueue(specAnswer(SPEC));
+    const beforeRetry = model.requests.length;
+    expect((await api(server.baseUrl, `/executor/builds/${buildId}/retry`, { method: 'POST' })).status).toBe(202);
+    const waiting = await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    expect(waiting.steps[1]!.details.spec).toBe(SPEC);
+    // The first, cut answer was saved: only the continuation is asked for again.
+    const asked = model.requests.slice(beforeRetry);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.body.messages).toHaveLength(3);
+    expect(modelCalls(await events(buildId)).map((call) => call.purpose)).toEqual(['spec', 'spec (continued 1)']);
+  });
 });
 
 describe('answers and errors that fail the step', () => {
