@@ -1,15 +1,16 @@
 /**
  * The isolating sandbox: every command runs under bubblewrap with the host read-only,
  * its own network (empty but for loopback) unless it is an install, its own pid, ipc,
- * uts and cgroup namespaces, no capabilities, a private /tmp, and the executor's
- * secrets masked. Only the droplet's workspace and the sandbox HOME are writable.
+ * uts and cgroup namespaces, no capabilities, a private /tmp, and the executor's secrets
+ * masked. Writable: the droplet's workspace (not its `.git`) and an empty HOME of the
+ * command's own.
  *
  * Masking, not permissions, is what protects secrets here. The executor runs as root;
  * bwrap maps root to root in its user namespace, and a root-owned 0600 file is readable
  * by owner match alone, with every capability dropped. So whatever must stay unread is
  * covered: directories by an empty tmpfs, files by /dev/null.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { LoopbackBridge } from './loopback-bridge.js';
 import { ProcessSandbox, type ProcessSandboxOptions, type WrapContext, type WrappedCommand } from './sandbox.js';
@@ -41,6 +42,7 @@ export interface BubblewrapOptions extends ProcessSandboxOptions {
 export interface BubblewrapPlan {
   cwd: string;
   network: boolean;
+  /** The command's HOME: an empty tmpfs of its own there, nothing from the host's directory. */
   homeDir: string;
   npmCacheDir: string;
   hiddenPaths: readonly string[];
@@ -59,6 +61,16 @@ function real(path: string): string {
   }
 }
 
+/** A real directory or file (not a link, which bwrap would follow) at `path`. */
+function isDirectoryOrFile(path: string): boolean {
+  try {
+    const stats = lstatSync(path);
+    return stats.isDirectory() || stats.isFile();
+  } catch {
+    return false;
+  }
+}
+
 const isInside = (path: string, dir: string) => dir === '/' || path === dir || path.startsWith(`${dir}${sep}`);
 
 /** Mount arguments that cover `path`: an empty tmpfs for a directory, /dev/null for a file. */
@@ -74,8 +86,9 @@ function mask(path: string): string[] {
 
 /**
  * bwrap's arguments, up to (not including) the command. Order matters: later mounts
- * cover earlier ones, so masks come after the read-only host and the writable binds
- * (workspace, HOME, npm cache) come after the masks that may contain them.
+ * cover earlier ones, so masks come after the read-only host, the private HOME and the
+ * writable binds (workspace, npm cache) come after the masks that may contain them, and
+ * the workspace's `.git` is bound read-only over the writable workspace.
  */
 export function bubblewrapArgs(plan: BubblewrapPlan): string[] {
   const cwd = real(plan.cwd);
@@ -99,8 +112,16 @@ export function bubblewrapArgs(plan: BubblewrapPlan): string[] {
   for (const tool of (plan.tools ?? []).map(real)) {
     if ([...masked].some((path) => isInside(tool, path))) args.push('--ro-bind', tool, tool);
   }
-  const writable = [home, ...(plan.network ? [npmCache] : []), cwd, ...(plan.extraWritable ?? []).map(real)];
+  // HOME is private to each command and starts empty: a shared one would carry what one
+  // build's code leaves there (an .npmrc whose node-options --require a script) into every
+  // later build's install and tests, where that build's workspace is writable.
+  args.push('--tmpfs', home);
+  const writable = [...(plan.network ? [npmCache] : []), cwd, ...(plan.extraWritable ?? []).map(real)];
   for (const path of writable) args.push('--bind', path, path);
+  // The workspace's git directory is the executor's record, not the droplet's: read-only,
+  // so generated code cannot rewrite history or plant hooks and config for the next git.
+  const gitDir = join(cwd, '.git');
+  if (isDirectoryOrFile(gitDir)) args.push('--ro-bind', gitDir, gitDir);
 
   args.push(
     '--unshare-all',

@@ -97,7 +97,8 @@ describe('BubblewrapSandbox', () => {
     const result = await sh(sandbox, `echo ok > made-here && echo ok > "$HOME/home-file" && touch /tmp/${marker} && ls /tmp; touch /usr/sandbox-was-here 2>&1; touch ${root}/escaped 2>&1; true`);
     expect(result.exitCode).toBe(0);
     expect(existsSync(join(workspace, 'made-here'))).toBe(true);
-    expect(existsSync(join(root, 'data/sandbox-home/home-file'))).toBe(true);
+    // HOME is the command's own tmpfs: nothing written there reaches the host or a later command.
+    expect(existsSync(join(root, 'data/sandbox-home/home-file'))).toBe(false);
     expect(result.output).toContain(marker);
     expect(existsSync(join(tmpdir(), marker))).toBe(false);
     expect(result.output).toMatch(/cannot touch '\/usr\/sandbox-was-here': Read-only file system/);

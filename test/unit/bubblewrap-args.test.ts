@@ -45,17 +45,17 @@ describe('bubblewrapArgs', () => {
     expect(bubblewrapArgs({ ...plan, network: true })).toContain('--share-net');
   });
 
-  it('covers the data dir and then binds back only the workspace and the sandbox HOME', () => {
+  it('covers the data dir and then binds back only the workspace, with an empty HOME of its own', () => {
     const args = bubblewrapArgs(plan);
     const dataMask = indexOfMount(args, '--tmpfs', join(root, 'data'));
     const workspace = indexOfMount(args, '--bind', plan.cwd, plan.cwd);
-    const home = indexOfMount(args, '--bind', plan.homeDir, plan.homeDir);
+    const home = indexOfMount(args, '--tmpfs', plan.homeDir);
     expect(dataMask).toBeGreaterThan(0);
     expect(workspace).toBeGreaterThan(dataMask);
     expect(home).toBeGreaterThan(dataMask);
     // Nothing else of the data dir comes back (the database, other droplets' repos).
     const bound = args.flatMap((arg, index) => (arg === '--bind' || arg === '--ro-bind' ? [args[index + 1]!] : []));
-    expect(new Set(bound.filter((path) => path.startsWith(join(root, 'data'))))).toEqual(new Set([plan.homeDir, plan.cwd]));
+    expect(new Set(bound.filter((path) => path.startsWith(join(root, 'data'))))).toEqual(new Set([plan.cwd]));
   });
 
   it('masks a secret file with /dev/null and skips paths that do not exist', () => {
