@@ -153,6 +153,11 @@ export class BubblewrapSandbox extends ProcessSandbox {
     this.nodePath = options.nodePath ?? process.execPath;
   }
 
+  /** Every run gets an empty tmpfs mounted at `homeDir`: private, and gone when the run ends. */
+  protected override privateHome(): { path: string; release: () => void } {
+    return { path: this.options.homeDir, release: () => {} };
+  }
+
   protected override wrap(command: string, args: readonly string[], context: WrapContext): WrappedCommand {
     const plan = {
       cwd: context.cwd,

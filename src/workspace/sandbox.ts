@@ -4,8 +4,8 @@
  * ResourceLimiter. Isolation beyond that (no network, read-only host) belongs to the
  * bubblewrap variant, which overrides `wrap()`.
  */
-import { mkdirSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { Sandbox, SandboxCommand, SandboxProcess, SandboxResult } from './types.js';
 import type { ResourceLimiter, RunLimits } from './resource-limits.js';
 import { type ProcessGroupRecorder, SandboxedProcess } from './sandboxed-process.js';
@@ -36,7 +36,7 @@ const DEFAULT_KILL_GRACE_MS = 2_000;
 export interface ProcessSandboxOptions {
   /** Host variables offered to commands; only HOST_VARIABLES_PASSED_THROUGH are taken. */
   baseEnv: Readonly<Record<string, string | undefined>>;
-  /** HOME of every command: a directory under the executor's data dir, never its own home. */
+  /** Where each command's private HOME lives (a fresh directory per run, or a tmpfs mounted here by bubblewrap); never the executor's own home. */
   homeDir: string;
   /** npm's cache, shared between builds so installs can run offline. */
   npmCacheDir: string;
@@ -148,6 +148,16 @@ export class ProcessSandbox implements Sandbox {
   }
 
   /**
+   * HOME for one run: a fresh directory, removed afterwards, so nothing one build
+   * leaves there (an .npmrc with node-options) reaches the next. Bubblewrap mounts an
+   * empty tmpfs over `homeDir` instead.
+   */
+  protected privateHome(): { path: string; release: () => void } {
+    const path = mkdtempSync(join(this.options.homeDir, 'run-'));
+    return { path, release: () => rmSync(path, { recursive: true, force: true }) };
+  }
+
+  /**
    * The plain process sandbox runs the command as given: a port it listens on is
    * reachable as it is. A bubblewrap sandbox returns `bwrap … -- command args`.
    */
@@ -162,10 +172,12 @@ export class ProcessSandbox implements Sandbox {
       throw new RangeError(`Sandbox exposePort must be a TCP port, got ${exposePort}.`);
     }
     const limits: RunLimits = this.options.limiter?.acquire() ?? { prefix: [], release: () => Promise.resolve() };
+    const home = this.privateHome();
     let wrapped: WrappedCommand;
     try {
       wrapped = this.wrap(command.command, command.args, { cwd: command.cwd, network: command.network ?? false, exposePort });
     } catch (error) {
+      home.release();
       void limits.release();
       throw error;
     }
@@ -174,7 +186,7 @@ export class ProcessSandbox implements Sandbox {
       file,
       args,
       cwd: command.cwd,
-      env: sandboxEnvironment(this.options, command.env),
+      env: sandboxEnvironment({ ...this.options, homeDir: home.path }, command.env),
       timeoutMs: command.timeoutMs,
       outputLimitBytes: command.outputLimitBytes,
       signal: command.signal,
@@ -185,6 +197,7 @@ export class ProcessSandbox implements Sandbox {
     return new ReleasingProcess(started, exposedPort, async () => {
       await wrapped.release?.();
       await limits.release();
+      home.release();
     });
   }
 }

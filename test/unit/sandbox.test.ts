@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,12 +77,14 @@ describe('ProcessSandbox.run', () => {
     expect(env).toMatchObject({
       LANG: 'C.UTF-8',
       TZ: 'UTC',
-      HOME: join(root, 'home'),
       npm_config_cache: join(root, 'npm-cache'),
       npm_config_update_notifier: 'false',
       CI: 'true',
       SERVICE_NAME: 'probe',
     });
+    // HOME is a fresh directory per run under the sandbox home, gone afterwards.
+    expect(env.HOME!.startsWith(join(root, 'home', 'run-'))).toBe(true);
+    expect(existsSync(env.HOME!)).toBe(false);
     const fixed = ['LANG', 'TZ', 'HOME', 'CI', 'SERVICE_NAME', 'npm_config_cache', 'npm_config_update_notifier', 'npm_config_fund', 'npm_config_audit'];
     const allowed = new Set<string>([...HOST_VARIABLES_PASSED_THROUGH, ...fixed]);
     // Node itself may add nothing but what it was given; anything else came from the host.
