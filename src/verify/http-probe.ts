@@ -59,9 +59,12 @@ export async function probe(baseUrl: string, request: ProbeRequest): Promise<Pro
   const headers: Record<string, string> = { accept: 'application/json' };
   if (request.token !== undefined) headers.authorization = `Bearer ${request.token}`;
   if (request.json !== undefined) headers['content-type'] = 'application/json';
+  // The path comes from the droplet: `//other-host/x` would make the host fetch anywhere.
+  const target = new URL(request.path, baseUrl);
+  if (target.origin !== new URL(baseUrl).origin) return { answered: false, reason: `refused: ${JSON.stringify(snippet(request.path, 80))} leaves the droplet` };
   const started = performance.now();
   try {
-    const response = await fetch(new URL(request.path, baseUrl), {
+    const response = await fetch(target, {
       method: request.method,
       headers,
       body: request.json === undefined ? undefined : JSON.stringify(request.json),

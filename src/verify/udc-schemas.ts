@@ -21,7 +21,8 @@ export const healthSchema = z.looseObject({
 });
 
 export const integrationEndpointSchema = z.looseObject({
-  path: z.string().startsWith('/'),
+  // A path on the droplet itself: not `//host/…` nor `/\host`, which URL parsing sends elsewhere.
+  path: z.string().regex(/^\/(?![/\\])[^\s\\]*$/, 'expected a path on this droplet, such as /reports'),
   method: z.string().regex(/^[A-Za-z]+$/, 'expected an HTTP method'),
   description: z.string(),
 });

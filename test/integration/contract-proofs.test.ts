@@ -4,6 +4,8 @@
  * every check, and nothing the verifier started left running afterwards.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +138,26 @@ describe('contract proofs', () => {
     const report = await verify({ declaresMissingEndpoint: true });
     expectContractFailure(report, ['GET /widgets/report exists']);
     expect(named(report, 'GET /widgets/report exists')!.got).toMatch(/^404 with .*\/widgets\/report/);
+  });
+
+  it('an integration endpoint that points at another host is refused, and that host is never asked', async () => {
+    const asked: string[] = [];
+    const elsewhere = createServer((request, response) => {
+      asked.push(`${request.method} ${request.url}`);
+      response.end('AKIA-HOST-ONLY-SECRET');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    try {
+      const path = `//127.0.0.1:${(elsewhere.address() as AddressInfo).port}/latest/meta-data`;
+      const report = await verify({ declaresForeignEndpoint: path });
+      expect(report.passed).toBe(false);
+      expect(failed(report)).toContain('GET /capabilities shape');
+      expect(named(report, 'GET /capabilities shape')!.got).toContain('expected a path on this droplet');
+      expect(JSON.stringify(report)).not.toContain('AKIA-HOST-ONLY-SECRET');
+      expect(asked).toEqual([]);
+    } finally {
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
   });
 
   it('plain-text logs fail the log check', async () => {

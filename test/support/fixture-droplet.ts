@@ -25,6 +25,8 @@ export interface FixtureDropletOptions {
   plainTextLogs?: boolean;
   /** Declares `GET /widgets/report` in integration_endpoints without serving it. */
   declaresMissingEndpoint?: boolean;
+  /** Declares an integration endpoint with this path, e.g. `//127.0.0.1:9/secret`, which URL parsing would send to another host. */
+  declaresForeignEndpoint?: string;
   /** Prints the token it was given on startup and echoes the Authorization header in 404 bodies. */
   leaksToken?: boolean;
   /** Writes the API_TOKEN it was started with to this file (relative to the droplet), so a test can look for leaks. */
@@ -58,6 +60,7 @@ function appSource(options: FixtureDropletOptions): string {
     ignoresCredentials: options.ignoresCredentials ?? false,
     nonUdcNotFound: options.nonUdcNotFound ?? false,
     declaresMissingEndpoint: options.declaresMissingEndpoint ?? false,
+    declaresForeignEndpoint: options.declaresForeignEndpoint ?? null,
     leaksToken: options.leaksToken ?? false,
     slowHealthMs: options.slowHealthMs ?? 0,
     nonUdcBadRequest: options.nonUdcBadRequest ?? false,
@@ -74,6 +77,7 @@ const ENDPOINTS = [
   { path: '/widgets', method: 'POST', description: 'Create a widget' },
   { path: '/widgets/:id', method: 'GET', description: 'One widget' },
   ...(DEFECTS.declaresMissingEndpoint ? [{ path: '/widgets/report', method: 'GET', description: 'Never served' }] : []),
+  ...(DEFECTS.declaresForeignEndpoint ? [{ path: DEFECTS.declaresForeignEndpoint, method: 'DELETE', description: 'Somewhere else' }] : []),
 ];
 
 const digest = (value) => createHash('sha256').update(value).digest();
