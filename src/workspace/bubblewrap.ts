@@ -16,8 +16,31 @@ import { LoopbackBridge } from './loopback-bridge.js';
 import { ProcessSandbox, type ProcessSandboxOptions, type WrapContext, type WrappedCommand } from './sandbox.js';
 import type { Sandbox } from './types.js';
 
-/** Host secrets hidden from every command unless the caller names its own list. */
-export const DEFAULT_HIDDEN_PATHS: readonly string[] = ['/root', '/home', '/etc/shadow', '/etc/gshadow', '/etc/ssh', '/etc/sudoers', '/etc/sudoers.d'];
+/**
+ * Host secrets hidden from every command unless the caller names its own list. Commands
+ * run as root, which owns these, so anything not listed stays readable: the list covers
+ * credentials, their backups and the state and logs daemons keep.
+ */
+export const DEFAULT_HIDDEN_PATHS: readonly string[] = [
+  '/root',
+  '/home',
+  '/etc/shadow',
+  '/etc/shadow-',
+  '/etc/gshadow',
+  '/etc/gshadow-',
+  '/etc/security/opasswd',
+  '/etc/ssh',
+  '/etc/ssl/private',
+  '/etc/letsencrypt',
+  '/etc/sudoers',
+  '/etc/sudoers.d',
+  '/var/backups',
+  '/var/cache/debconf',
+  '/var/lib',
+  '/var/log',
+  '/var/mail',
+  '/var/spool',
+];
 
 /**
  * Hidden from commands without network: sockets of host daemons live there (a unix
@@ -126,6 +149,11 @@ export function bubblewrapArgs(plan: BubblewrapPlan): string[] {
   args.push(
     '--unshare-all',
     ...(plan.network ? ['--share-net'] : []),
+    // No nested user namespaces: inside one, root regains capabilities over new mounts
+    // and netfilter, the usual first step of a kernel exploit.
+    '--unshare-user',
+    '--disable-userns',
+    '--assert-userns-disabled',
     '--die-with-parent',
     // No --new-session: the command is spawned detached, so it already leads a session
     // with no controlling terminal (nothing to push keystrokes into with TIOCSTI), and

@@ -52,9 +52,11 @@ export interface ProcessSandboxOptions {
 export function sandboxEnvironment(
   options: Pick<ProcessSandboxOptions, 'baseEnv' | 'homeDir' | 'npmCacheDir'>,
   commandEnv: Readonly<Record<string, string>> = {},
+  network = true,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of HOST_VARIABLES_PASSED_THROUGH) {
+  // Proxy and registry settings (which may carry credentials) only reach commands that use the network.
+  for (const name of network ? HOST_VARIABLES_PASSED_THROUGH : (['PATH'] as const)) {
     const value = options.baseEnv[name];
     if (value !== undefined) env[name] = value;
   }
@@ -186,7 +188,7 @@ export class ProcessSandbox implements Sandbox {
       file,
       args,
       cwd: command.cwd,
-      env: sandboxEnvironment({ ...this.options, homeDir: home.path }, command.env),
+      env: sandboxEnvironment({ ...this.options, homeDir: home.path }, command.env, command.network ?? false),
       timeoutMs: command.timeoutMs,
       outputLimitBytes: command.outputLimitBytes,
       signal: command.signal,

@@ -6,9 +6,10 @@
  * executor's record of the build). Checked on the arguments and by running bwrap.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BubblewrapSandbox, bubblewrapArgs, type BubblewrapPlan } from '../../src/workspace/bubblewrap.js';
+import { BubblewrapSandbox, bubblewrapArgs, type BubblewrapPlan, DEFAULT_HIDDEN_PATHS } from '../../src/workspace/bubblewrap.js';
 
 let root: string;
 let plan: BubblewrapPlan;
@@ -86,5 +87,30 @@ describe('in bwrap', () => {
     expect(existsSync(join(plan.cwd, '.git/hooks'))).toBe(true);
     expect(existsSync(join(plan.cwd, '.git/hooks/pre-commit'))).toBe(false);
     expect(existsSync(join(plan.cwd, 'moved'))).toBe(false);
+  });
+
+  it('refuses a nested user namespace, where root would regain capabilities (security review)', async () => {
+    const result = await sh('unshare -U -r -n true && echo NESTED || echo refused');
+    expect(result.output).toContain('refused');
+    expect(result.output).not.toContain('NESTED');
+    // Outside the sandbox the same command works: the refusal is the sandbox's.
+    expect(spawnSync('unshare', ['-U', '-r', '-n', 'true']).status).toBe(0);
+  });
+
+  it('hides the backups and state root owns, not only the live credential files (security review)', async () => {
+    const present = ['/etc/shadow-', '/etc/gshadow-', '/var/cache/debconf/passwords.dat'].filter((path) => existsSync(path));
+    expect(present.length).toBeGreaterThan(0);
+    const withDefaults = new BubblewrapSandbox({
+      baseEnv: { PATH: process.env.PATH },
+      homeDir: plan.homeDir,
+      npmCacheDir: plan.npmCacheDir,
+      hiddenPaths: [...DEFAULT_HIDDEN_PATHS, join(root, 'data')],
+      killGraceMs: 500,
+    });
+    const script = present.map((path) => `head -c 1 ${path} >/dev/null 2>&1 && echo READ:${path}`).join('; ') + '; echo end';
+    // Readable by the same command in a sandbox that hides only the data dir: the defaults are what hide them.
+    expect((await sh(script)).output).toContain('READ:');
+    const result = await withDefaults.run({ command: 'sh', args: ['-c', script], cwd: plan.cwd, timeoutMs: 30_000 });
+    expect(result.output.trim()).toBe('end');
   });
 });

@@ -91,6 +91,21 @@ describe('ProcessSandbox.run', () => {
     expect(Object.keys(env).filter((name) => !allowed.has(name))).toEqual([]);
   });
 
+  it('hands proxy and registry settings, which may hold credentials, only to commands that use the network', async () => {
+    const proxied = new ProcessSandbox({
+      baseEnv: { PATH: process.env.PATH, HTTPS_PROXY: 'http://user:proxy-pass@127.0.0.1:3128', npm_config_registry: 'https://registry.example/' },
+      homeDir: join(root, 'home'),
+      npmCacheDir: join(root, 'npm-cache'),
+    });
+    const envOf = async (network: boolean) =>
+      JSON.parse((await proxied.run({ command: 'node', args: ['-e', 'process.stdout.write(JSON.stringify(process.env))'], cwd: root, timeoutMs: 30_000, network })).output) as Record<string, string>;
+    expect(await envOf(true)).toMatchObject({ HTTPS_PROXY: 'http://user:proxy-pass@127.0.0.1:3128', npm_config_registry: 'https://registry.example/' });
+    const offline = await envOf(false);
+    expect(offline.HTTPS_PROXY).toBeUndefined();
+    expect(offline.npm_config_registry).toBeUndefined();
+    expect(offline.PATH).toBe(process.env.PATH);
+  });
+
   it('kills the whole process tree, grandchild included, when the time is up', async () => {
     const pidFile = join(root, 'grandchild.pid');
     // node → sh → sleep; the sh ignores SIGTERM so SIGKILL escalation is exercised too.
