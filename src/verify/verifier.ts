@@ -1,14 +1,19 @@
 /**
  * The verifier of a generated droplet: whether its tests cover the UDC endpoints (read,
- * not run: it fails fast), install, its own tests, then the droplet started and checked
+ * not run: it fails fast), whether npm would be handed anything but registry packages,
+ * install, its own tests, then the droplet started and checked
  * against the UDC contract. Stops at the first failing stage. The coverage check is
  * reported in `contract` with the others: first on its own when it fails, last when the
  * droplet got as far as the contract check.
  */
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DropletIdentity } from '../domain/build.js';
 import { throwIfAborted } from '../errors.js';
+import { readRegularFile } from '../workspace/files.js';
 import type { Sandbox } from '../workspace/types.js';
 import { runDropletChecks } from './droplet-run.js';
+import { installInputProblems, installInputsCheck } from './install-inputs.js';
 import { checkTestCoverage, describeCoverageFailure } from './test-coverage.js';
 import { describeInstallFailure, describeTestFailure, runInstall, runTests } from './tests.js';
 import type { ContractCheck, VerificationReport, Verifier, VerifyOptions } from './types.js';
@@ -33,6 +38,9 @@ export function describeContractFailure(checks: readonly ContractCheck[]): strin
   return `Contract check failed: ${shown}${more}.`;
 }
 
+/** package.json and package-lock.json are read whole up to this. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
 export class DropletVerifier implements Verifier {
   constructor(private readonly options: DropletVerifierOptions) {}
 
@@ -45,6 +53,19 @@ export class DropletVerifier implements Verifier {
     if (coverageFailure) return { passed: false, stage: 'tests', summary: coverageFailure, contract: [coverage.check], childProcessMs: 0 };
     onProgress?.(`Tests request all five UDC endpoints (${coverage.files.length} test files read).`, { test_files: coverage.files.length });
     throwIfAborted(signal);
+
+    // npm runs programs a project names (a .npmrc's git=, a git+ dependency), online: refuse those first.
+    const inputProblems = await installInputProblems(
+      async (file) => {
+        const read = await readRegularFile(join(workdir, file), { maxBytes: MAX_MANIFEST_BYTES, within: workdir });
+        return read.status === 'read' ? read.content.toString('utf8') : null;
+      },
+      async (file) => (await lstat(join(workdir, file)).catch(() => null)) !== null,
+    );
+    if (inputProblems.length > 0) {
+      const check = installInputsCheck(inputProblems);
+      return { passed: false, stage: 'install', summary: `Refused to install: ${check.got}.`, contract: [check], childProcessMs: 0 };
+    }
 
     const install = await runInstall(sandbox, workdir, { timeoutMs: installTimeoutMs, signal });
     let childProcessMs = install.durationMs;

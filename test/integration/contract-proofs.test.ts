@@ -3,13 +3,15 @@
  * each failing with the right check named (and only that check), a correct one passing
  * every check, and nothing the verifier started left running afterwards.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_LATENCY_LIMIT_MS } from '../../src/verify/contract.js';
+import { INSTALL_INPUTS_CHECK } from '../../src/verify/install-inputs.js';
 import { TEST_COVERAGE_CHECK } from '../../src/verify/test-coverage.js';
 import type { VerificationReport } from '../../src/verify/types.js';
 import { DropletVerifier } from '../../src/verify/verifier.js';
@@ -158,6 +160,27 @@ describe('contract proofs', () => {
     } finally {
       await new Promise((resolve) => elsewhere.close(resolve));
     }
+  });
+
+  it('a project that would make npm run a program (.npmrc git=, a git dependency) is refused before install', async () => {
+    counter += 1;
+    const dir = join(root, `droplet-${counter}`);
+    dirs.push(dir);
+    const fixture = await writeFixtureDroplet(dir, {});
+    const marker = join(root, `npm-ran-it-${counter}`);
+    await writeFile(join(dir, 'evil.sh'), `#!/bin/sh\ntouch ${marker}\nexit 1\n`, { mode: 0o755 });
+    await writeFile(join(dir, '.npmrc'), `git=${join(dir, 'evil.sh')}\n`);
+    const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    manifest.dependencies = { ...manifest.dependencies, helper: `git+file://${join(root, 'no-such-repo')}` };
+    await writeFile(join(dir, 'package.json'), JSON.stringify(manifest));
+    const report = await verifier.verify(dir, { dropletId: fixture.dropletId, name: fixture.name }, { signal: new AbortController().signal });
+    expect(report).toMatchObject({ passed: false, stage: 'install' });
+    expect(report.install).toBeUndefined();
+    expect(failed(report)).toEqual([INSTALL_INPUTS_CHECK]);
+    expect(named(report, INSTALL_INPUTS_CHECK)!.got).toContain('.npmrc configures the package manager');
+    expect(named(report, INSTALL_INPUTS_CHECK)!.got).toContain('dependencies.helper is "git+file://');
+    expect(existsSync(marker)).toBe(false);
+    expect(started.size).toBe(0);
   });
 
   it('plain-text logs fail the log check', async () => {
