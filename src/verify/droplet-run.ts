@@ -3,11 +3,11 @@
  * check and the log check against it, and stops it (nothing is left running).
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { DropletIdentity } from '../domain/build.js';
 import { CancelledError } from '../errors.js';
+import { readRegularFile } from '../workspace/files.js';
 import { freePort } from '../workspace/ports.js';
 import type { Sandbox, SandboxProcess } from '../workspace/types.js';
 import { checkContract } from './contract.js';
@@ -18,6 +18,8 @@ const DEFAULT_ENTRY = 'src/server.js';
 const HOST = '127.0.0.1';
 const POLL_MS = 100;
 const START_OUTPUT_CHARS = 1_500;
+/** A manifest is a few KiB; droplet code could make it a link to /dev/zero or a FIFO. */
+export const MANIFEST_LIMIT_BYTES = 1024 * 1024;
 
 export interface DropletRunOptions {
   startTimeoutMs: number;
@@ -33,11 +35,17 @@ export interface DropletRun {
   observed: { version?: string; capabilities?: string[] };
 }
 
-/** `main` of package.json when it stays inside the workspace, else the conventional entry. */
+/**
+ * `main` of package.json when it stays inside the workspace, else the conventional entry.
+ * A package.json that is not a plain, reasonably sized file is refused, not read.
+ */
 export async function dropletEntry(workdir: string): Promise<{ entry: string } | { refused: string }> {
+  const manifest = await readRegularFile(join(workdir, 'package.json'), { maxBytes: MANIFEST_LIMIT_BYTES, within: workdir });
+  if (manifest.status === 'refused') return { refused: `package.json ${manifest.why}; refused to read it` };
+  if (manifest.status === 'missing') return { entry: DEFAULT_ENTRY };
   let main: unknown;
   try {
-    main = (JSON.parse(await readFile(join(workdir, 'package.json'), 'utf8')) as { main?: unknown }).main;
+    main = (JSON.parse(manifest.content.toString('utf8')) as { main?: unknown } | null)?.main;
   } catch {
     return { entry: DEFAULT_ENTRY };
   }
@@ -127,7 +135,7 @@ function redact(checks: ContractCheck[], secret: string): ContractCheck[] {
 export async function runDropletChecks(sandbox: Sandbox, workdir: string, droplet: DropletIdentity, options: DropletRunOptions): Promise<DropletRun> {
   const entry = await dropletEntry(workdir);
   if ('refused' in entry) {
-    return { checks: [{ name: 'droplet starts', passed: false, expected: 'a package.json main inside the workspace', got: entry.refused }], durationMs: 0, observed: {} };
+    return { checks: [{ name: 'droplet starts', passed: false, expected: 'a plain package.json whose main is inside the workspace', got: entry.refused }], durationMs: 0, observed: {} };
   }
   const port = await freePort(HOST);
   // A fresh token per run: it never reaches a report, an event or the repository.

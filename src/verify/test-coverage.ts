@@ -17,11 +17,14 @@
  * `*_test.*`, `test-*`, `test.*`), plus whatever files, folders or globs the
  * package's `scripts.test` names. Taking the union never wrongly fails a droplet whose
  * script runs its tests through a custom runner file; `node_modules`, dot-folders and
- * symbolic links are never read.
+ * symbolic links are never read. Every file is read through `readRegularFile`: a test file
+ * or package.json that droplet code turned into a FIFO, a link or a huge file fails the
+ * check with its name rather than hanging or flooding the executor.
  */
 import type { Dirent } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { readRegularFile } from '../workspace/files.js';
 import { requestedPaths } from './request-targets.js';
 import type { ContractCheck } from './types.js';
 
@@ -99,21 +102,37 @@ function namedByScript(script: string, files: readonly string[]): string[] {
   return [...named];
 }
 
-async function testScript(workdir: string): Promise<string> {
+/** `scripts.test` of package.json ('' without one), or why package.json was not read. */
+async function testScript(workdir: string): Promise<{ script: string } | { refused: string }> {
+  const manifest = await readRegularFile(join(workdir, 'package.json'), { maxBytes: MAX_FILE_BYTES, within: workdir });
+  if (manifest.status === 'refused') return { refused: `package.json ${manifest.why}` };
+  if (manifest.status === 'missing') return { script: '' };
   try {
-    const manifest = JSON.parse(await readFile(join(workdir, 'package.json'), 'utf8')) as { scripts?: { test?: unknown } };
-    return typeof manifest.scripts?.test === 'string' ? manifest.scripts.test : '';
+    const parsed = JSON.parse(manifest.content.toString('utf8')) as { scripts?: { test?: unknown } } | null;
+    return { script: typeof parsed?.scripts?.test === 'string' ? parsed.scripts.test : '' };
   } catch {
-    return '';
+    return { script: '' };
   }
+}
+
+interface TestFileSearch {
+  files: string[];
+  /** Why package.json could not be read, when it could not. */
+  manifestRefused?: string;
+}
+
+async function findTestFiles(workdir: string): Promise<TestFileSearch> {
+  const files = await sourceFiles(workdir);
+  const conventional = files.filter((file) => TEST_FOLDER.test(file) || TEST_FILE_NAME.test(posix.basename(file)));
+  const script = await testScript(workdir);
+  const named = 'script' in script ? namedByScript(script.script, files) : [];
+  const found = [...new Set([...conventional, ...named])].sort().slice(0, MAX_TEST_FILES);
+  return 'refused' in script ? { files: found, manifestRefused: script.refused } : { files: found };
 }
 
 /** The droplet's test files, repository-relative, in a stable order. */
 export async function testFiles(workdir: string): Promise<string[]> {
-  const files = await sourceFiles(workdir);
-  const conventional = files.filter((file) => TEST_FOLDER.test(file) || TEST_FILE_NAME.test(posix.basename(file)));
-  const named = namedByScript(await testScript(workdir), files);
-  return [...new Set([...conventional, ...named])].sort().slice(0, MAX_TEST_FILES);
+  return (await findTestFiles(workdir)).files;
 }
 
 function listed(items: readonly string[], max = 5): string {
@@ -125,36 +144,45 @@ export interface TestCoverage {
   check: ContractCheck;
   /** `GET /state`-style names of the endpoints no test requests. */
   missing: string[];
-  /** The test files read, repository-relative. */
+  /** The test files found, repository-relative. */
   files: string[];
+  /** Files the check refused to read (`package.json is a FIFO, not a regular file`); the check fails. */
+  refused: string[];
 }
 
 /** The coverage check; never throws for what the workspace holds. */
 export async function checkTestCoverage(workdir: string): Promise<TestCoverage> {
   const all = UDC_ENDPOINTS.map((endpoint) => `${endpoint.method} ${endpoint.path}`);
   const expected = `the test files request ${all.join(', ')}`;
-  const files = await testFiles(workdir);
-  if (files.length === 0) {
+  const { files, manifestRefused } = await findTestFiles(workdir);
+  const refused = manifestRefused ? [manifestRefused] : [];
+  if (files.length === 0 && refused.length === 0) {
     const got = 'no test files (none under test/, no *.test.js, none named by scripts.test)';
-    return { check: { name: TEST_COVERAGE_CHECK, passed: false, expected, got }, missing: all, files };
+    return { check: { name: TEST_COVERAGE_CHECK, passed: false, expected, got }, missing: all, files, refused };
   }
   const requested = new Set<string>();
   for (const file of files) {
-    const source = await readFile(join(workdir, file)).catch(() => null);
-    if (source === null || source.length > MAX_FILE_BYTES) continue;
-    for (const path of requestedPaths(source.toString('utf8'))) requested.add(path);
+    const source = await readRegularFile(join(workdir, file), { maxBytes: MAX_FILE_BYTES, within: workdir });
+    if (source.status === 'refused') refused.push(`${file} ${source.why}`);
+    if (source.status !== 'read') continue;
+    for (const path of requestedPaths(source.content.toString('utf8'))) requested.add(path);
   }
   const missing = UDC_ENDPOINTS.filter((endpoint) => !requested.has(endpoint.path)).map((endpoint) => `${endpoint.method} ${endpoint.path}`);
   const scanned = `${files.length} test file${files.length === 1 ? '' : 's'} (${listed(files)})`;
-  const check: ContractCheck = missing.length === 0
-    ? { name: TEST_COVERAGE_CHECK, passed: true, expected, got: `all ${all.length} requested in ${scanned}` }
-    : { name: TEST_COVERAGE_CHECK, passed: false, expected, got: `no test requests ${missing.join(', ')}; read ${scanned}` };
-  return { check, missing, files };
+  let check: ContractCheck;
+  if (refused.length > 0) check = { name: TEST_COVERAGE_CHECK, passed: false, expected, got: `refused to read ${refused.length === 1 ? 'a file' : `${refused.length} files`}: ${listed(refused, 3)}` };
+  else if (missing.length === 0) check = { name: TEST_COVERAGE_CHECK, passed: true, expected, got: `all ${all.length} requested in ${scanned}` };
+  else check = { name: TEST_COVERAGE_CHECK, passed: false, expected, got: `no test requests ${missing.join(', ')}; read ${scanned}` };
+  return { check, missing, files, refused };
 }
 
 /** The report's summary when the droplet's tests leave endpoints out; null when they cover all. */
 export function describeCoverageFailure(coverage: TestCoverage): string | null {
   if (coverage.check.passed) return null;
+  if (coverage.refused.length > 0) {
+    const count = coverage.refused.length;
+    return `The droplet's tests could not be checked: ${count === 1 ? 'a file was' : `${count} files were`} refused (${listed(coverage.refused, 3)}).`;
+  }
   if (coverage.files.length === 0) return 'The droplet has no test files, so its tests cover none of the UDC endpoints.';
   return `The droplet's own tests do not cover every UDC endpoint: no test requests ${coverage.missing.join(', ')}.`;
 }

@@ -3,16 +3,16 @@
  * committed with trailers naming the step and the build. Git itself runs hardened
  * (see git.ts): nothing from the generated repository is ever executed.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileChange, RepoFile } from '../authors/types.js';
 import { DROPLET_NAME_PATTERN, type DropletIdentity } from '../domain/build.js';
 import { StepError, UnsafePathError } from '../errors.js';
 import type { ScannedFile, SecretFinding } from '../secrets.js';
 import { EMPTY_TREE, GitCommandError, hasGitDirectory, initRepository, openRepository, type GitRunner } from './git.js';
-import { assertFileLimits, resolveSafePath } from './paths.js';
+import { assertFileLimits, MAX_FILE_BYTES, resolveSafePath } from './paths.js';
 import { commitInOnePass } from './batch-commit.js';
-import { readForScan, refuseLinkedParents, writeNoFollow } from './files.js';
+import { readForScan, readRegularFile, refuseLinkedParents, removeSpecialFiles, writeNoFollow } from './files.js';
 import type { CommitEntry, CommitInfo, DropletRepo, Trailers, Workspace } from './types.js';
 
 /** What the repository needs from a secret scanner (`SecretScanner` fits). */
@@ -30,11 +30,8 @@ export interface GitWorkspaceOptions {
 const TAG_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const RECORD_SEPARATOR = '\x1e';
 const UNIT_SEPARATOR = '\x1f';
-
-function isMissing(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
-}
+/** Kept by restoreWorkingTree, so the next verification need not reinstall. */
+const INSTALLED_DEPENDENCIES = 'node_modules';
 
 function nulList(output: string): string[] {
   return output.split('\0').filter(Boolean);
@@ -111,18 +108,40 @@ export class GitDropletRepo implements DropletRepo {
     });
   }
 
+  /**
+   * Files that are missing, are not regular files (a FIFO, a device, a link inside the
+   * repository) or are larger than an authored file may be are left out: droplet code
+   * may have planted them, and none of them is source a repair could use. A path that
+   * leads out of the repository (a link to /dev/zero too) is refused: UnsafePathError.
+   */
   readFiles(paths: readonly string[]): Promise<RepoFile[]> {
     return this.exclusive(async () => {
       const targets = paths.map((requested) => resolveSafePath(this.path, requested));
       const files: RepoFile[] = [];
       for (const target of targets) {
-        try {
-          files.push({ path: target.relative, content: await readFile(target.absolute, 'utf8') });
-        } catch (error) {
-          if (!isMissing(error)) throw error;
-        }
+        const read = await readRegularFile(target.absolute, { maxBytes: MAX_FILE_BYTES, within: this.path });
+        if (read.status === 'read') files.push({ path: target.relative, content: read.content.toString('utf8') });
       }
       return files;
+    });
+  }
+
+  /**
+   * Puts the working tree back to HEAD: tracked files restored, everything untracked
+   * removed (ignored files too, so a planted `.gitignore` hides nothing), except the
+   * installed `node_modules` at the root. Nested repositories go too (`-ff`), and the
+   * FIFOs, sockets and devices git does not see. Git replaces links rather than
+   * writing through them; hooks and filter drivers are off (git.ts).
+   */
+  restoreWorkingTree(): Promise<void> {
+    return this.exclusive(async () => {
+      const git = (await this.repositoryExists()) ? await openRepository(this.path) : null;
+      if (!git || (await this.resolveCommit(git, 'HEAD')) === null) {
+        throw new StepError('NOTHING_TO_RESTORE', 'The droplet repository has no commit to restore the working tree to.', { repository: this.path });
+      }
+      await git.run(['reset', '--hard', '--quiet', '--no-recurse-submodules', 'HEAD']);
+      await git.run(['clean', '-ffdxq', '-e', `/${INSTALLED_DEPENDENCIES}/`]);
+      await removeSpecialFiles(this.path, new Set(['.git', INSTALLED_DEPENDENCIES]));
     });
   }
 

@@ -89,7 +89,17 @@ export interface DropletRepo {
   commitEach(entries: readonly CommitEntry[]): Promise<(CommitInfo | null)[]>;
   /** Commits whatever is in the working tree (e.g. a lockfile written by install). */
   commitWorkingTree(message: string, trailers: Trailers, options?: { allowEmpty?: boolean }): Promise<CommitInfo | null>;
+  /**
+   * Regular files only, each at most 1 MiB; anything else (missing, a FIFO, a link,
+   * too large) is left out. A path leading out of the repository throws UnsafePathError.
+   */
   readFiles(paths: readonly string[]): Promise<RepoFile[]>;
+  /**
+   * Puts the working tree back to HEAD: tracked files restored, untracked and ignored
+   * files removed except the root `node_modules` (no reinstall needed). Run it while
+   * nothing of the droplet runs. Throws StepError NOTHING_TO_RESTORE before the first commit.
+   */
+  restoreWorkingTree(): Promise<void>;
   /** Tracked files, repository-relative. */
   listFiles(): Promise<string[]>;
   head(): Promise<string | null>;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -157,5 +158,33 @@ describe('checkTestCoverage', () => {
     const coverage = await checkTestCoverage(dir);
     expect(coverage.check.got).toMatch(/^all 5 requested/);
     expect(coverage.check.passed).toBe(true);
+  });
+
+  it('fails, promptly and naming it, when package.json is a FIFO or a link to /dev/zero', { timeout: 5_000 }, async () => {
+    const dir = await workspace({ 'test/a.test.js': ALL_FIVE });
+    execFileSync('mkfifo', [join(dir, 'package.json')]);
+    const fifo = await checkTestCoverage(dir);
+    expect(fifo.check).toMatchObject({ passed: false, got: 'refused to read a file: package.json is a FIFO, not a regular file' });
+    expect(fifo.refused).toEqual(['package.json is a FIFO, not a regular file']);
+    expect(describeCoverageFailure(fifo)).toBe("The droplet's tests could not be checked: a file was refused (package.json is a FIFO, not a regular file).");
+
+    await rm(join(dir, 'package.json'));
+    await symlink('/dev/zero', join(dir, 'package.json'));
+    const zero = await checkTestCoverage(dir);
+    expect(zero.check).toMatchObject({ passed: false, got: 'refused to read a file: package.json is a symbolic link' });
+  });
+
+  it('never opens a test file that is a FIFO or a link, and fails naming a test file over 1 MiB', { timeout: 5_000 }, async () => {
+    const dir = await workspace({ 'test/a.test.js': ALL_FIVE, 'package.json': JSON.stringify({ scripts: { test: 'node --test test/' } }) });
+    execFileSync('mkfifo', [join(dir, 'test', 'pipe.test.js')]);
+    await symlink('/dev/zero', join(dir, 'test', 'zero.test.js'));
+    const quiet = await checkTestCoverage(dir);
+    expect(quiet.check.passed).toBe(true);
+    expect(quiet.files).toEqual(['test/a.test.js']);
+
+    await writeFile(join(dir, 'test', 'big.test.js'), `${ALL_FIVE}\n${'/'.repeat(1024 * 1024)}`);
+    const big = await checkTestCoverage(dir);
+    expect(big.check).toMatchObject({ passed: false, got: 'refused to read a file: test/big.test.js is larger than 1048576 bytes' });
+    expect(big.refused).toEqual(['test/big.test.js is larger than 1048576 bytes']);
   });
 });
