@@ -32,6 +32,8 @@ const RECORD_SEPARATOR = '\x1e';
 const UNIT_SEPARATOR = '\x1f';
 /** Kept by restoreWorkingTree, so the next verification need not reinstall. */
 const INSTALLED_DEPENDENCIES = 'node_modules';
+/** Kept with them: it says what was installed (install re-checks it, the deploy keys its module store by it). */
+const INSTALLED_LOCKFILE = 'package-lock.json';
 
 function nulList(output: string): string[] {
   return output.split('\0').filter(Boolean);
@@ -129,7 +131,7 @@ export class GitDropletRepo implements DropletRepo {
   /**
    * Puts the working tree back to HEAD: tracked files restored, everything untracked
    * removed (ignored files too, so a planted `.gitignore` hides nothing), except the
-   * installed `node_modules` at the root. Nested repositories go too (`-ff`), and the
+   * installed `node_modules` and the lockfile that describes it, at the root. Nested repositories go too (`-ff`), and the
    * FIFOs, sockets and devices git does not see. Git replaces links rather than
    * writing through them; hooks and filter drivers are off (git.ts).
    */
@@ -140,7 +142,7 @@ export class GitDropletRepo implements DropletRepo {
         throw new StepError('NOTHING_TO_RESTORE', 'The droplet repository has no commit to restore the working tree to.', { repository: this.path });
       }
       await git.run(['reset', '--hard', '--quiet', '--no-recurse-submodules', 'HEAD']);
-      await git.run(['clean', '-ffdxq', '-e', `/${INSTALLED_DEPENDENCIES}/`]);
+      await git.run(['clean', '-ffdxq', '-e', `/${INSTALLED_DEPENDENCIES}/`, '-e', `/${INSTALLED_LOCKFILE}`]);
       await removeSpecialFiles(this.path, new Set(['.git', INSTALLED_DEPENDENCIES]));
     });
   }

@@ -13,6 +13,8 @@ export const deployerStep: Step = {
     if (!verified) throw new StepError('NOT_VERIFIED', 'There is no verified commit to deploy; retry from step 5.');
 
     const repo = providers.workspace.repoFor(droplet);
+    // Ship the verified commit, not whatever the droplet's tests left in the tree.
+    await repo.restoreWorkingTree();
     const deployment: DeployOutput = await target.deploy({
       releaseId: build.id,
       droplet,

@@ -72,6 +72,8 @@ export const verifierStep: Step = {
     let previousFingerprint: string | null = null;
     for (let attempt = 1; attempt <= limits.maxBuildIterations; attempt += 1) {
       throwIfAborted(signal);
+      // Each attempt starts from what is committed: nothing an earlier attempt's tests planted survives.
+      await repo.restoreWorkingTree();
       progress(`verification attempt ${attempt} of ${limits.maxBuildIterations}`, { attempt });
       const report = await providers.verifier.verify(repo.path, droplet, {
         signal,
