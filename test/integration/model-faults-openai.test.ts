@@ -191,6 +191,8 @@ describe('answers cut off by the output limit', () => {
     expect(messages[3]!.tool_call_id).toBe(assistant.tool_calls[0].id);
     expect(messages[4]!.content).toContain('cut off');
     expect(messages[4]!.content).toContain('docs/NOTES.md');
+    // The cut call's arguments are half a JSON object, but the path it began with is named.
+    expect(messages[4]!.content).toContain('The file docs/SPEC.md was cut off');
     expect(modelCalls(await events(buildId)).map((call) => call.purpose)).toEqual(['spec', 'spec (continued 1)']);
   });
 

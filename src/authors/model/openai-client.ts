@@ -160,11 +160,15 @@ export class OpenAIClient implements ModelClient {
   }
 }
 
-/** Arguments cut off by the output limit are not JSON: the caller sees `undefined` and drops that call. */
+/**
+ * Arguments cut off by the output limit are not JSON: the caller gets at most the
+ * `path` they began with (so the continuation can name the file) and drops that call.
+ */
 function parseArguments(raw: string): unknown {
   try {
     return JSON.parse(raw);
   } catch {
-    return undefined;
+    const path = /^\s*\{\s*"path"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(raw)?.[1];
+    return path === undefined ? undefined : { path: JSON.parse(`"${path}"`) as string };
   }
 }
