@@ -6,47 +6,22 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BuildEvent, BuildView } from '../../src/domain/status.js';
-import { startFakeModelServer, type FakeModelServer, type ScriptedBlock, type ScriptedReply } from '../support/fake-model-server.js';
-import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
+import type { BuildView } from '../../src/domain/status.js';
+import type { FakeModelServer, ScriptedReply } from '../support/fake-model-server.js';
+import { api, type TestExecutor, waitForStatus } from '../support/executor.js';
+import { type FaultHost, modelCalls, PARTIAL, partialSpec, SPEC, startFaultHost } from '../support/model-fault-host.js';
 import { specAnswer, taskOf } from '../support/model-script.js';
 
 const KEY = 'sk-proj-canary-8e1b5c07d9a4f2';
-const SPEC = '# SPEC\n\n## Purpose\n\nKeeps notes.\n\n## Endpoints\n\nThe five UDC endpoints.\n';
-const PARTIAL = 'PARTIAL SPEC SHOULD NOT SURVIVE';
-const partialSpec: ScriptedBlock[] = [{ type: 'tool_use', name: 'write_file', input: { path: 'docs/SPEC.md', content: PARTIAL } }];
-const logLines: string[] = [];
-
+let host: FaultHost;
 let model: FakeModelServer;
 let server: TestExecutor;
-let intents = 0;
+let logLines: string[];
 
 beforeAll(async () => {
-  model = await startFakeModelServer();
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    }),
-  );
-  server = await startExecutor(
-    {
-      MODEL_PROVIDER: 'openai',
-      OPENAI_API_KEY: KEY,
-      OPENAI_BASE_URL: `${model.url}/v1`,
-      MODEL_RETRY_BASE_MS: '20',
-      MODEL_MAX_RETRIES: '3',
-      MODEL_IDLE_TIMEOUT_SECONDS: '1',
-      DEPLOY_TARGET: 'none',
-    },
-    { logger },
-  );
+  host = await startFaultHost((url) => ({ MODEL_PROVIDER: 'openai', OPENAI_API_KEY: KEY, OPENAI_BASE_URL: `${url}/v1` }), 'Memo Keeper');
+  ({ model, server, logLines } = host);
 });
 
 // A test that failed midway must not leave its replies to the next one.
@@ -55,25 +30,11 @@ beforeEach(() => {
 });
 
 afterAll(async () => {
-  await server?.close();
-  await model?.close();
+  await host?.close();
 });
 
-/** A fresh droplet per test; the build stops at the gate after its SPEC. */
-async function specBuild(extra: Record<string, unknown> = {}): Promise<{ buildId: string; first: number }> {
-  intents += 1;
-  const first = model.requests.length;
-  const buildId = await submitBuild(server.baseUrl, { architect_intent: `Build Memo Keeper number ${intents} for short memos`, approval_mode: 'checkpoints', ...extra });
-  return { buildId, first };
-}
-
-async function events(buildId: string): Promise<BuildEvent[]> {
-  return (await api<BuildEvent[]>(server.baseUrl, `/executor/builds/${buildId}/events`)).body;
-}
-
-function modelCalls(list: BuildEvent[]): Array<Record<string, unknown>> {
-  return list.flatMap((event) => (event.data.model_call ? [event.data.model_call as Record<string, unknown>] : []));
-}
+const specBuild = (extra: Record<string, unknown> = {}) => host.specBuild(extra);
+const events = (buildId: string) => host.events(buildId);
 
 describe('a SPEC call that succeeds', () => {
   it('uses the key, streams with usage, puts the stable context first, and records usage', async () => {
@@ -296,7 +257,7 @@ describe('what the executor sent, and the key', () => {
     expect(logLines.length).toBeGreaterThan(10);
     expect(logLines.join('')).not.toContain(KEY);
     const builds = (await api<BuildView[]>(server.baseUrl, '/executor/builds?limit=200')).body;
-    expect(builds.length).toBe(intents);
+    expect(builds.length).toBe(host.submitted());
     for (const build of builds) expect(JSON.stringify(await events(build.build_id))).not.toContain(KEY);
     for (const file of readdirSync(server.dataDir).filter((name) => name.startsWith('executor.db'))) {
       expect(readFileSync(join(server.dataDir, file)).includes(KEY)).toBe(false);
