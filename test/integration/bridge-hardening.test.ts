@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LoopbackBridge } from '../../src/workspace/loopback-bridge.js';
 import { createSandbox } from '../../src/workspace/sandbox-factory.js';
+import { sandboxFactoryOptions } from '../support/sandbox-options.js';
 import { isProcessGroupAlive } from '../../src/workspace/sandbox.js';
 import type { Sandbox, SandboxProcess } from '../../src/workspace/types.js';
 
@@ -133,18 +134,7 @@ beforeAll(() => {
   workspace = join(root, 'data/repos/1-probe');
   mkdirSync(workspace, { recursive: true });
   mkdirSync(join(root, 'executor-home'));
-  const choice = createSandbox({
-    mode: 'required',
-    memoryMb: 256,
-    maxProcesses: 64,
-    dataDir: join(root, 'data'),
-    executorHome: join(root, 'executor-home'),
-    executorCwd: root,
-    baseEnv: process.env,
-    homeDir: join(root, 'data/sandbox-home'),
-    npmCacheDir: join(root, 'npm-cache'),
-    killGraceMs: 500,
-  });
+  const choice = createSandbox(sandboxFactoryOptions(root));
   expect(choice.kind).toBe('bubblewrap');
   sandbox = choice.sandbox;
 });

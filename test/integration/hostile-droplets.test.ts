@@ -6,26 +6,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OfflineAuthor } from '../../src/authors/offline/index.js';
-import type { Author, FileChange } from '../../src/authors/types.js';
+import type { FileChange } from '../../src/authors/types.js';
 import type { BuildEvent } from '../../src/domain/status.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
+import { PlantingAuthor } from '../support/planting-author.js';
+import { processesRunning } from '../support/processes.js';
 
 const CANARY = 'canary-api-token-5f0c1d9e7a2b';
 const AUTH = { authorization: `Bearer ${CANARY}` };
-
-/** The offline droplet plus whatever extra files a scenario plants. */
-class PlantingAuthor implements Author {
-  readonly id = 'scripted';
-  readonly description = 'offline droplet with planted files';
-  private readonly offline = new OfflineAuthor();
-  constructor(private readonly planted: (intent: string) => FileChange[]) {}
-  writeSpec: Author['writeSpec'] = (request, options) => this.offline.writeSpec(request, options);
-  async writeCode(...args: Parameters<Author['writeCode']>): Promise<FileChange[]> {
-    return [...(await this.offline.writeCode(...args)), ...this.planted(args[0].intent)];
-  }
-  repair: Author['repair'] = (request, options) => this.offline.repair(request, options);
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -96,21 +84,6 @@ describe('hostile generated code', () => {
   });
 });
 
-/** Pids of live processes whose command line contains `needle`. */
-function processesRunning(needle: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
-        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe('hostile generated code, within limits', () => {
   let limited: TestExecutor;

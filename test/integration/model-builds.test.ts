@@ -9,36 +9,31 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileChange } from '../../src/authors/types.js';
 import type { BuildEvent } from '../../src/domain/status.js';
 import { deriveDropletName } from '../../src/domain/naming.js';
-import { type FakeModelServer, type RecordedRequest, type ScriptedReply, startFakeModelServer } from '../support/fake-model-server.js';
+import { type FakeModelServer, startFakeModelServer } from '../support/fake-model-server.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
-import { brokenLine, editAnswer, fileBlockAnswer, messageBytes, specAnswer, taskOf, toolAnswer, withBrokenTest, workingDroplet } from '../support/model-script.js';
+import {
+  brokenLine,
+  type DropletScript,
+  dropletIdOf,
+  editAnswer,
+  fileBlockAnswer,
+  messageBytes,
+  type ScriptedRepair,
+  scriptedByDroplet,
+  taskOf,
+  withBrokenTest,
+  workingDroplet,
+} from '../support/model-script.js';
 
 let model: FakeModelServer;
 let server: TestExecutor;
 let nextId = 1;
 
 /** What the fake model answers for one droplet, by task. */
-type Repair = FileChange[] | ScriptedReply;
-const scripts = new Map<number, { spec: string; code: FileChange[]; repairs: Repair[] }>();
-
-function dropletIdOf(request: RecordedRequest): number {
-  const system = JSON.stringify(request.body.messages);
-  return Number(/Droplet: id (\d+)/.exec(system)?.[1] ?? 0);
-}
+const scripts = new Map<number, DropletScript>();
 
 beforeAll(async () => {
-  model = await startFakeModelServer({
-    fallback: (request) => {
-      const script = scripts.get(dropletIdOf(request));
-      if (!script) return { kind: 'error', status: 500, message: 'no script for this droplet' };
-      const task = taskOf(request);
-      if (task === 'spec') return specAnswer(script.spec);
-      if (task === 'code') return toolAnswer(script.code);
-      const repair = script.repairs.shift();
-      if (!repair) return { kind: 'error', status: 500, message: 'no repair scripted' };
-      return Array.isArray(repair) ? toolAnswer(repair, 'Fixed.') : repair;
-    },
-  });
+  model = await startFakeModelServer({ fallback: scriptedByDroplet(scripts) });
   server = await startExecutor({ ANTHROPIC_API_KEY: 'sk-ant-test-key', ANTHROPIC_BASE_URL: model.url, MODEL_RETRY_BASE_MS: '20', DEPLOY_TARGET: 'none' });
 });
 
@@ -47,7 +42,7 @@ afterAll(async () => {
   await model?.close();
 });
 
-async function build(intent: string, script: (files: FileChange[]) => { code: FileChange[]; repairs?: Repair[] }, extra: Record<string, unknown> = {}) {
+async function build(intent: string, script: (files: FileChange[]) => { code: FileChange[]; repairs?: ScriptedRepair[] }, extra: Record<string, unknown> = {}) {
   const dropletId = nextId++;
   const droplet = await workingDroplet(intent, dropletId);
   const { code, repairs = [] } = script(droplet.files);

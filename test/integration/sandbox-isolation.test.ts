@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHierarchies } from '../../src/workspace/cgroup.js';
 import { createSandbox, type SandboxFactoryOptions } from '../../src/workspace/sandbox-factory.js';
+import { sandboxFactoryOptions } from '../support/sandbox-options.js';
 import { isProcessGroupAlive } from '../../src/workspace/sandbox.js';
 import type { Sandbox } from '../../src/workspace/types.js';
 
@@ -18,21 +19,7 @@ let listener: Server;
 let listenerPort: number;
 let connectionsSeen = 0;
 
-function factoryOptions(overrides: Partial<SandboxFactoryOptions> = {}): SandboxFactoryOptions {
-  return {
-    mode: 'required',
-    memoryMb: 256,
-    maxProcesses: 64,
-    dataDir: join(root, 'data'),
-    executorHome: join(root, 'executor-home'),
-    executorCwd: root,
-    baseEnv: process.env,
-    homeDir: join(root, 'data/sandbox-home'),
-    npmCacheDir: join(root, 'npm-cache'),
-    killGraceMs: 500,
-    ...overrides,
-  };
-}
+const factoryOptions = (overrides: Partial<SandboxFactoryOptions> = {}) => sandboxFactoryOptions(root, overrides);
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'sandbox-isolation-'));

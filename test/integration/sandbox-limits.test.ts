@@ -2,7 +2,7 @@
  * Memory, process-count and output caps on real commands, in the bubblewrap sandbox
  * and in the plain process sandbox, with cgroups and with the prlimit fallback.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,27 +11,12 @@ import { detectResourceLimiter } from '../../src/workspace/resource-limits.js';
 import { createSandbox } from '../../src/workspace/sandbox-factory.js';
 import { ProcessSandbox } from '../../src/workspace/sandbox.js';
 import type { Sandbox } from '../../src/workspace/types.js';
-import { eventually } from '../support/processes.js';
+import { eventually, processesRunning } from '../support/processes.js';
 
 let root: string;
 let workspace: string;
 const sandboxes: Record<'bubblewrap' | 'process' | 'prlimit', Sandbox> = {} as never;
 
-/** Pids of live (non-zombie) processes whose command line contains `needle`. */
-function processesRunning(needle: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
-        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 function leftoverRunGroups(): string[] {
   return readHierarchies().flatMap((hierarchy) => {

@@ -20,8 +20,8 @@ import { failingTestNames } from '../../src/verify/test-output.js';
 import type { VerificationReport } from '../../src/verify/types.js';
 import { freePort } from '../../src/workspace/ports.js';
 import { api, submitBuild, waitForStatus } from './executor.js';
-import { type FakeModelServer, type RecordedRequest, startFakeModelServer } from './fake-model-server.js';
-import { specAnswer, taskOf, toolAnswer, workingDroplet } from './model-script.js';
+import { type FakeModelServer, startFakeModelServer } from './fake-model-server.js';
+import { type DropletScript, scriptedByDroplet, workingDroplet } from './model-script.js';
 import { eventually, isZombie } from './processes.js';
 
 /** In every canary; generated tests search for it (the canaries themselves never enter a repository). */
@@ -80,10 +80,6 @@ const attempt = (read) => { try { return { ok: true, value: read() }; } catch (e
   return { kind: 'write', path: 'test/hostile.test.js', content: `${prelude}\n${body}\n` };
 }
 
-function dropletIdOf(request: RecordedRequest): number {
-  return Number(/Droplet: id (\d+)/.exec(JSON.stringify(request.body?.messages ?? []))?.[1] ?? 0);
-}
-
 export async function startHostileHost(settings: Record<string, string> = {}): Promise<HostileHost> {
   const root = mkdtempSync('/var/tmp/hostile-host-');
   const dataDir = join(root, 'data');
@@ -97,17 +93,8 @@ export async function startHostileHost(settings: Record<string, string> = {}): P
   chmodSync(join(home, '.ssh/id_ed25519'), 0o600);
   writeFileSync(join(cwd, '.env'), `ANTHROPIC_API_KEY=${canaries.apiKey}\nAPI_TOKEN=${canaries.apiToken}\n`);
 
-  const scripts = new Map<number, { spec: string; code: FileChange[] }>();
-  const model = await startFakeModelServer({
-    fallback: (request) => {
-      const script = scripts.get(dropletIdOf(request));
-      if (!script) return { kind: 'error', status: 500, message: 'no script for this droplet' };
-      const task = taskOf(request);
-      if (task === 'spec') return specAnswer(script.spec);
-      if (task === 'code') return toolAnswer(script.code);
-      return { kind: 'error', status: 500, message: `no ${task} scripted` };
-    },
-  });
+  const scripts = new Map<number, DropletScript>();
+  const model = await startFakeModelServer({ fallback: scriptedByDroplet(scripts) });
 
   const port = await freePort();
   // Started from its own working directory (for its .env), so tsx is named by its file.

@@ -7,7 +7,7 @@ import { loadFoundationFiles } from '../../src/authors/foundation.js';
 import { OfflineAuthor } from '../../src/authors/offline/index.js';
 import type { FileChange } from '../../src/authors/types.js';
 import { deriveDropletName } from '../../src/domain/naming.js';
-import type { RecordedRequest, ScriptedBlock, ScriptedReply } from './fake-model-server.js';
+import type { FakeModelFallback, RecordedRequest, ScriptedBlock, ScriptedReply } from './fake-model-server.js';
 
 type ScriptedMessage = Extract<ScriptedReply, { kind: 'message' }>;
 
@@ -81,6 +81,35 @@ export function taskOf(request: RecordedRequest): TaskKind {
   if (text.startsWith('Task: write every file')) return 'code';
   if (/^Task: verification attempt \d+ of this droplet failed/.test(text)) return 'repair';
   return 'unknown';
+}
+
+/** The droplet a request is about, from the `Droplet: id N` line of its task (0 when none). */
+export function dropletIdOf(request: RecordedRequest): number {
+  return Number(/Droplet: id (\d+)/.exec(JSON.stringify(request.body?.messages ?? []))?.[1] ?? 0);
+}
+
+/** A repair answer: whole files, or a reply scripted as is (edits, faults). */
+export type ScriptedRepair = FileChange[] | ScriptedReply;
+
+export interface DropletScript {
+  spec: string;
+  code: FileChange[];
+  /** Answered in order, one per repair request. */
+  repairs?: ScriptedRepair[];
+}
+
+/** A fake model that answers each droplet's SPEC, code and repair requests from its script. */
+export function scriptedByDroplet(scripts: ReadonlyMap<number, DropletScript>): FakeModelFallback {
+  return (request) => {
+    const script = scripts.get(dropletIdOf(request));
+    if (!script) return { kind: 'error', status: 500, message: 'no script for this droplet' };
+    const task = taskOf(request);
+    if (task === 'spec') return specAnswer(script.spec);
+    if (task === 'code') return toolAnswer(script.code);
+    const repair = task === 'repair' ? script.repairs?.shift() : undefined;
+    if (!repair) return { kind: 'error', status: 500, message: `no ${task} scripted` };
+    return Array.isArray(repair) ? toolAnswer(repair, 'Fixed.') : repair;
+  };
 }
 
 /** Whether this request continues an answer cut off by the output limit. */

@@ -16,6 +16,20 @@ export function processesUnder(dir: string): number[] {
   return found;
 }
 
+/** Pids of live (non-zombie) processes whose command line contains `needle`. */
+export function processesRunning(needle: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && !isZombie(Number(entry)))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').includes(needle);
+      } catch {
+        return false; // exited meanwhile, or not ours to read
+      }
+    })
+    .map(Number);
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

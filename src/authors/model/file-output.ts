@@ -34,49 +34,51 @@ const writeInput = z.object({ path: z.string().min(1), content: z.string() }).st
 const deleteInput = z.object({ path: z.string().min(1) }).strict();
 const editInput = z.object({ path: z.string().min(1), old_text: z.string().min(1), new_text: z.string() }).strict();
 
-/** Tool calls → changes. With `truncated`, a last call whose input does not parse was cut off. */
+/** How each tool's input becomes an operation. */
+const TOOL_READERS: Record<string, (input: unknown) => { operation: FileOperation } | { error: string }> = {
+  write_file: (input) => {
+    const parsed = writeInput.safeParse(input);
+    return parsed.success ? { operation: { kind: 'write', path: parsed.data.path, content: parsed.data.content } } : { error: issueOf(parsed.error) };
+  },
+  edit_file: (input) => {
+    const parsed = editInput.safeParse(input);
+    return parsed.success
+      ? { operation: { kind: 'edit', path: parsed.data.path, oldText: parsed.data.old_text, newText: parsed.data.new_text } }
+      : { error: issueOf(parsed.error) };
+  },
+  delete_file: (input) => {
+    const parsed = deleteInput.safeParse(input);
+    return parsed.success ? { operation: { kind: 'delete', path: parsed.data.path } } : { error: issueOf(parsed.error) };
+  },
+};
+
+function issueOf(error: z.ZodError): string {
+  return error.issues[0]?.message ?? 'invalid input';
+}
+
+/**
+ * Tool calls → changes. With `truncated`, the call that ends the answer was cut off:
+ * whatever the SDK parsed of it (even a path) may be a prefix, so none of it is used.
+ */
 export function changesFromToolCalls(parts: ModelReply['parts'], truncated: boolean): ParsedAnswer {
   const changes: FileOperation[] = [];
   const invalid: string[] = [];
   let cutOff: string | null = null;
   const calls = parts.filter((part) => part.type === 'tool_call');
   calls.forEach((call, index) => {
-    const isLast = index === calls.length - 1;
-    const lastBlockIsThisCall = parts.at(-1) === call;
-    if (call.name === 'write_file') {
-      const parsed = writeInput.safeParse(call.input);
-      // The limit can stop a call mid-input: the SDK then hands back whatever parsed so far.
-      if (truncated && isLast && lastBlockIsThisCall) {
-        const partial = call.input as { path?: unknown } | undefined;
-        cutOff = typeof partial?.path === 'string' ? partial.path : '(unnamed file)';
-        return;
-      }
-      if (parsed.success) changes.push({ kind: 'write', path: parsed.data.path, content: parsed.data.content });
-      else invalid.push(`write_file call ${index + 1}: ${parsed.error.issues[0]?.message ?? 'invalid input'}`);
+    const read = TOOL_READERS[call.name];
+    if (!read) {
+      invalid.push(`unknown tool "${call.name}"`);
       return;
     }
-    if (call.name === 'edit_file') {
-      const parsed = editInput.safeParse(call.input);
-      if (truncated && isLast && lastBlockIsThisCall) {
-        const partial = call.input as { path?: unknown } | undefined;
-        cutOff = typeof partial?.path === 'string' ? partial.path : '(unnamed file)';
-        return;
-      }
-      if (parsed.success) changes.push({ kind: 'edit', path: parsed.data.path, oldText: parsed.data.old_text, newText: parsed.data.new_text });
-      else invalid.push(`edit_file call ${index + 1}: ${parsed.error.issues[0]?.message ?? 'invalid input'}`);
+    if (truncated && parts.at(-1) === call) {
+      const partial = call.input as { path?: unknown } | undefined;
+      cutOff = typeof partial?.path === 'string' ? partial.path : '(unnamed file)';
       return;
     }
-    if (call.name === 'delete_file') {
-      const parsed = deleteInput.safeParse(call.input);
-      if (truncated && isLast && lastBlockIsThisCall && !parsed.success) {
-        cutOff = '(unnamed file)';
-        return;
-      }
-      if (parsed.success) changes.push({ kind: 'delete', path: parsed.data.path });
-      else invalid.push(`delete_file call ${index + 1}: ${parsed.error.issues[0]?.message ?? 'invalid input'}`);
-      return;
-    }
-    invalid.push(`unknown tool "${call.name}"`);
+    const result = read(call.input);
+    if ('operation' in result) changes.push(result.operation);
+    else invalid.push(`${call.name} call ${index + 1}: ${result.error}`);
   });
   const text = parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n').trim();
   return { changes, cutOff, invalid, text };
