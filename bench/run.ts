@@ -9,10 +9,10 @@
 import { rmSync } from 'node:fs';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/composition/config.js';
 import type { BuildView } from '../src/domain/status.js';
-import { createExecutor } from '../src/executor.js';
-import { freePort } from '../src/workspace/ports.js';
+import { createExecutor } from '../src/composition/executor.js';
+import { freePort } from '../src/sandbox/ports.js';
 import { stopDeployedDroplets, tempDataDir } from '../test/support/executor.js';
 
 function argument(name: string, fallback: number): number {

@@ -4,8 +4,8 @@
  * Usage: npm run bench:steps
  */
 import { rmSync } from 'node:fs';
-import { loadConfig } from '../src/config.js';
-import { createExecutor } from '../src/executor.js';
+import { loadConfig } from '../src/composition/config.js';
+import { createExecutor } from '../src/composition/executor.js';
 import { stopDeployedDroplets, tempDataDir } from '../test/support/executor.js';
 
 const dataDir = tempDataDir();

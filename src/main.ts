@@ -1,6 +1,6 @@
 /** Entry: config → executor → listen; resume unfinished builds; close gracefully on signals. */
-import { ConfigError, loadConfig, loadDotEnv } from './config.js';
-import { createExecutor } from './executor.js';
+import { ConfigError, loadConfig, loadDotEnv } from './composition/config.js';
+import { createExecutor } from './composition/executor.js';
 
 async function main(): Promise<void> {
   loadDotEnv();

@@ -2,7 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FoundationFile } from './types.js';
+import type { FoundationFile } from '../domain/ports/author.js';
 
 /**
  * The project's `foundation-files/` folder. This module sits two levels below the

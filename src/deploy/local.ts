@@ -6,13 +6,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { CancelledError, StepError, throwIfAborted } from '../errors.js';
+import { CancelledError, StepError, throwIfAborted } from '../domain/errors.js';
 import type { DeploymentRecord, DeploymentStore, NewDeployment } from '../store/deployments.js';
-import { freePort } from '../workspace/ports.js';
+import { freePort } from '../sandbox/ports.js';
 import { isHealthy, waitUntilHealthy, type HealthOutcome } from './health.js';
 import { isProcessAlive, runsFrom, stopProcessGroup } from './process-group.js';
 import { copyRelease, entryPointOf, LOG_FILE, logTail, releaseDirFor } from './release.js';
-import type { DeployRequest, DeployTarget, Deployment } from './types.js';
+import type { DeployRequest, DeployTarget, Deployment } from '../domain/ports/deploy.js';
 
 export interface LocalDeployOptions {
   /** Releases live under `${dataDir}/deployments/`. */

@@ -6,7 +6,7 @@
 import { readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProcessAlive, isProcessGroupAlive, signalProcessGroup } from '../workspace/process-group.js';
+import { isProcessAlive, isProcessGroupAlive, signalProcessGroup } from '../sandbox/process-group.js';
 
 export { isProcessAlive };
 

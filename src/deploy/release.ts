@@ -4,7 +4,7 @@ import { cp, mkdir, open, readFile, rename, rm, stat, symlink } from 'node:fs/pr
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { DropletIdentity } from '../domain/build.js';
 import { DROPLET_NAME_PATTERN } from '../domain/build.js';
-import { StepError } from '../errors.js';
+import { StepError } from '../domain/errors.js';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const DEFAULT_ENTRY = 'src/server.js';

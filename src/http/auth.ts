@@ -1,7 +1,7 @@
 /** Bearer-token check for every route but the public health ones. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import { UnauthorizedError } from '../errors.js';
+import { UnauthorizedError } from '../domain/errors.js';
 
 /** Routes a load balancer or registry must reach without credentials (GET, and the HEAD Fastify adds). */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/health', '/executor/health']);

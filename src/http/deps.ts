@@ -1,8 +1,8 @@
 /** Everything the HTTP layer is handed by main.ts. Interfaces only. */
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
-import type { AuthorStatus } from '../authors/types.js';
+import type { AuthorStatus } from '../domain/ports/author.js';
 import type { BuildService } from '../pipeline/service.js';
-import type { Registry } from '../registry/types.js';
+import type { Registry } from '../domain/ports/registry.js';
 
 /** What /executor/health and /executor/capabilities report about the running executor. */
 export interface ExecutorInfo {

@@ -5,7 +5,7 @@
  * sees the same UDC body. 5xx bodies carry nothing internal; the log has the stack.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, InputError, NotFoundError, PayloadTooLargeError, asError, statusFor, toErrorBody } from '../errors.js';
+import { AppError, InputError, NotFoundError, PayloadTooLargeError, asError, statusFor, toErrorBody } from '../domain/errors.js';
 
 export class UnsupportedMediaTypeError extends AppError {
   readonly status = 415;

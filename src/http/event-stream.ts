@@ -9,7 +9,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { WebSocket } from 'ws';
-import { AppError, asError } from '../errors.js';
+import { AppError, asError } from '../domain/errors.js';
 import { TERMINAL_BUILD_STATUSES } from '../domain/build.js';
 import { type BuildEvent, TERMINAL_EVENT_TYPES } from '../domain/status.js';
 import type { BuildService } from '../pipeline/service.js';

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { APPROVAL_MODES, BUILD_STATUSES, DROPLET_NAME_PATTERN, STEP_COUNT } from '../domain/build.js';
-import { InputError } from '../errors.js';
+import { InputError } from '../domain/errors.js';
 
 export const NOTIFY_CHANNEL_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 export const BUILD_ID_PATTERN = /^build-[a-z0-9-]{1,120}$/;

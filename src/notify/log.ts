@@ -1,6 +1,6 @@
 /** The `log` channel: one structured line in the executor's own log. */
 import type { Logger } from 'pino';
-import type { BuildNotification, DeliveryResult, Notifier } from './types.js';
+import type { BuildNotification, DeliveryResult, Notifier } from '../domain/ports/notifier.js';
 
 export class LogNotifier implements Notifier {
   readonly channel = 'log';

@@ -5,8 +5,8 @@
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { CancelledError } from '../errors.js';
-import type { BuildNotification, DeliveryResult, Notifier } from './types.js';
+import { CancelledError } from '../domain/errors.js';
+import type { BuildNotification, DeliveryResult, Notifier } from '../domain/ports/notifier.js';
 
 export interface WebhookOptions {
   url: string;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { STEP_COUNT } from '../domain/build.js';
 import { buildIdFor, deriveDropletName } from '../domain/naming.js';
 import type { BuildView } from '../domain/status.js';
-import { ConflictError, InputError, NotFoundError, UnavailableError } from '../errors.js';
+import { ConflictError, InputError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import type { BuildCatalog } from '../store/build-catalog.js';
 import type { BuildRecord, BuildStore } from '../store/builds.js';
 import { type ModelCallStore, NO_USAGE } from '../store/model-calls.js';

@@ -5,8 +5,8 @@
  * Answers are held back until the step settles: a step that failed because of what
  * the model wrote (an unsafe path, a missing SPEC) must not have it replayed.
  */
-import type { ModelCallJournal, ModelCallRecord } from '../authors/types.js';
-import { BudgetExhaustedError } from '../errors.js';
+import type { ModelCallJournal, ModelCallRecord } from '../domain/ports/author.js';
+import { BudgetExhaustedError } from '../domain/errors.js';
 import type { ModelCallStore } from '../store/model-calls.js';
 
 export interface ModelJournalDeps {

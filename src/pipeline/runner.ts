@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { gateBefore, type StepName, STEP_LABELS } from '../domain/build.js';
 import type { ErrorInfo } from '../domain/status.js';
-import { AppError, asError, ConflictError, isAbortError } from '../errors.js';
+import { AppError, asError, ConflictError, isAbortError } from '../domain/errors.js';
 import type { BuildStore } from '../store/builds.js';
 import type { ModelCallStore } from '../store/model-calls.js';
 import { ANSWERS_KEPT_AFTER, createModelJournal, effectiveCap } from './model-journal.js';

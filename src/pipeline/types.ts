@@ -1,13 +1,13 @@
 /** The contract every step implements, and what the runner hands it. */
 import type { Logger } from 'pino';
-import type { Author, FoundationFile, ModelCallJournal } from '../authors/types.js';
-import type { DeployTarget } from '../deploy/types.js';
+import type { Author, FoundationFile, ModelCallJournal } from '../domain/ports/author.js';
+import type { DeployTarget } from '../domain/ports/deploy.js';
 import type { DropletIdentity, StepName } from '../domain/build.js';
-import type { Notifier } from '../notify/types.js';
-import type { Registry } from '../registry/types.js';
+import type { Notifier } from '../domain/ports/notifier.js';
+import type { Registry } from '../domain/ports/registry.js';
 import type { BuildRecord } from '../store/builds.js';
-import type { Verifier } from '../verify/types.js';
-import type { Workspace } from '../workspace/types.js';
+import type { Verifier } from '../domain/verification.js';
+import type { Workspace } from '../sandbox/types.js';
 
 /** Remembers which notifications went out, so a resumed build does not send them twice. */
 export interface DeliveryLog {

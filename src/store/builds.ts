@@ -6,7 +6,7 @@
 import type { ApprovalMode, BuildStatus, StepStatus } from '../domain/build.js';
 import { STEP_NAMES } from '../domain/build.js';
 import type { BuildEvent, ErrorInfo, PendingApproval } from '../domain/status.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError } from '../domain/errors.js';
 import { type Db, fromJson, toJson } from './db.js';
 import { type EventDraft, EventJournal } from './events.js';
 

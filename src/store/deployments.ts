@@ -1,5 +1,5 @@
 /** Which process serves which droplet release, per deploy target. */
-import { ConflictError } from '../errors.js';
+import { ConflictError } from '../domain/errors.js';
 import type { Db } from './db.js';
 
 export const DEPLOYMENT_STATUSES = ['active', 'replaced', 'failed', 'stopped'] as const;

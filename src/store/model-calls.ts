@@ -1,5 +1,5 @@
 /** The ledger of paid model calls: usage per build and step, and saved results. */
-import type { ModelCallRecord, UsageFigures } from '../authors/types.js';
+import type { ModelCallRecord, UsageFigures } from '../domain/ports/author.js';
 import { type Db, fromJson, toJson } from './db.js';
 
 export const NO_USAGE: UsageFigures = { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0 };

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import type { ContractCheck } from './types.js';
+import type { ContractCheck } from '../domain/verification.js';
 import { probe, snippet, type ProbeOutcome, type ProbeRequest } from './http-probe.js';
 import {
   capabilitiesSchema,

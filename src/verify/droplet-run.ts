@@ -6,13 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { DropletIdentity } from '../domain/build.js';
-import { CancelledError } from '../errors.js';
-import { readRegularFile } from '../workspace/files.js';
-import { freePort } from '../workspace/ports.js';
-import type { Sandbox, SandboxProcess } from '../workspace/types.js';
+import { CancelledError } from '../domain/errors.js';
+import { readRegularFile } from '../support/files.js';
+import { freePort } from '../sandbox/ports.js';
+import type { Sandbox, SandboxProcess } from '../sandbox/types.js';
 import { checkContract } from './contract.js';
 import { probe, snippet } from './http-probe.js';
-import type { ContractCheck } from './types.js';
+import type { ContractCheck } from '../domain/verification.js';
 
 const DEFAULT_ENTRY = 'src/server.js';
 const HOST = '127.0.0.1';

@@ -3,7 +3,7 @@
  * throwing for what the droplet does (refused connection, garbage, huge body).
  */
 import { performance } from 'node:perf_hooks';
-import { CancelledError } from '../errors.js';
+import { CancelledError } from '../domain/errors.js';
 
 const MAX_BODY_BYTES = 256 * 1024;
 

@@ -5,7 +5,7 @@
  * and a `git+…` dependency makes npm run that program, online. So the project gets no
  * npm or yarn settings of its own, and every dependency comes from the registry.
  */
-import type { ContractCheck } from './types.js';
+import type { ContractCheck } from '../domain/verification.js';
 
 export const INSTALL_INPUTS_CHECK = 'dependencies come from the registry only';
 

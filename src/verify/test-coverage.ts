@@ -24,9 +24,9 @@
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { readRegularFile } from '../workspace/files.js';
+import { readRegularFile } from '../support/files.js';
 import { requestedPaths } from './request-targets.js';
-import type { ContractCheck } from './types.js';
+import type { ContractCheck } from '../domain/verification.js';
 
 export const UDC_ENDPOINTS = [
   { method: 'GET', path: '/health' },

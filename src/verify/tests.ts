@@ -1,7 +1,7 @@
 /** Installs a droplet's dependencies and runs its own tests, through the sandbox. */
-import { CancelledError } from '../errors.js';
-import type { Sandbox, SandboxResult } from '../workspace/types.js';
-import type { CommandSummary } from './types.js';
+import { CancelledError } from '../domain/errors.js';
+import type { Sandbox, SandboxResult } from '../sandbox/types.js';
+import type { CommandSummary } from '../domain/verification.js';
 import { failingTestNames, reportsNoTests } from './test-output.js';
 
 export { failingTestNames, reportsNoTests } from './test-output.js';

@@ -9,14 +9,14 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DropletIdentity } from '../domain/build.js';
-import { throwIfAborted } from '../errors.js';
-import { readRegularFile } from '../workspace/files.js';
-import type { Sandbox } from '../workspace/types.js';
+import { throwIfAborted } from '../domain/errors.js';
+import { readRegularFile } from '../support/files.js';
+import type { Sandbox } from '../sandbox/types.js';
 import { runDropletChecks } from './droplet-run.js';
 import { installInputProblems, installInputsCheck } from './install-inputs.js';
 import { checkTestCoverage, describeCoverageFailure } from './test-coverage.js';
 import { describeInstallFailure, describeTestFailure, runInstall, runTests } from './tests.js';
-import type { ContractCheck, VerificationReport, Verifier, VerifyOptions } from './types.js';
+import type { ContractCheck, VerificationReport, Verifier, VerifyOptions } from '../domain/verification.js';
 
 export interface DropletVerifierOptions {
   sandbox: Sandbox;

@@ -9,11 +9,11 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LoopbackBridge } from '../../src/workspace/loopback-bridge.js';
-import { createSandbox } from '../../src/workspace/sandbox-factory.js';
+import { LoopbackBridge } from '../../src/sandbox/loopback-bridge.js';
+import { createSandbox } from '../../src/sandbox/sandbox-factory.js';
 import { sandboxFactoryOptions } from '../support/sandbox-options.js';
-import { isProcessGroupAlive } from '../../src/workspace/sandbox.js';
-import type { Sandbox, SandboxProcess } from '../../src/workspace/types.js';
+import { isProcessGroupAlive } from '../../src/sandbox/process-sandbox.js';
+import type { Sandbox, SandboxProcess } from '../../src/sandbox/types.js';
 
 let root: string;
 let workspace: string;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFoundationFiles } from '../../src/authors/foundation.js';
 import { OfflineAuthor } from '../../src/authors/offline/index.js';
 import { DropletVerifier } from '../../src/verify/verifier.js';
-import { createSandbox } from '../../src/workspace/sandbox-factory.js';
+import { createSandbox } from '../../src/sandbox/sandbox-factory.js';
 import { processesUnder } from '../support/processes.js';
 
 const INTENT = 'Build Analytics Engine for tracking droplet metrics and performance';

@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OfflineAuthor } from '../../src/authors/offline/index.js';
-import type { Author, FileChange } from '../../src/authors/types.js';
+import type { Author, FileChange } from '../../src/domain/ports/author.js';
 import type { BuildEvent, BuildView } from '../../src/domain/status.js';
-import { ConflictError } from '../../src/errors.js';
+import { ConflictError } from '../../src/domain/errors.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus, waitForStep } from '../support/executor.js';
 import { eventually, processesUnder } from '../support/processes.js';
 

@@ -13,9 +13,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_LATENCY_LIMIT_MS } from '../../src/verify/contract.js';
 import { INSTALL_INPUTS_CHECK } from '../../src/verify/install-inputs.js';
 import { TEST_COVERAGE_CHECK } from '../../src/verify/test-coverage.js';
-import type { VerificationReport } from '../../src/verify/types.js';
+import type { VerificationReport } from '../../src/domain/verification.js';
 import { DropletVerifier } from '../../src/verify/verifier.js';
-import { isProcessGroupAlive, ProcessSandbox } from '../../src/workspace/sandbox.js';
+import { isProcessGroupAlive, ProcessSandbox } from '../../src/sandbox/process-sandbox.js';
 import { writeFixtureDroplet, type FixtureDropletOptions } from '../support/fixture-droplet.js';
 import { processesUnder } from '../support/processes.js';
 

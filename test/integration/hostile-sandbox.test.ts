@@ -10,9 +10,9 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/db.js';
-import type { VerificationReport } from '../../src/verify/types.js';
+import type { VerificationReport } from '../../src/domain/verification.js';
 import { DropletVerifier } from '../../src/verify/verifier.js';
-import { createSandbox, type SandboxChoice } from '../../src/workspace/sandbox-factory.js';
+import { createSandbox, type SandboxChoice } from '../../src/sandbox/sandbox-factory.js';
 import { type FixtureDropletOptions, writeFixtureDroplet } from '../support/fixture-droplet.js';
 import { eventually, processesUnder } from '../support/processes.js';
 

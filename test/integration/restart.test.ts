@@ -7,10 +7,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BuildEvent } from '../../src/domain/status.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/composition/config.js';
 import { openDatabase } from '../../src/store/db.js';
 import { DeploymentStore } from '../../src/store/deployments.js';
-import { freePort } from '../../src/workspace/ports.js';
+import { freePort } from '../../src/sandbox/ports.js';
 import { api, submitBuild, tempDataDir, waitForStatus, waitForStep } from '../support/executor.js';
 import { eventually, isAlive, isZombie, processesUnder } from '../support/processes.js';
 

@@ -7,11 +7,11 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readHierarchies } from '../../src/workspace/cgroup.js';
-import { createSandbox, type SandboxFactoryOptions } from '../../src/workspace/sandbox-factory.js';
+import { readHierarchies } from '../../src/sandbox/cgroup.js';
+import { createSandbox, type SandboxFactoryOptions } from '../../src/sandbox/sandbox-factory.js';
 import { sandboxFactoryOptions } from '../support/sandbox-options.js';
-import { isProcessGroupAlive } from '../../src/workspace/sandbox.js';
-import type { Sandbox } from '../../src/workspace/types.js';
+import { isProcessGroupAlive } from '../../src/sandbox/process-sandbox.js';
+import type { Sandbox } from '../../src/sandbox/types.js';
 
 let root: string;
 let workspace: string;

@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readHierarchies } from '../../src/workspace/cgroup.js';
-import { detectResourceLimiter } from '../../src/workspace/resource-limits.js';
-import { createSandbox } from '../../src/workspace/sandbox-factory.js';
-import { ProcessSandbox } from '../../src/workspace/sandbox.js';
-import type { Sandbox } from '../../src/workspace/types.js';
+import { readHierarchies } from '../../src/sandbox/cgroup.js';
+import { detectResourceLimiter } from '../../src/sandbox/resource-limits.js';
+import { createSandbox } from '../../src/sandbox/sandbox-factory.js';
+import { ProcessSandbox } from '../../src/sandbox/process-sandbox.js';
+import type { Sandbox } from '../../src/sandbox/types.js';
 import { eventually, processesRunning } from '../support/processes.js';
 
 let root: string;

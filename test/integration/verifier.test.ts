@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CancelledError } from '../../src/errors.js';
+import { CancelledError } from '../../src/domain/errors.js';
 import { DropletVerifier } from '../../src/verify/verifier.js';
-import type { VerificationReport } from '../../src/verify/types.js';
-import { isProcessAlive, ProcessSandbox } from '../../src/workspace/sandbox.js';
+import type { VerificationReport } from '../../src/domain/verification.js';
+import { isProcessAlive, ProcessSandbox } from '../../src/sandbox/process-sandbox.js';
 import { writeFixtureDroplet, type FixtureDropletOptions } from '../support/fixture-droplet.js';
 import { processesUnder } from '../support/processes.js';
 

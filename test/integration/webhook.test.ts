@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CancelledError } from '../../src/errors.js';
-import type { BuildNotification } from '../../src/notify/types.js';
+import { CancelledError } from '../../src/domain/errors.js';
+import type { BuildNotification } from '../../src/domain/ports/notifier.js';
 import { WebhookNotifier } from '../../src/notify/webhook.js';
 
 interface Received {

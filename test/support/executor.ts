@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/composition/config.js';
 import type { BuildView } from '../../src/domain/status.js';
-import { createExecutor, type Executor, type ExecutorOverrides } from '../../src/executor.js';
+import { createExecutor, type Executor, type ExecutorOverrides } from '../../src/composition/executor.js';
 import { DeploymentStore } from '../../src/store/deployments.js';
-import { freePort } from '../../src/workspace/ports.js';
+import { freePort } from '../../src/sandbox/ports.js';
 
 export interface TestExecutor {
   executor: Executor;

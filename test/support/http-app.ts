@@ -5,14 +5,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildApp } from '../../src/http/app.js';
 import { STEP_LABELS, STEP_NAMES, TERMINAL_BUILD_STATUSES, type BuildStatus } from '../../src/domain/build.js';
 import { buildIdFor, deriveDropletName } from '../../src/domain/naming.js';
 import type { BuildEvent, BuildView } from '../../src/domain/status.js';
-import { ConflictError, NotFoundError } from '../../src/errors.js';
+import { ConflictError, NotFoundError } from '../../src/domain/errors.js';
 import type { AppDeps, ExecutorInfo } from '../../src/http/deps.js';
 import type { ApprovalDecision, BuildService, EventListener, ListBuildsQuery, SubmitBuildInput } from '../../src/pipeline/service.js';
-import type { DropletRegistration, RegisteredDroplet, Registry } from '../../src/registry/types.js';
+import type { DropletRegistration, RegisteredDroplet, Registry } from '../../src/domain/ports/registry.js';
 
 export class InMemoryBuildService implements BuildService {
   readonly submitted: SubmitBuildInput[] = [];

@@ -3,7 +3,7 @@
  * files a scenario plants, chosen by the intent.
  */
 import { OfflineAuthor } from '../../src/authors/offline/index.js';
-import type { Author, FileChange } from '../../src/authors/types.js';
+import type { Author, FileChange } from '../../src/domain/ports/author.js';
 
 export class PlantingAuthor implements Author {
   readonly id = 'scripted';

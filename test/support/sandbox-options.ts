@@ -1,6 +1,6 @@
 /** The options the composition root passes createSandbox, laid out under a test's own root directory. */
 import { join } from 'node:path';
-import type { SandboxFactoryOptions } from '../../src/workspace/sandbox-factory.js';
+import type { SandboxFactoryOptions } from '../../src/sandbox/sandbox-factory.js';
 
 /** `root/data` is the data dir, `root/executor-home` the executor's HOME, `root` its working directory. */
 export function sandboxFactoryOptions(root: string, overrides: Partial<SandboxFactoryOptions> = {}): SandboxFactoryOptions {

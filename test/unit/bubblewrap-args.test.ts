@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bubblewrapArgs, type BubblewrapPlan, DEFAULT_HIDDEN_PATHS, executorSecretPaths } from '../../src/workspace/bubblewrap.js';
+import { bubblewrapArgs, type BubblewrapPlan, DEFAULT_HIDDEN_PATHS, executorSecretPaths } from '../../src/sandbox/bubblewrap.js';
 
 let root: string;
 let plan: BubblewrapPlan;

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BubblewrapSandbox, bubblewrapArgs, type BubblewrapPlan, DEFAULT_HIDDEN_PATHS } from '../../src/workspace/bubblewrap.js';
+import { BubblewrapSandbox, bubblewrapArgs, type BubblewrapPlan, DEFAULT_HIDDEN_PATHS } from '../../src/sandbox/bubblewrap.js';
 
 let root: string;
 let plan: BubblewrapPlan;

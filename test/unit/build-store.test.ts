@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildEvent } from '../../src/domain/status.js';
-import { ConflictError } from '../../src/errors.js';
+import { ConflictError } from '../../src/domain/errors.js';
 import { BuildStore } from '../../src/store/builds.js';
 import { type Db, migrate, openDatabase } from '../../src/store/db.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHierarchies, planPlacements } from '../../src/workspace/cgroup.js';
+import { parseHierarchies, planPlacements } from '../../src/sandbox/cgroup.js';
 
 const LIMITS = { memoryBytes: 256 * 1024 * 1024, maxProcesses: 64 };
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError } from '../../src/errors.js';
+import { ConflictError } from '../../src/domain/errors.js';
 import { openDatabase, type Db } from '../../src/store/db.js';
 import { DeploymentStore, type NewDeployment } from '../../src/store/deployments.js';
 import { NotificationStore } from '../../src/store/notifications.js';

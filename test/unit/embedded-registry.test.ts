@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError } from '../../src/errors.js';
+import { ConflictError } from '../../src/domain/errors.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded.js';
-import type { DropletRegistration } from '../../src/registry/types.js';
+import type { DropletRegistration } from '../../src/domain/ports/registry.js';
 import { openDatabase, type Db } from '../../src/store/db.js';
 import { DropletStore } from '../../src/store/droplets.js';
 

@@ -8,8 +8,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StepError } from '../../src/errors.js';
-import { GitWorkspace, type GitDropletRepo } from '../../src/workspace/repo.js';
+import { StepError } from '../../src/domain/errors.js';
+import { GitWorkspace, type GitDropletRepo } from '../../src/repo/repo.js';
 
 const trailers = { step: 'verifier', buildId: 'build-9-ledger-20260101-000000' };
 

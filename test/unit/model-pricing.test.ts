@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { FALLBACK_PRICE, parsePriceOverrides, PriceTable } from '../../src/authors/model/pricing.js';
 import { failureBrief, fileForRepair, trimOutput } from '../../src/authors/model/prompts.js';
 import { retryAfterFrom } from '../../src/authors/model/types.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/composition/config.js';
 import { failureFingerprint, involvedFiles } from '../../src/verify/involved-files.js';
-import type { VerificationReport } from '../../src/verify/types.js';
+import type { VerificationReport } from '../../src/domain/verification.js';
 
 describe('the price table', () => {
   it('prices a dated model by its family prefix and counts every token kind', () => {

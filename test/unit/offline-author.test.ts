@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FOUNDATION_DIR, loadFoundationFiles } from '../../src/authors/foundation.js';
 import { OfflineAuthor, deriveResourceNames, installedFastifyVersion } from '../../src/authors/offline/index.js';
-import type { CodeRequest, FileChange, FoundationFile, RepairRequest } from '../../src/authors/types.js';
-import { CancelledError } from '../../src/errors.js';
-import type { VerificationReport } from '../../src/verify/types.js';
+import type { CodeRequest, FileChange, FoundationFile, RepairRequest } from '../../src/domain/ports/author.js';
+import { CancelledError } from '../../src/domain/errors.js';
+import type { VerificationReport } from '../../src/domain/verification.js';
 
 const run = promisify(execFile);
 const SEED_INTENT = 'Build Analytics Engine for tracking droplet metrics and performance';

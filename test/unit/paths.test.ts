@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FileChange } from '../../src/authors/types.js';
-import { StepError, UnsafePathError } from '../../src/errors.js';
-import { assertFileLimits, MAX_FILE_BYTES, MAX_FILES_PER_CHANGE, resolveSafePath } from '../../src/workspace/paths.js';
+import type { FileChange } from '../../src/domain/ports/author.js';
+import { StepError, UnsafePathError } from '../../src/domain/errors.js';
+import { assertFileLimits, MAX_FILE_BYTES, MAX_FILES_PER_CHANGE, resolveSafePath } from '../../src/repo/paths.js';
 
 let base: string;
 let root: string;

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../src/workspace/ports.js';
+import { freePort } from '../../src/sandbox/ports.js';
 
 describe('freePort', () => {
   it('returns a port that can then be bound on loopback', async () => {

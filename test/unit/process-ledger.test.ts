@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { ProcessLedger } from '../../src/workspace/process-ledger.js';
+import { ProcessLedger } from '../../src/sandbox/process-ledger.js';
 import { eventually, isAlive } from '../support/processes.js';
 
 const dirs: string[] = [];

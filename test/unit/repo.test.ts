@@ -3,10 +3,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StepError, UnsafePathError } from '../../src/errors.js';
-import { SecretScanner } from '../../src/secrets.js';
-import { driverOverrides, gitEnvironment } from '../../src/workspace/git.js';
-import { GitWorkspace, type GitDropletRepo } from '../../src/workspace/repo.js';
+import { StepError, UnsafePathError } from '../../src/domain/errors.js';
+import { SecretScanner } from '../../src/support/secrets.js';
+import { driverOverrides, gitEnvironment } from '../../src/repo/git.js';
+import { GitWorkspace, type GitDropletRepo } from '../../src/repo/repo.js';
 import { processesUnder } from '../support/processes.js';
 
 const trailers = { step: 'apprentice_build', buildId: 'build-7-notes-api-20260101-000000' };

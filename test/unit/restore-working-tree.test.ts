@@ -3,8 +3,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StepError, UnsafePathError } from '../../src/errors.js';
-import { GitWorkspace, type GitDropletRepo } from '../../src/workspace/repo.js';
+import { StepError, UnsafePathError } from '../../src/domain/errors.js';
+import { GitWorkspace, type GitDropletRepo } from '../../src/repo/repo.js';
 import { processesUnder } from '../support/processes.js';
 
 const trailers = { step: 'verifier', buildId: 'build-9-notes-api-20260101-000000' };

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readForScan, readRegularFile, removeSpecialFiles, writeNoFollow } from '../../src/workspace/files.js';
+import { readForScan, readRegularFile, removeSpecialFiles, writeNoFollow } from '../../src/support/files.js';
 
 const MiB = 1024 * 1024;
 /** A read that blocked on a FIFO would hold a threadpool thread; the test fails by timeout instead. */

@@ -3,13 +3,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutputCapture } from '../../src/workspace/output-capture.js';
+import { OutputCapture } from '../../src/sandbox/output-capture.js';
 import {
   HOST_VARIABLES_PASSED_THROUGH,
   isProcessAlive,
   isProcessGroupAlive,
   ProcessSandbox,
-} from '../../src/workspace/sandbox.js';
+} from '../../src/sandbox/process-sandbox.js';
 
 let root: string;
 let sandbox: ProcessSandbox;

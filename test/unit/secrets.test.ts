@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, SecretRedactor, SecretScanner } from '../../src/secrets.js';
+import { REDACTED, SecretRedactor, SecretScanner } from '../../src/support/secrets.js';
 
 // Built at run time so this file never holds a literal that scanners (ours or GitHub's) flag.
 const random = (alphabet: string, length: number, seed = 7): string => {

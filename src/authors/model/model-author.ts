@@ -5,7 +5,7 @@
  * number of times, and every call is priced, capped and journaled.
  */
 import { createHash } from 'node:crypto';
-import { StepError } from '../../errors.js';
+import { StepError } from '../../domain/errors.js';
 import type {
   Author,
   AuthorCallOptions,
@@ -16,7 +16,7 @@ import type {
   SpecDocument,
   SpecRequest,
   UsageFigures,
-} from '../types.js';
+} from '../../domain/ports/author.js';
 import { type FileOperation, parseAnswer } from './file-output.js';
 import { estimateTokens, type PriceTable } from './pricing.js';
 import {

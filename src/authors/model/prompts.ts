@@ -6,8 +6,8 @@
  * SPEC, repository files and verification reports.
  */
 import type { DropletIdentity } from '../../domain/build.js';
-import type { VerificationReport } from '../../verify/types.js';
-import type { FoundationFile, RepoFile } from '../types.js';
+import type { VerificationReport } from '../../domain/verification.js';
+import type { FoundationFile, RepoFile } from '../../domain/ports/author.js';
 import type { ModelTool } from './types.js';
 
 /** How the model hands files back: tool calls, or file blocks for servers without tool support. */

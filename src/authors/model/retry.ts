@@ -5,7 +5,7 @@
  * (400, 401, 413…) fails at once. A retried call starts over: partial output is
  * never kept.
  */
-import { CancelledError } from '../../errors.js';
+import { CancelledError } from '../../domain/errors.js';
 import { type ModelClient, ModelCallError, type ModelReply, type ModelRequest } from './types.js';
 
 export interface RetryPolicy {

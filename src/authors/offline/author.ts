@@ -3,7 +3,7 @@
  * request always gives byte-identical output, which makes builds reproducible and
  * lets the whole pipeline run (and be tested) without any model key.
  */
-import { throwIfAborted } from '../../errors.js';
+import { throwIfAborted } from '../../domain/errors.js';
 import type {
   Author,
   AuthorCallOptions,
@@ -13,7 +13,7 @@ import type {
   RepoFile,
   SpecDocument,
   SpecRequest,
-} from '../types.js';
+} from '../../domain/ports/author.js';
 import { installedFastifyVersion } from './fastify-version.js';
 import { dropletFiles } from './files.js';
 import { planDroplet } from './plan.js';

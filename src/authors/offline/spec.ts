@@ -1,5 +1,5 @@
 /** `docs/SPEC.md` for a planned droplet. */
-import type { FoundationFile } from '../types.js';
+import type { FoundationFile } from '../../domain/ports/author.js';
 import type { FieldPlan } from './fields.js';
 import type { DropletPlan, ResourcePlan } from './plan.js';
 

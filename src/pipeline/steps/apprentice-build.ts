@@ -1,7 +1,7 @@
 /** Step 4: the author writes every file of the droplet; each write is its own commit. */
-import { StepError, throwIfAborted } from '../../errors.js';
+import { StepError, throwIfAborted } from '../../domain/errors.js';
 import type { Step } from '../types.js';
-import type { CodeOutput, IntentOutput, SpecOutput } from './outputs.js';
+import type { CodeOutput, IntentOutput, SpecOutput } from '../../domain/step-outputs.js';
 
 export const apprenticeBuildStep: Step = {
   name: 'apprentice_build',

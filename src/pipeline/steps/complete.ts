@@ -2,9 +2,9 @@
  * Step 8: tells every configured channel the droplet is live. Each delivery is
  * remembered by `<build id>:build.completed`, so a resumed step does not repeat it.
  */
-import type { DeliveryResult } from '../../notify/types.js';
+import type { DeliveryResult } from '../../domain/ports/notifier.js';
 import type { Step } from '../types.js';
-import type { DeployOutput, VerifyOutput } from './outputs.js';
+import type { DeployOutput, VerifyOutput } from '../../domain/step-outputs.js';
 
 export const completeStep: Step = {
   name: 'complete',

@@ -2,10 +2,10 @@
  * Step 3: the droplet's git repository, with the intent, the SPEC and the foundation
  * files, one commit each. An existing repository (a rebuild) is reused.
  */
-import { StepError } from '../../errors.js';
+import { StepError } from '../../domain/errors.js';
 import { pathToFileURL } from 'node:url';
 import type { Step } from '../types.js';
-import type { PackageOutput, SpecOutput } from './outputs.js';
+import type { PackageOutput, SpecOutput } from '../../domain/step-outputs.js';
 
 export const coordinatorPackageStep: Step = {
   name: 'coordinator_package',

@@ -1,7 +1,7 @@
 /** Step 6: deploys the verified commit, health-gated; skipped when there is nowhere to deploy. */
-import { StepError } from '../../errors.js';
+import { StepError } from '../../domain/errors.js';
 import type { Step } from '../types.js';
-import type { DeployOutput, VerifyOutput } from './outputs.js';
+import type { DeployOutput, VerifyOutput } from '../../domain/step-outputs.js';
 
 export const deployerStep: Step = {
   name: 'deployer',

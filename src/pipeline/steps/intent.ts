@@ -1,8 +1,8 @@
 /** Step 1: the intent is recorded and validated (the request was already checked at submit). */
 import { DROPLET_NAME_PATTERN } from '../../domain/build.js';
-import { StepError } from '../../errors.js';
+import { StepError } from '../../domain/errors.js';
 import type { Step } from '../types.js';
-import type { IntentOutput } from './outputs.js';
+import type { IntentOutput } from '../../domain/step-outputs.js';
 
 export const intentStep: Step = {
   name: 'intent',

@@ -1,7 +1,7 @@
 /** Step 7: records the droplet in the registry; the build id makes a second run a no-op. */
-import { StepError } from '../../errors.js';
+import { StepError } from '../../domain/errors.js';
 import type { Step } from '../types.js';
-import type { DeployOutput, VerifyOutput } from './outputs.js';
+import type { DeployOutput, VerifyOutput } from '../../domain/step-outputs.js';
 
 async function packageVersion(read: () => Promise<{ content: string }[]>): Promise<string | undefined> {
   const [file] = await read();

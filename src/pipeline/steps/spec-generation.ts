@@ -1,7 +1,7 @@
 /** Step 2: the author writes docs/SPEC.md from the intent and the foundation files. */
-import { StepError } from '../../errors.js';
+import { StepError } from '../../domain/errors.js';
 import type { Step } from '../types.js';
-import type { IntentOutput, SpecOutput } from './outputs.js';
+import type { IntentOutput, SpecOutput } from '../../domain/step-outputs.js';
 
 export const specGenerationStep: Step = {
   name: 'spec_generation',

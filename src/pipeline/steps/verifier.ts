@@ -3,12 +3,12 @@
  * author repairs and verification runs again, up to MAX_BUILD_ITERATIONS. Every
  * attempt is a commit (its report in docs/VERIFICATION.md) and an event.
  */
-import type { FileChange } from '../../authors/types.js';
-import { StepError, throwIfAborted } from '../../errors.js';
+import type { FileChange } from '../../domain/ports/author.js';
+import { StepError, throwIfAborted } from '../../domain/errors.js';
 import { failureFingerprint, involvedFiles } from '../../verify/involved-files.js';
-import type { VerificationReport } from '../../verify/types.js';
+import type { VerificationReport } from '../../domain/verification.js';
 import type { Step, StepContext } from '../types.js';
-import type { IntentOutput, SpecOutput, VerifyOutput } from './outputs.js';
+import type { IntentOutput, SpecOutput, VerifyOutput } from '../../domain/step-outputs.js';
 
 export function renderReport(attempt: number, report: VerificationReport): string {
   const lines = [`# Verification, attempt ${attempt}`, '', `Result: ${report.passed ? 'passed' : 'failed'} (${report.stage})`, '', report.summary, ''];

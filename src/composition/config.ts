@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { parsePriceOverrides } from './authors/model/pricing.js';
+import { parsePriceOverrides } from '../authors/model/pricing.js';
 
 const optionalText = z
   .string()

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BubblewrapSandbox, bubblewrapArgs, executorSecretPaths } from './bubblewrap.js';
 import { detectResourceLimiter, type LimiterProbeOptions } from './resource-limits.js';
-import { ProcessSandbox, type ProcessSandboxOptions } from './sandbox.js';
+import { ProcessSandbox, type ProcessSandboxOptions } from './process-sandbox.js';
 import type { Sandbox } from './types.js';
 
 export type SandboxMode = 'auto' | 'required' | 'off';

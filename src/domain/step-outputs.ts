@@ -1,6 +1,6 @@
 /** What each step saves for the steps after it (persisted, so resume and retry reuse it). */
-import type { Deployment } from '../../deploy/types.js';
-import type { VerificationReport } from '../../verify/types.js';
+import type { Deployment } from './ports/deploy.js';
+import type { VerificationReport } from './verification.js';
 
 export interface IntentOutput {
   intent: string;

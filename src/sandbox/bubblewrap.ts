@@ -13,7 +13,7 @@
 import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { LoopbackBridge } from './loopback-bridge.js';
-import { ProcessSandbox, type ProcessSandboxOptions, type WrapContext, type WrappedCommand } from './sandbox.js';
+import { ProcessSandbox, type ProcessSandboxOptions, type WrapContext, type WrappedCommand } from './process-sandbox.js';
 import type { Sandbox } from './types.js';
 
 /**

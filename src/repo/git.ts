@@ -24,7 +24,7 @@
 import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
-import { StepError } from '../errors.js';
+import { StepError } from '../domain/errors.js';
 
 export const EXECUTOR_IDENTITY = { name: 'Autonomous Executor', email: 'executor@localhost' } as const;
 /** git's well-known empty tree, the "parent" of a repository's first commit. */

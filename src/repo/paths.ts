@@ -5,8 +5,8 @@
  */
 import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { FileChange } from '../authors/types.js';
-import { StepError, UnsafePathError } from '../errors.js';
+import type { FileChange } from '../domain/ports/author.js';
+import { StepError, UnsafePathError } from '../domain/errors.js';
 
 export const MAX_PATH_BYTES = 1024;
 export const MAX_SEGMENT_BYTES = 255;

@@ -1,4 +1,4 @@
-import type { DropletIdentity } from '../domain/build.js';
+import type { DropletIdentity } from '../build.js';
 
 export interface DeployRequest {
   /** The build id: deploying the same release twice is a no-op. */

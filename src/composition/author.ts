@@ -1,12 +1,12 @@
 /** Picks and builds the author the configuration asks for. */
-import type { Config } from '../config.js';
-import { SecretRedactor } from '../secrets.js';
-import { AnthropicClient } from './model/anthropic-client.js';
-import { ModelAuthor } from './model/model-author.js';
-import { OpenAIClient } from './model/openai-client.js';
-import { parsePriceOverrides, PriceTable } from './model/pricing.js';
-import { OfflineAuthor } from './offline/index.js';
-import type { Author } from './types.js';
+import type { Config } from './config.js';
+import { SecretRedactor } from '../support/secrets.js';
+import { AnthropicClient } from '../authors/model/anthropic-client.js';
+import { ModelAuthor } from '../authors/model/model-author.js';
+import { OpenAIClient } from '../authors/model/openai-client.js';
+import { parsePriceOverrides, PriceTable } from '../authors/model/pricing.js';
+import { OfflineAuthor } from '../authors/offline/index.js';
+import type { Author } from '../domain/ports/author.js';
 
 /** No wait between retries is longer than this, whatever a retry-after header asks. */
 const MAX_RETRY_DELAY_MS = 120_000;

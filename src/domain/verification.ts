@@ -1,5 +1,5 @@
 /** Verification: install, the droplet's own tests, then the UDC contract check. */
-import type { DropletIdentity } from '../domain/build.js';
+import type { DropletIdentity } from './build.js';
 
 export interface CommandSummary {
   /** The command as a human would type it, e.g. `npm test`. */

@@ -11,7 +11,7 @@
 import { constants, type Dirent } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { UnsafePathError } from '../errors.js';
+import { UnsafePathError } from '../domain/errors.js';
 
 /** Generated files larger than this are scanned only up to it. */
 const SCAN_LIMIT_BYTES = 8 * 1024 * 1024;

@@ -1,6 +1,6 @@
 /** The droplet's working copy and the runner of untrusted commands. */
 import type { DropletIdentity } from '../domain/build.js';
-import type { FileChange, RepoFile } from '../authors/types.js';
+import type { FileChange, RepoFile } from '../domain/ports/author.js';
 
 export interface SandboxCommand {
   command: string;

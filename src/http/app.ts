@@ -5,17 +5,17 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
-import { asError } from './errors.js';
-import type { AppDeps } from './http/deps.js';
-import { bearerAuth } from './http/auth.js';
-import { frameworkErrorResponder, registerErrorHandling } from './http/errors.js';
-import { CLOSE_INTERNAL } from './http/event-stream.js';
-import { RequestMetrics } from './http/metrics.js';
-import { collectRouteCatalog } from './http/route-catalog.js';
-import { registerBuildRoutes } from './http/routes/builds.js';
-import { registerExecutorRoutes } from './http/routes/executor.js';
-import { registerStreamRoute } from './http/routes/stream.js';
-import { registerUdcRoutes } from './http/routes/udc.js';
+import { asError } from '../domain/errors.js';
+import type { AppDeps } from './deps.js';
+import { bearerAuth } from './auth.js';
+import { frameworkErrorResponder, registerErrorHandling } from './errors.js';
+import { CLOSE_INTERNAL } from './event-stream.js';
+import { RequestMetrics } from './metrics.js';
+import { collectRouteCatalog } from './route-catalog.js';
+import { registerBuildRoutes } from './routes/builds.js';
+import { registerExecutorRoutes } from './routes/executor.js';
+import { registerStreamRoute } from './routes/stream.js';
+import { registerUdcRoutes } from './routes/udc.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Stream clients only listen; anything they send beyond a ping-sized frame is refused. */

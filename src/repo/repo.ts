@@ -5,15 +5,15 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { FileChange, RepoFile } from '../authors/types.js';
+import type { FileChange, RepoFile } from '../domain/ports/author.js';
 import { DROPLET_NAME_PATTERN, type DropletIdentity } from '../domain/build.js';
-import { StepError, UnsafePathError } from '../errors.js';
-import type { ScannedFile, SecretFinding } from '../secrets.js';
+import { StepError, UnsafePathError } from '../domain/errors.js';
+import type { ScannedFile, SecretFinding } from '../support/secrets.js';
 import { EMPTY_TREE, GitCommandError, hasGitDirectory, initRepository, openRepository, type GitRunner } from './git.js';
 import { assertFileLimits, MAX_FILE_BYTES, resolveSafePath } from './paths.js';
 import { commitInOnePass } from './batch-commit.js';
-import { readForScan, readRegularFile, refuseLinkedParents, removeSpecialFiles, writeNoFollow } from './files.js';
-import type { CommitEntry, CommitInfo, DropletRepo, Trailers, Workspace } from './types.js';
+import { readForScan, readRegularFile, refuseLinkedParents, removeSpecialFiles, writeNoFollow } from '../support/files.js';
+import type { CommitEntry, CommitInfo, DropletRepo, Trailers, Workspace } from '../sandbox/types.js';
 
 /** What the repository needs from a secret scanner (`SecretScanner` fits). */
 export interface CommitSecretScanner {

@@ -1,6 +1,6 @@
 /** Who writes SPECs and code. Steps depend on this interface only. */
-import type { DropletIdentity } from '../domain/build.js';
-import type { VerificationReport } from '../verify/types.js';
+import type { DropletIdentity } from '../build.js';
+import type { VerificationReport } from '../verification.js';
 
 /** One standards file from `foundation-files/`, path relative to that folder. */
 export interface FoundationFile {
