@@ -12,7 +12,8 @@ import { freePort } from '../sandbox/ports.js';
 import { isHealthy, waitUntilHealthy, type HealthOutcome } from './health.js';
 import { isProcessAlive, runsFrom, stopProcessGroup } from './process-group.js';
 import { copyRelease, entryPointOf, LOG_FILE, logTail, releaseDirFor } from './release.js';
-import type { DeployRequest, DeployTarget, Deployment } from '../domain/ports/deploy.js';
+import type { DeployRequest, DeployTarget } from '../domain/ports/deploy.js';
+import type { Deployment } from '../domain/deployment.js';
 
 export interface LocalDeployOptions {
   /** Releases live under `${dataDir}/deployments/`. */

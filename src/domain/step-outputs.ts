@@ -1,5 +1,5 @@
 /** What each step saves for the steps after it (persisted, so resume and retry reuse it). */
-import type { Deployment } from './ports/deploy.js';
+import type { Deployment } from './deployment.js';
 import type { VerificationReport } from './verification.js';
 
 export interface IntentOutput {

@@ -1,6 +1,4 @@
 /** Verification: install, the droplet's own tests, then the UDC contract check. */
-import type { DropletIdentity } from './build.js';
-
 export interface CommandSummary {
   /** The command as a human would type it, e.g. `npm test`. */
   command: string;
@@ -37,12 +35,3 @@ export interface VerificationReport {
   observed?: { version?: string; capabilities?: string[] };
 }
 
-export interface VerifyOptions {
-  signal: AbortSignal;
-  /** Progress lines worth showing in the event stream ("npm install ok in 2.1s"). */
-  onProgress?: (message: string, data?: Record<string, unknown>) => void;
-}
-
-export interface Verifier {
-  verify(workdir: string, droplet: DropletIdentity, options: VerifyOptions): Promise<VerificationReport>;
-}

@@ -1,6 +1,7 @@
 /** The `log` channel: one structured line in the executor's own log. */
 import type { Logger } from 'pino';
-import type { BuildNotification, DeliveryResult, Notifier } from '../domain/ports/notifier.js';
+import type { Notifier } from '../domain/ports/notifier.js';
+import type { BuildNotification, DeliveryResult } from '../domain/notification.js';
 
 export class LogNotifier implements Notifier {
   readonly channel = 'log';

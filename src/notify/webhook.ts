@@ -6,7 +6,8 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { CancelledError } from '../domain/errors.js';
-import type { BuildNotification, DeliveryResult, Notifier } from '../domain/ports/notifier.js';
+import type { Notifier } from '../domain/ports/notifier.js';
+import type { BuildNotification, DeliveryResult } from '../domain/notification.js';
 
 export interface WebhookOptions {
   url: string;

@@ -5,7 +5,8 @@
  * Answers are held back until the step settles: a step that failed because of what
  * the model wrote (an unsafe path, a missing SPEC) must not have it replayed.
  */
-import type { ModelCallJournal, ModelCallRecord } from '../domain/ports/author.js';
+import type { ModelCallJournal } from '../domain/ports/author.js';
+import type { ModelCallRecord } from '../domain/usage.js';
 import { BudgetExhaustedError } from '../domain/errors.js';
 import type { ModelCallStore } from '../store/model-calls.js';
 
@@ -26,12 +27,6 @@ export interface StepModelJournal extends ModelCallJournal {
 
 /** Failures that say nothing against the model's answers: those stay saved for the retry. */
 export const ANSWERS_KEPT_AFTER = new Set(['MODEL_UNAVAILABLE', 'MODEL_REQUEST_REJECTED', 'BUDGET_EXHAUSTED']);
-
-/** The lower of two optional caps. */
-export function effectiveCap(executorCap: number | null | undefined, buildCap: number | null | undefined): number | null {
-  const caps = [executorCap, buildCap].filter((cap): cap is number => typeof cap === 'number');
-  return caps.length > 0 ? Math.min(...caps) : null;
-}
 
 export function createModelJournal(deps: ModelJournalDeps): StepModelJournal {
   const { calls, buildId, stepNumber } = deps;

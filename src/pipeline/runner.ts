@@ -10,7 +10,8 @@ import type { ErrorInfo } from '../domain/status.js';
 import { AppError, asError, ConflictError, isAbortError } from '../domain/errors.js';
 import type { BuildStore } from '../store/builds.js';
 import type { ModelCallStore } from '../store/model-calls.js';
-import { ANSWERS_KEPT_AFTER, createModelJournal, effectiveCap } from './model-journal.js';
+import { ANSWERS_KEPT_AFTER, createModelJournal } from './model-journal.js';
+import { effectiveCap } from '../domain/usage.js';
 import { STEPS } from './steps/index.js';
 import type { Providers, StepContext, StepLimits } from './types.js';
 

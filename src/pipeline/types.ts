@@ -6,8 +6,8 @@ import type { DropletIdentity, StepName } from '../domain/build.js';
 import type { Notifier } from '../domain/ports/notifier.js';
 import type { Registry } from '../domain/ports/registry.js';
 import type { BuildRecord } from '../store/builds.js';
-import type { Verifier } from '../domain/verification.js';
-import type { Workspace } from '../sandbox/types.js';
+import type { Verifier } from '../domain/ports/verifier.js';
+import type { Workspace } from '../domain/ports/repository.js';
 
 /** Remembers which notifications went out, so a resumed build does not send them twice. */
 export interface DeliveryLog {

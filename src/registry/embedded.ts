@@ -1,6 +1,7 @@
 /** The built-in registry: the executor's own SQLite table of droplets. */
 import type { DropletStore } from '../store/droplets.js';
-import type { DropletRegistration, RegisteredDroplet, Registry } from '../domain/ports/registry.js';
+import type { Registry } from '../domain/ports/registry.js';
+import type { DropletRegistration, RegisteredDroplet } from '../domain/registration.js';
 
 export class EmbeddedRegistry implements Registry {
   readonly id = 'embedded';

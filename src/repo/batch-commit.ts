@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { GitCommandError, EXECUTOR_IDENTITY, type GitRunner } from './git.js';
-import type { CommitInfo } from '../sandbox/types.js';
+import type { CommitInfo } from '../domain/files.js';
 
 export interface PlannedChange {
   /** Repository-relative, already checked by resolveSafePath. */

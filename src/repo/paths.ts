@@ -5,7 +5,7 @@
  */
 import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { FileChange } from '../domain/ports/author.js';
+import type { FileChange } from '../domain/files.js';
 import { StepError, UnsafePathError } from '../domain/errors.js';
 
 export const MAX_PATH_BYTES = 1024;

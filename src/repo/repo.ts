@@ -5,7 +5,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { FileChange, RepoFile } from '../domain/ports/author.js';
+import type { FileChange, RepoFile } from '../domain/files.js';
 import { DROPLET_NAME_PATTERN, type DropletIdentity } from '../domain/build.js';
 import { StepError, UnsafePathError } from '../domain/errors.js';
 import type { ScannedFile, SecretFinding } from '../support/secrets.js';
@@ -13,7 +13,8 @@ import { EMPTY_TREE, GitCommandError, hasGitDirectory, initRepository, openRepos
 import { assertFileLimits, MAX_FILE_BYTES, resolveSafePath } from './paths.js';
 import { commitInOnePass } from './batch-commit.js';
 import { readForScan, readRegularFile, refuseLinkedParents, removeSpecialFiles, writeNoFollow } from '../support/files.js';
-import type { CommitEntry, CommitInfo, DropletRepo, Trailers, Workspace } from '../sandbox/types.js';
+import type { CommitEntry, CommitInfo, Trailers } from '../domain/files.js';
+import type { DropletRepo, Workspace } from '../domain/ports/repository.js';
 
 /** What the repository needs from a secret scanner (`SecretScanner` fits). */
 export interface CommitSecretScanner {

@@ -1,6 +1,6 @@
 /** The embedded registry's rows: one per droplet, provenance of its latest registration. */
 import { ConflictError } from '../domain/errors.js';
-import type { DropletRegistration, RegisteredDroplet } from '../domain/ports/registry.js';
+import type { DropletRegistration, RegisteredDroplet } from '../domain/registration.js';
 import { fromJson, toJson, type Db } from './db.js';
 
 interface DropletRow {

@@ -1,8 +1,7 @@
 /** The ledger of paid model calls: usage per build and step, and saved results. */
-import type { ModelCallRecord, UsageFigures } from '../domain/ports/author.js';
+import type { ModelCallRecord, UsageFigures } from '../domain/usage.js';
 import { type Db, fromJson, toJson } from './db.js';
 
-export const NO_USAGE: UsageFigures = { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0 };
 
 type UsageRow = { calls: number } & UsageFigures;
 

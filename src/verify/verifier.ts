@@ -16,7 +16,8 @@ import { runDropletChecks } from './droplet-run.js';
 import { installInputProblems, installInputsCheck } from './install-inputs.js';
 import { checkTestCoverage, describeCoverageFailure } from './test-coverage.js';
 import { describeInstallFailure, describeTestFailure, runInstall, runTests } from './tests.js';
-import type { ContractCheck, VerificationReport, Verifier, VerifyOptions } from '../domain/verification.js';
+import type { ContractCheck, VerificationReport } from '../domain/verification.js';
+import type { Verifier, VerifyOptions } from '../domain/ports/verifier.js';
 
 export interface DropletVerifierOptions {
   sandbox: Sandbox;

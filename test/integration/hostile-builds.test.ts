@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FileChange } from '../../src/domain/ports/author.js';
+import type { FileChange } from '../../src/domain/files.js';
 import type { BuildView } from '../../src/domain/status.js';
 import {
   canaryLeaks,

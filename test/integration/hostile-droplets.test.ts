@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FileChange } from '../../src/domain/ports/author.js';
+import type { FileChange } from '../../src/domain/files.js';
 import type { BuildEvent } from '../../src/domain/status.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 import { PlantingAuthor } from '../support/planting-author.js';

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FileChange } from '../../src/domain/ports/author.js';
+import type { FileChange } from '../../src/domain/files.js';
 import type { BuildEvent } from '../../src/domain/status.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 import { PlantingAuthor } from '../support/planting-author.js';

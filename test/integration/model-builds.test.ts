@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FileChange } from '../../src/domain/ports/author.js';
+import type { FileChange } from '../../src/domain/files.js';
 import type { BuildEvent } from '../../src/domain/status.js';
 import { deriveDropletName } from '../../src/domain/naming.js';
 import { type FakeModelServer, startFakeModelServer } from '../support/fake-model-server.js';

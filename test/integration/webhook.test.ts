@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CancelledError } from '../../src/domain/errors.js';
-import type { BuildNotification } from '../../src/domain/ports/notifier.js';
+import type { BuildNotification } from '../../src/domain/notification.js';
 import { WebhookNotifier } from '../../src/notify/webhook.js';
 
 interface Received {

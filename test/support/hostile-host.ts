@@ -13,7 +13,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import type { FileChange } from '../../src/domain/ports/author.js';
+import type { FileChange } from '../../src/domain/files.js';
 import type { BuildEvent, BuildView } from '../../src/domain/status.js';
 import { deriveDropletName } from '../../src/domain/naming.js';
 import { failingTestNames } from '../../src/verify/test-output.js';

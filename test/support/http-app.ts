@@ -12,7 +12,8 @@ import type { BuildEvent, BuildView } from '../../src/domain/status.js';
 import { ConflictError, NotFoundError } from '../../src/domain/errors.js';
 import type { AppDeps, ExecutorInfo } from '../../src/http/deps.js';
 import type { ApprovalDecision, BuildService, EventListener, ListBuildsQuery, SubmitBuildInput } from '../../src/pipeline/service.js';
-import type { DropletRegistration, RegisteredDroplet, Registry } from '../../src/domain/ports/registry.js';
+import type { Registry } from '../../src/domain/ports/registry.js';
+import type { DropletRegistration, RegisteredDroplet } from '../../src/domain/registration.js';
 
 export class InMemoryBuildService implements BuildService {
   readonly submitted: SubmitBuildInput[] = [];

@@ -5,7 +5,7 @@
  */
 import { loadFoundationFiles } from '../../src/authors/foundation.js';
 import { OfflineAuthor } from '../../src/authors/offline/index.js';
-import type { FileChange } from '../../src/domain/ports/author.js';
+import type { FileChange } from '../../src/domain/files.js';
 import { deriveDropletName } from '../../src/domain/naming.js';
 import type { FakeModelFallback, RecordedRequest, ScriptedBlock, ScriptedReply } from './fake-model-server.js';
 

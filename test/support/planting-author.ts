@@ -3,7 +3,8 @@
  * files a scenario plants, chosen by the intent.
  */
 import { OfflineAuthor } from '../../src/authors/offline/index.js';
-import type { Author, FileChange } from '../../src/domain/ports/author.js';
+import type { Author } from '../../src/domain/ports/author.js';
+import type { FileChange } from '../../src/domain/files.js';
 
 export class PlantingAuthor implements Author {
   readonly id = 'scripted';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/domain/errors.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded.js';
-import type { DropletRegistration } from '../../src/domain/ports/registry.js';
+import type { DropletRegistration } from '../../src/domain/registration.js';
 import { openDatabase, type Db } from '../../src/store/db.js';
 import { DropletStore } from '../../src/store/droplets.js';
 

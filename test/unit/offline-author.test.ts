@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FOUNDATION_DIR, loadFoundationFiles } from '../../src/authors/foundation.js';
 import { OfflineAuthor, deriveResourceNames, installedFastifyVersion } from '../../src/authors/offline/index.js';
-import type { CodeRequest, FileChange, FoundationFile, RepairRequest } from '../../src/domain/ports/author.js';
+import type { CodeRequest, FoundationFile, RepairRequest } from '../../src/domain/ports/author.js';
+import type { FileChange } from '../../src/domain/files.js';
 import { CancelledError } from '../../src/domain/errors.js';
 import type { VerificationReport } from '../../src/domain/verification.js';
 

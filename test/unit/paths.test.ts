@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FileChange } from '../../src/domain/ports/author.js';
+import type { FileChange } from '../../src/domain/files.js';
 import { StepError, UnsafePathError } from '../../src/domain/errors.js';
 import { assertFileLimits, MAX_FILE_BYTES, MAX_FILES_PER_CHANGE, resolveSafePath } from '../../src/repo/paths.js';
 

@@ -5,7 +5,7 @@
  * every one through the safe-path function before anything is written.
  */
 import { z } from 'zod';
-import type { FileChange } from '../../domain/ports/author.js';
+import type { FileChange } from '../../domain/files.js';
 import { FILE_BLOCK_CLOSE, FILE_BLOCK_DELETE, FILE_BLOCK_END, FILE_BLOCK_START } from './prompts.js';
 import type { ModelReply } from './types.js';
 

@@ -6,17 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { StepError } from '../../domain/errors.js';
-import type {
-  Author,
-  AuthorCallOptions,
-  AuthorStatus,
-  CodeRequest,
-  FileChange,
-  RepairRequest,
-  SpecDocument,
-  SpecRequest,
-  UsageFigures,
-} from '../../domain/ports/author.js';
+import type { Author, AuthorCallOptions, AuthorStatus, CodeRequest, RepairRequest, SpecDocument, SpecRequest } from '../../domain/ports/author.js';
+import type { FileChange } from '../../domain/files.js';
+import type { UsageFigures } from '../../domain/usage.js';
 import { type FileOperation, parseAnswer } from './file-output.js';
 import { estimateTokens, type PriceTable } from './pricing.js';
 import {

@@ -7,7 +7,8 @@
  */
 import type { DropletIdentity } from '../../domain/build.js';
 import type { VerificationReport } from '../../domain/verification.js';
-import type { FoundationFile, RepoFile } from '../../domain/ports/author.js';
+import type { FoundationFile } from '../../domain/ports/author.js';
+import type { RepoFile } from '../../domain/files.js';
 import type { ModelTool } from './types.js';
 
 /** How the model hands files back: tool calls, or file blocks for servers without tool support. */

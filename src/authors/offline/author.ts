@@ -4,16 +4,8 @@
  * lets the whole pipeline run (and be tested) without any model key.
  */
 import { throwIfAborted } from '../../domain/errors.js';
-import type {
-  Author,
-  AuthorCallOptions,
-  CodeRequest,
-  FileChange,
-  RepairRequest,
-  RepoFile,
-  SpecDocument,
-  SpecRequest,
-} from '../../domain/ports/author.js';
+import type { Author, AuthorCallOptions, CodeRequest, RepairRequest, SpecDocument, SpecRequest } from '../../domain/ports/author.js';
+import type { FileChange, RepoFile } from '../../domain/files.js';
 import { installedFastifyVersion } from './fastify-version.js';
 import { dropletFiles } from './files.js';
 import { planDroplet } from './plan.js';

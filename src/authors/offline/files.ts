@@ -1,5 +1,5 @@
 /** Every file of a generated droplet, from its plan. */
-import type { RepoFile } from '../../domain/ports/author.js';
+import type { RepoFile } from '../../domain/files.js';
 import type { DropletPlan } from './plan.js';
 import { APP_JS, CRUD_JS, UDC_JS, resourceJs, resourcesIndexJs } from './templates/http.js';
 import { GITIGNORE, envExample, manifestJs, packageJson, readme } from './templates/project.js';

@@ -1,5 +1,7 @@
 /** Who writes SPECs and code. Steps depend on this interface only. */
 import type { DropletIdentity } from '../build.js';
+import type { FileChange, RepoFile } from '../files.js';
+import type { ModelCallRecord } from '../usage.js';
 import type { VerificationReport } from '../verification.js';
 
 /** One standards file from `foundation-files/`, path relative to that folder. */
@@ -26,10 +28,6 @@ export interface CodeRequest {
   foundation: readonly FoundationFile[];
 }
 
-export interface RepoFile {
-  path: string;
-  content: string;
-}
 
 export interface RepairRequest extends CodeRequest {
   /** 1-based number of the verification attempt that failed. */
@@ -41,34 +39,8 @@ export interface RepairRequest extends CodeRequest {
   files: readonly RepoFile[];
 }
 
-/**
- * What an author asks to change. Paths are untrusted: the workspace passes every
- * one through the safe-path function before anything is written.
- */
-export type FileChange =
-  | { kind: 'write'; path: string; content: string }
-  | { kind: 'delete'; path: string };
 
-/** Tokens and money, as the status object shows them. */
-export interface UsageFigures {
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  cost_usd: number;
-}
 
-export interface ModelCallRecord {
-  /** What the call was for: `spec`, `code`, `repair after attempt 2`, with `(continued)` for continuations. */
-  purpose: string;
-  provider: string;
-  model: string;
-  usage: UsageFigures;
-  stopReason: string | null;
-  /** Retries the call needed (429, 529, stalls…) before it answered. */
-  retries: number;
-  durationMs: number;
-}
 
 /**
  * The build's ledger of paid model calls, kept by the pipeline: usage per step,

@@ -1,4 +1,6 @@
+/** Where verified droplets are deployed. */
 import type { DropletIdentity } from '../build.js';
+import type { Deployment } from '../deployment.js';
 
 export interface DeployRequest {
   /** The build id: deploying the same release twice is a no-op. */
@@ -11,20 +13,6 @@ export interface DeployRequest {
   onProgress?: (message: string, data?: Record<string, unknown>) => void;
 }
 
-export interface Deployment {
-  releaseId: string;
-  dropletId: number;
-  target: string;
-  url: string;
-  pid: number | null;
-  port: number | null;
-  commit: string;
-  deployedAt: string;
-  /** True when this release was already live and nothing was started. */
-  reused: boolean;
-  /** Wall time spent in child processes (starting and health-gating the droplet). */
-  childProcessMs: number;
-}
 
 export interface DeployTarget {
   /** `local`, `ssh`, … */

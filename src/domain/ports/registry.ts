@@ -1,18 +1,5 @@
-export interface DropletRegistration {
-  dropletId: number;
-  name: string;
-  url: string | null;
-  version: string;
-  capabilities: string[];
-  /** Provenance: the build and commit this registration came from. */
-  buildId: string;
-  commit: string;
-}
-
-export interface RegisteredDroplet extends DropletRegistration {
-  registeredAt: string;
-  updatedAt: string;
-}
+/** The fleet registry. */
+import type { DropletRegistration, RegisteredDroplet } from '../registration.js';
 
 export interface Registry {
   /** `embedded`, `http`. */

@@ -1,6 +1,6 @@
 /** The build API: submit, inspect, list, journal, approve, cancel, retry; plus the droplet list. */
 import type { FastifyInstance } from 'fastify';
-import type { RegisteredDroplet } from '../../domain/ports/registry.js';
+import type { RegisteredDroplet } from '../../domain/registration.js';
 import type { BuildView } from '../../domain/status.js';
 import type { SubmitBuildInput } from '../../pipeline/service.js';
 import type { AppDeps } from '../deps.js';

@@ -2,7 +2,7 @@
  * Step 8: tells every configured channel the droplet is live. Each delivery is
  * remembered by `<build id>:build.completed`, so a resumed step does not repeat it.
  */
-import type { DeliveryResult } from '../../domain/ports/notifier.js';
+import type { DeliveryResult } from '../../domain/notification.js';
 import type { Step } from '../types.js';
 import type { DeployOutput, VerifyOutput } from '../../domain/step-outputs.js';
 

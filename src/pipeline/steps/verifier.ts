@@ -3,7 +3,7 @@
  * author repairs and verification runs again, up to MAX_BUILD_ITERATIONS. Every
  * attempt is a commit (its report in docs/VERIFICATION.md) and an event.
  */
-import type { FileChange } from '../../domain/ports/author.js';
+import type { FileChange } from '../../domain/files.js';
 import { StepError, throwIfAborted } from '../../domain/errors.js';
 import { failureFingerprint, involvedFiles } from '../../verify/involved-files.js';
 import type { VerificationReport } from '../../domain/verification.js';
