@@ -10,7 +10,8 @@ import { AnthropicClient } from '../src/authors/model/anthropic-client.js';
 import { failureBrief, foundationBlock, specBlock, systemPrompt } from '../src/authors/model/prompts.js';
 import { loadFoundationFiles } from '../src/authors/foundation.js';
 import { loadConfig } from '../src/composition/config.js';
-import type { BuildEvent, BuildView } from '../src/domain/status.js';
+import type { BuildView } from '../src/domain/status.js';
+import type { BuildEvent } from '../src/domain/events.js';
 import { createExecutor } from '../src/composition/executor.js';
 import type { VerificationReport } from '../src/domain/verification.js';
 import { startFakeModelServer } from '../test/support/fake-model-server.js';
@@ -48,7 +49,7 @@ const executor = await createExecutor(
   loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ANTHROPIC_API_KEY: 'sk-ant-bench', ANTHROPIC_BASE_URL: model.url, DEPLOY_TARGET: 'none' }),
 );
 try {
-  const submitted = executor.builds.submit({ architectIntent: INTENT, approvalMode: 'auto', autoDeploy: false, dropletId: 1 });
+  const submitted = await executor.builds.submit({ architectIntent: INTENT, approvalMode: 'auto', autoDeploy: false, dropletId: 1 });
   const view = await new Promise<BuildView>((resolve) => {
     const unsubscribe = executor.builds.subscribe(submitted.build_id, (event) => {
       if (event.type === 'build.completed' || event.type === 'build.failed') {
@@ -58,9 +59,9 @@ try {
     });
   });
   if (view.status !== 'completed') throw new Error(`build ${view.status}: ${JSON.stringify(view.error)}`);
-  const events: BuildEvent[] = executor.builds.events(submitted.build_id, 0);
-  const calls = events.flatMap((event) => (event.data.model_call ? [event.data.model_call as CallUsage] : []));
-  const reports = events.flatMap((event) => (event.data.passed === false && event.data.stage ? [event] : []));
+  const events: BuildEvent[] = await executor.builds.events(submitted.build_id, 0);
+  const calls = events.flatMap((event) => (event.type === 'step.progress' && event.data.model_call ? [event.data.model_call as CallUsage] : []));
+  const reports = events.flatMap((event) => (event.type === 'step.progress' && event.data.passed === false && event.data.stage ? [event] : []));
 
   // The seed's iteration, measured: everything in one uncached message, every file back.
   const client = new AnthropicClient({ apiKey: 'sk-ant-bench', model: 'claude-sonnet-5-5', baseURL: model.url });

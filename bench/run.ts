@@ -60,9 +60,10 @@ async function main(): Promise<void> {
         const unsubscribe = executor.builds.subscribe(buildId, (event) => {
           if (event.type === 'build.completed' || event.type === 'build.failed') {
             unsubscribe();
-            const finished = executor.builds.get(buildId);
-            if (finished.status === 'completed') resolve(finished);
-            else reject(new Error(`build failed: ${JSON.stringify(finished.error)}`));
+            void executor.builds.get(buildId).then((finished) => {
+              if (finished.status === 'completed') resolve(finished);
+              else reject(new Error(`build failed: ${JSON.stringify(finished.error)}`));
+            }, reject);
           }
         });
       });
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
     console.log(`  executor overhead: ${((1 - childShare) * 100).toFixed(1)}% of wall time (aim: under 10%)`);
 
     console.log(`\nGET /executor/builds/{id}/status vs a bare Fastify route with the same JSON (2 × ${seconds} s each, alternating, 10 connections)`);
-    const body = executor.builds.get(lastId);
+    const body = await executor.builds.get(lastId);
     const bare = Fastify();
     bare.get('/status', async () => body);
     const barePort = await freePort();

@@ -12,7 +12,7 @@ const dataDir = tempDataDir();
 const executor = await createExecutor(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }));
 try {
   const started = performance.now();
-  const submitted = executor.builds.submit({
+  const submitted = await executor.builds.submit({
     architectIntent: 'Build Analytics Engine for tracking droplet metrics and performance',
     approvalMode: 'auto',
     autoDeploy: true,
@@ -22,18 +22,18 @@ try {
       if (event.type === 'build.completed' || event.type === 'build.failed') resolve();
     }),
   );
-  const view = executor.builds.get(submitted.build_id);
+  const view = await executor.builds.get(submitted.build_id);
   console.log(`${view.status} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   for (const step of view.steps) {
     const child = step.details.child_process_ms;
     console.log(`  ${step.step.padEnd(20)} ${String(step.duration_seconds ?? '-').padStart(6)} s${child ? `  (${child} ms in child processes)` : ''}${step.error ? `  ${step.error.code}: ${step.error.message}` : ''}`);
   }
   console.log('\nms before each event:');
-  const events = executor.builds.events(submitted.build_id, 0);
+  const events = await executor.builds.events(submitted.build_id, 0);
   let previous = Date.parse(events[0]!.at);
   for (const event of events) {
     const at = Date.parse(event.at);
-    const label = typeof event.data.message === 'string' ? event.data.message : String(event.data.step ?? '');
+    const label = event.type === 'step.progress' ? event.data.message : 'step' in event.data ? String(event.data.step) : '';
     console.log(`  ${String(at - previous).padStart(6)}  ${event.type} ${label}`);
     previous = at;
   }

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const executor = await createExecutor(config);
   await executor.app.listen({ port: config.PORT, host: config.HOST });
   executor.log.info({ url: config.publicUrl, author: config.MODEL_PROVIDER, deploy: config.DEPLOY_TARGET }, 'autonomous executor ready');
-  executor.resume();
+  await executor.resume();
 
   let closing = false;
   const shutdown = (signal: string) => {

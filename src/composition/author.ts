@@ -4,7 +4,7 @@ import { SecretRedactor } from '../support/secrets.js';
 import { AnthropicClient } from '../authors/model/anthropic-client.js';
 import { ModelAuthor } from '../authors/model/model-author.js';
 import { OpenAIClient } from '../authors/model/openai-client.js';
-import { parsePriceOverrides, PriceTable } from '../authors/model/pricing.js';
+import { PriceTable } from '../authors/model/pricing.js';
 import { OfflineAuthor } from '../authors/offline/index.js';
 import type { Author } from '../domain/ports/author.js';
 
@@ -20,7 +20,7 @@ export function createAuthor(config: Config): Author {
   const redactor = new SecretRedactor(config.secrets);
   return new ModelAuthor({
     client,
-    prices: new PriceTable(parsePriceOverrides(config.MODEL_PRICES)),
+    prices: new PriceTable(config.MODEL_PRICES),
     retry: {
       maxRetries: config.MODEL_MAX_RETRIES,
       baseDelayMs: config.MODEL_RETRY_BASE_MS,

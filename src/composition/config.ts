@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { parsePriceOverrides } from '../authors/model/pricing.js';
+import { parsePriceOverrides } from '../domain/pricing.js';
 
 const optionalText = z
   .string()
@@ -54,11 +54,12 @@ export const configSchema = z.object({
   /** A streamed answer silent this long is aborted and retried. */
   MODEL_IDLE_TIMEOUT_SECONDS: intIn(1, 600, 60),
   /** JSON price table override: {"model": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75}} in USD per million tokens. */
-  MODEL_PRICES: optionalText.superRefine((value, context) => {
+  MODEL_PRICES: optionalText.transform((value, context) => {
     try {
-      parsePriceOverrides(value);
+      return parsePriceOverrides(value);
     } catch (error) {
       context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
     }
   }),
   /** Hard cap on what one build may spend on model calls, USD (a request's max_cost_usd may lower it). */

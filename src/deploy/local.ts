@@ -149,7 +149,7 @@ export class LocalDeployTarget implements DeployTarget {
         release_id: releaseId,
         previous_release_id: previous?.releaseId ?? null,
         cause: error instanceof Error ? error.message : String(error),
-      }, { retryable: true });
+      });
     }
   }
 
@@ -188,7 +188,7 @@ export class LocalDeployTarget implements DeployTarget {
         release_id: record.releaseId,
         pid: record.pid,
         cause: error instanceof Error ? error.message : String(error),
-      }, { retryable: true });
+      });
     }
   }
 

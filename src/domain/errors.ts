@@ -3,12 +3,12 @@
  * `statusFor` is the only place an error becomes an HTTP status, and
  * `toErrorBody` the only place it becomes the UDC error shape.
  */
+import type { BuildEndCode, StepErrorCode } from './error-codes.js';
+
 export type ErrorDetails = Record<string, unknown>;
 
 export abstract class AppError extends Error {
   abstract readonly status: number;
-  /** Whether trying the same thing again can help (a retry, a resumed build). */
-  readonly retryable: boolean = false;
 
   constructor(
     readonly code: string,
@@ -57,7 +57,6 @@ export class PayloadTooLargeError extends AppError {
 
 export class UnavailableError extends AppError {
   readonly status = 503;
-  override readonly retryable = true;
   constructor(message: string, details: ErrorDetails = {}) {
     super('UNAVAILABLE', message, details);
   }
@@ -69,10 +68,10 @@ export class UnavailableError extends AppError {
  */
 export class StepError extends AppError {
   readonly status = 422;
-  override readonly retryable: boolean;
-  constructor(code: string, message: string, details: ErrorDetails = {}, options: { retryable?: boolean } = {}) {
+  declare readonly code: StepErrorCode;
+  /** Whether a retry can help is the code's trait (error-codes.ts), not the thrower's choice. */
+  constructor(code: StepErrorCode, message: string, details: ErrorDetails = {}) {
     super(code, message, details);
-    this.retryable = options.retryable ?? false;
   }
 }
 
@@ -89,9 +88,8 @@ export class BudgetExhaustedError extends StepError {
     super(
       'BUDGET_EXHAUSTED',
       `Budget exhausted: $${spentUsd.toFixed(4)} spent of the $${capUsd.toFixed(2)} cap, and the ${purpose} call could cost up to $${nextCallUsd.toFixed(4)} more.`,
-      { spent_usd: spentUsd, cap_usd: capUsd, next_call_max_usd: nextCallUsd, purpose },
       // A retry with a higher max_cost_usd (or MAX_BUILD_COST_USD) goes on from here.
-      { retryable: true },
+      { spent_usd: spentUsd, cap_usd: capUsd, next_call_max_usd: nextCallUsd, purpose },
     );
   }
 }
@@ -100,7 +98,7 @@ export class BudgetExhaustedError extends StepError {
 export class CancelledError extends AppError {
   readonly status = 409;
   constructor(message = 'The build was cancelled.') {
-    super('CANCELLED', message);
+    super('CANCELLED' satisfies BuildEndCode, message);
   }
 }
 

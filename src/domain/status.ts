@@ -10,6 +10,11 @@ export interface ErrorInfo {
   details: Record<string, unknown>;
 }
 
+/** A build's error: what the step (or the cancel) said, and whether `POST …/retry` can help. */
+export interface BuildError extends ErrorInfo {
+  retryable: boolean;
+}
+
 export interface StepView {
   step: StepName;
   step_number: number;
@@ -52,7 +57,7 @@ export interface BuildView {
   repository_url: string | null;
   deployment_url: string | null;
   pending_approval: PendingApproval | null;
-  error: ErrorInfo | null;
+  error: BuildError | null;
   /** What the build's model calls used and cost so far (zeros for the offline author). */
   usage: BuildUsage;
 }
@@ -66,15 +71,3 @@ export interface BuildUsage {
   /** The cap in force for this build, USD; null when none is set. */
   max_cost_usd: number | null;
 }
-
-export interface BuildEvent {
-  /** Monotonic across the whole journal; `after=SEQ` resumes from it. */
-  seq: number;
-  build_id: string;
-  type: string;
-  at: string;
-  data: Record<string, unknown>;
-}
-
-/** Event types after which a build's stream closes (the build may still be retried later). */
-export const TERMINAL_EVENT_TYPES = ['build.completed', 'build.failed', 'build.cancelled'] as const;

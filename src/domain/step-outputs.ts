@@ -27,3 +27,20 @@ export interface VerifyOutput {
 }
 
 export type DeployOutput = Deployment;
+
+export interface RegistryOutput {
+  dropletId: number;
+}
+
+/** Each step's output by name: what `needs` and `uses` hand a later step, typed. */
+export interface StepOutputs {
+  intent: IntentOutput;
+  spec_generation: SpecOutput;
+  coordinator_package: PackageOutput;
+  apprentice_build: CodeOutput;
+  verifier: VerifyOutput;
+  deployer: DeployOutput;
+  registry_update: RegistryOutput;
+  /** The last step hands nothing on. */
+  complete: never;
+}

@@ -19,9 +19,9 @@ export interface ExecutorInfo {
   maxConcurrentBuilds: number;
   maxBuildIterations: number;
   /** Builds by status, for /state and /executor/health. */
-  buildCounts(): Record<string, number>;
+  buildCounts(): Promise<Record<string, number>>;
   /** Whether the store answers (a cheap query). */
-  storeHealthy(): boolean;
+  storeHealthy(): Promise<boolean>;
 }
 
 export interface AppDeps {

@@ -11,7 +11,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { WebSocket } from 'ws';
 import { AppError, asError } from '../domain/errors.js';
 import { TERMINAL_BUILD_STATUSES } from '../domain/build.js';
-import { type BuildEvent, TERMINAL_EVENT_TYPES } from '../domain/status.js';
+import { type BuildEvent, TERMINAL_EVENT_TYPES } from '../domain/events.js';
 import type { BuildService } from '../pipeline/service.js';
 
 export interface EventStreamOptions {
@@ -118,9 +118,9 @@ export function streamBuildEvents(
   });
 
   const replay = async (): Promise<void> => {
-    const snapshot = builds.get(buildId);
+    const snapshot = await builds.get(buildId);
     await send({ type: 'snapshot', build: snapshot });
-    for (const event of builds.events(buildId, request.after)) {
+    for (const event of await builds.events(buildId, request.after)) {
       if (!open()) return;
       await sendEvent(event);
     }

@@ -1,9 +1,8 @@
 /** The in-process event bus: fed after each committed journal write, read by streams. */
-import type { BuildEvent } from '../domain/status.js';
+import type { BuildEvent } from '../domain/events.js';
+import type { BuildEventListener, EventBus } from '../domain/ports/event-bus.js';
 
-export type BuildEventListener = (event: BuildEvent) => void;
-
-export class EventBus {
+export class InMemoryEventBus implements EventBus {
   private readonly listeners = new Map<string, Set<BuildEventListener>>();
 
   subscribe(buildId: string, listener: BuildEventListener): () => void {

@@ -1,173 +1,152 @@
 /**
- * Runs one build's steps in order from its first unfinished one: stops at a gate
- * that is not yet approved, journals every start, finish and failure in the same
- * transaction as the state it reports, and gives up quietly when a cancel moved
- * the build under it.
+ * Runs one build's steps in order from its first unfinished one: stops at a gate that
+ * is not yet approved, has the store journal every start, finish and failure with the
+ * state it reports, and gives up quietly when a cancel moved the build under it.
  */
 import type { Logger } from 'pino';
-import { gateBefore, type StepName, STEP_LABELS } from '../domain/build.js';
-import type { ErrorInfo } from '../domain/status.js';
+import { gateBefore, type StepName } from '../domain/build.js';
+import { traitsOf } from '../domain/error-codes.js';
 import { AppError, asError, ConflictError, isAbortError } from '../domain/errors.js';
-import type { BuildStore } from '../store/builds.js';
-import type { ModelCallStore } from '../store/model-calls.js';
-import { ANSWERS_KEPT_AFTER, createModelJournal } from './model-journal.js';
-import { effectiveCap } from '../domain/usage.js';
+import type { BuildStore, ModelCallLedger } from '../domain/ports/build-store.js';
+import type { RunBuild } from '../domain/ports/queue.js';
+import type { BuildRecord } from '../domain/records.js';
+import type { ErrorInfo } from '../domain/status.js';
+import { isFinishedStep } from '../domain/transitions.js';
+import { createStepRun, runStep, type StepRun } from './step-context.js';
 import { STEPS } from './steps/index.js';
-import type { Providers, StepContext, StepLimits } from './types.js';
+import type { Providers, Step, StepLimits } from './types.js';
+
+/** Secrets never reach the journal: messages, details and errors pass through these first. */
+export interface Redaction {
+  redact(text: string): string;
+  redactDeep<T>(value: T): T;
+}
 
 export interface RunnerDeps {
   store: BuildStore;
+  ledger: ModelCallLedger;
   providers: Providers;
   limits: StepLimits;
   log: Logger;
-  /** Secrets never reach the journal: messages, details and errors pass through these first. */
-  redact: (text: string) => string;
-  redactDeep: <T>(value: T) => T;
-  modelCalls: ModelCallStore;
+  redaction: Redaction;
   /** MAX_BUILD_COST_USD; a build's own max_cost_usd can only lower it. */
   maxBuildCostUsd: number | null;
 }
 
-function errorInfo(error: unknown, redact: (text: string) => string): ErrorInfo {
+type Verdict = 'next' | 'stop';
+
+/** One run of one step, as the functions that journal its end see it. */
+interface StepAttempt {
+  build: BuildRecord;
+  step: Step;
+  stepNumber: number;
+  run: StepRun;
+  signal: AbortSignal;
+  log: Logger;
+  outputs: Map<StepName, unknown>;
+  startedAt: number;
+}
+
+export function errorInfo(error: unknown, redact: (text: string) => string): ErrorInfo {
   if (error instanceof AppError) {
     return { code: error.code, message: redact(error.message), details: JSON.parse(redact(JSON.stringify(error.details))) };
   }
   return { code: 'STEP_CRASHED', message: redact(asError(error).message), details: {} };
 }
 
-export function createRunner(deps: RunnerDeps) {
-  const { store, providers, limits } = deps;
+const GATE_SUMMARIES = {
+  after_spec: () => 'Review the SPEC (steps[1].details.spec) before the repository and code are written.',
+  before_deploy: (build: BuildRecord) => `Review the verified droplet before it is deployed (${build.repositoryPath ?? 'repository'}).`,
+};
+
+async function loadOutputs(store: BuildStore, buildId: string): Promise<Map<StepName, unknown>> {
+  const outputs = new Map<StepName, unknown>();
+  for (const step of await store.steps(buildId, { withOutput: true })) if (step.output !== null) outputs.set(step.name, step.output);
+  return outputs;
+}
+
+/** Ignores the ConflictError of a change that lost its race with a cancel: the build has moved on. */
+async function unlessMoved(change: Promise<void>): Promise<Verdict> {
+  try {
+    await change;
+    return 'next';
+  } catch (error) {
+    if (error instanceof ConflictError) return 'stop';
+    throw error;
+  }
+}
+
+export function createRunner(deps: RunnerDeps): RunBuild {
+  const { store } = deps;
+
+  /** A gate due before this step and not yet approved: the build waits there and the worker is released. */
+  async function stopsAtGate(build: BuildRecord, stepNumber: number, log: Logger): Promise<boolean> {
+    const gate = gateBefore(build.approvalMode, stepNumber);
+    if (!gate || (await store.isApproved(build.id, stepNumber))) return false;
+    const summary = GATE_SUMMARIES[gate.name](build);
+    await store.awaitApproval(build.id, { gate: gate.name, step_number: stepNumber, requested_at: new Date().toISOString(), summary });
+    log.info({ gate: gate.name }, 'waiting for approval');
+    return true;
+  }
+
+  async function succeed(attempt: StepAttempt, result: Awaited<ReturnType<Step['run']>>): Promise<Verdict> {
+    const { build, step, stepNumber, run, signal, outputs } = attempt;
+    await run.calls.settle(true);
+    if (signal.aborted) return 'stop';
+    const usage = await deps.ledger.usageOf(build.id, stepNumber);
+    // Each step's details carry the model usage it caused, next to what the step itself reports.
+    const details = deps.redaction.redactDeep(usage ? { ...result.details, usage } : result.details);
+    const output = deps.redaction.redactDeep(result.output);
+    const durationSeconds = Math.round((Date.now() - attempt.startedAt) / 10) / 100;
+    const outcome = { skipped: result.skipped === true, details, output: output ?? null, durationSeconds };
+    const verdict = await unlessMoved(store.completeStep(build.id, stepNumber, outcome));
+    if (verdict === 'next' && output !== undefined) outputs.set(step.name, output);
+    return verdict;
+  }
+
+  async function fail(attempt: StepAttempt, thrown: unknown): Promise<Verdict> {
+    const { build, step, stepNumber, run, signal } = attempt;
+    // A cancel or an outage says nothing against the model's answers; anything else might.
+    const keepAnswers = signal.aborted || isAbortError(thrown) || (thrown instanceof AppError && traitsOf(thrown.code).keepsAnswers === true);
+    await run.calls.settle(keepAnswers);
+    // Only the build's state says whether a cancel moved it: a step may throw a
+    // ConflictError of its own (a registry clash) and that is a failure like any other.
+    if (signal.aborted || (await store.get(build.id))?.status !== 'in_progress' || isAbortError(thrown)) return 'stop';
+    const error = errorInfo(thrown, deps.redaction.redact);
+    attempt.log.warn({ step: step.name, code: error.code, err: error.message }, 'step failed');
+    await unlessMoved(store.failStep(build.id, stepNumber, error));
+    return 'stop';
+  }
+
+  /** One step: skip it when done, stop at its gate, else start, run and journal it. */
+  async function runStepAt(buildId: string, step: Step, stepNumber: number, outputs: Map<StepName, unknown>, signal: AbortSignal, log: Logger): Promise<Verdict> {
+    const stored = (await store.steps(buildId))[stepNumber - 1]!;
+    if (isFinishedStep(stored.status)) return 'next';
+    const build = (await store.get(buildId))!;
+    if (signal.aborted || build.status !== 'in_progress') return 'stop';
+    if (await stopsAtGate(build, stepNumber, log)) return 'stop';
+    if (!(await store.startStep(buildId, stepNumber))) return 'stop';
+
+    const run = createStepRun({ ...deps, log }, build, step, outputs, signal);
+    const attempt: StepAttempt = { build, step, stepNumber, run, signal, log, outputs, startedAt: Date.now() };
+    try {
+      const result = await runStep(step, run, outputs);
+      await run.journal.flush();
+      return await succeed(attempt, result);
+    } catch (thrown) {
+      await run.journal.flush().catch(() => undefined);
+      return fail(attempt, thrown);
+    }
+  }
 
   return async function runBuild(buildId: string, signal: AbortSignal): Promise<void> {
-    const initial = store.get(buildId);
-    if (!initial || initial.status !== 'queued') return;
+    if (!(await store.claim(buildId))) return;
     const log = deps.log.child({ build_id: buildId });
-    store.change(buildId, () => {
-      store.setStatus(buildId, ['queued'], 'in_progress');
-      return [{ type: 'build.started', data: { from_step: initial.currentStep } }];
-    });
-
-    const outputs = new Map<StepName, unknown>();
-    for (const step of store.steps(buildId, { withOutput: true })) if (step.output !== null) outputs.set(step.name as StepName, step.output);
-
+    const outputs = await loadOutputs(store, buildId);
     for (const [index, step] of STEPS.entries()) {
-      const stepNumber = index + 1;
-      const stored = store.steps(buildId)[index]!;
-      if (stored.status === 'completed' || stored.status === 'skipped') continue;
-      const build = store.get(buildId)!;
-      if (signal.aborted || build.status !== 'in_progress') return;
-
-      const gate = gateBefore(build.approvalMode, stepNumber);
-      if (gate && !store.isApproved(buildId, stepNumber)) {
-        const summary = gate.name === 'after_spec'
-          ? 'Review the SPEC (steps[1].details.spec) before the repository and code are written.'
-          : `Review the verified droplet before it is deployed (${build.repositoryPath ?? 'repository'}).`;
-        store.change(buildId, () => {
-          store.setStatus(buildId, ['in_progress'], 'waiting_approval', {
-            pending_approval: { gate: gate.name, step_number: stepNumber, requested_at: new Date().toISOString(), summary },
-          });
-          return [{ type: 'build.waiting_approval', data: { gate: gate.name, step_number: stepNumber, summary } }];
-        });
-        log.info({ gate: gate.name }, 'waiting for approval');
-        return;
-      }
-
-      const startedAt = Date.now();
-      try {
-        store.change(buildId, () => {
-          store.requireStatus(buildId, ['in_progress']);
-          store.setStepStatus(buildId, stepNumber, ['pending', 'failed'], 'in_progress');
-          return [{ type: 'step.started', data: { step: step.name, step_number: stepNumber, name: STEP_LABELS[step.name] } }];
-        });
-      } catch (error) {
-        if (error instanceof ConflictError) return;
-        throw error;
-      }
-
-      const progress: StepContext['progress'] = (message, data = {}) => {
-        if (signal.aborted) return;
-        store.change(buildId, () => [
-          { type: 'step.progress', data: deps.redactDeep({ step: step.name, step_number: stepNumber, message, ...data }) },
-        ]);
-      };
-      // Each step's details carry the model usage it caused, next to what the step itself reports.
-      const withUsage = (details: Record<string, unknown>) => {
-        const usage = deps.modelCalls.usageOf(buildId, stepNumber);
-        return usage ? { ...details, usage } : details;
-      };
-      const calls = createModelJournal({
-        calls: deps.modelCalls,
-        buildId,
-        stepNumber,
-        capUsd: effectiveCap(deps.maxBuildCostUsd, build.maxCostUsd),
-        // Paid for is paid for: the row and its event are written even after a cancel.
-        recordCall: (call, message, data) =>
-          store.change(buildId, () => {
-            deps.modelCalls.record(buildId, stepNumber, deps.redactDeep(call));
-            return [{ type: 'step.progress', data: deps.redactDeep({ step: step.name, step_number: stepNumber, message, ...data }) }];
-          }),
-      });
-      const context: StepContext = {
-        build,
-        droplet: { dropletId: build.dropletId, name: build.dropletName },
-        providers,
-        limits,
-        signal,
-        log: log.child({ step: step.name }),
-        outputOf: <T>(name: StepName) => outputs.get(name) as T | undefined,
-        progress,
-        calls,
-        setBuildFields: (fields) => store.setBuildFields(buildId, fields),
-      };
-
-      try {
-        const run = await step.run(context);
-        calls.settle(true);
-        if (signal.aborted) return;
-        const result = { ...run, details: deps.redactDeep(withUsage(run.details)), output: deps.redactDeep(run.output) };
-        const durationSeconds = Math.round((Date.now() - startedAt) / 10) / 100;
-        store.change(buildId, () => {
-          store.requireStatus(buildId, ['in_progress']);
-          store.setStepStatus(buildId, stepNumber, ['in_progress'], result.skipped ? 'skipped' : 'completed', {
-            details: result.details,
-            output: result.output ?? null,
-          });
-          return [
-            {
-              type: result.skipped ? 'step.skipped' : 'step.completed',
-              data: { step: step.name, step_number: stepNumber, duration_seconds: durationSeconds, details: result.details },
-            },
-          ];
-        });
-        if (result.output !== undefined) outputs.set(step.name, result.output);
-      } catch (thrown) {
-        // A cancel or an outage says nothing against the model's answers; anything else might.
-        calls.settle(signal.aborted || isAbortError(thrown) || (thrown instanceof AppError && ANSWERS_KEPT_AFTER.has(thrown.code)));
-        // Only the build's state says whether a cancel moved it: a step may throw a
-        // ConflictError of its own (a registry clash) and that is a failure like any other.
-        if (signal.aborted || store.get(buildId)?.status !== 'in_progress') return;
-        if (isAbortError(thrown)) return;
-        const error = errorInfo(thrown, deps.redact);
-        log.warn({ step: step.name, code: error.code, err: error.message }, 'step failed');
-        store.change(buildId, () => {
-          const usage = deps.modelCalls.usageOf(buildId, stepNumber);
-          store.setStepStatus(buildId, stepNumber, ['in_progress'], 'failed', { error, ...(usage ? { details: { usage } } : {}) });
-          store.setStatus(buildId, ['in_progress'], 'failed', { error: { ...error, details: { step: step.name, step_number: stepNumber } } });
-          return [
-            { type: 'step.failed', data: { step: step.name, step_number: stepNumber, error } },
-            { type: 'build.failed', data: { step: step.name, step_number: stepNumber, error: { code: error.code, message: error.message } } },
-          ];
-        });
-        return;
-      }
+      if ((await runStepAt(buildId, step, index + 1, outputs, signal, log)) === 'stop') return;
     }
-
-    store.change(buildId, () => {
-      const build = store.requireStatus(buildId, ['in_progress']);
-      store.setStatus(buildId, ['in_progress'], 'completed');
-      return [{ type: 'build.completed', data: { deployment_url: build.deploymentUrl, repository_path: build.repositoryPath } }];
-    });
-    log.info('build completed');
+    if ((await unlessMoved(store.completeBuild(buildId))) === 'next') log.info('build completed');
   };
 }
 
@@ -175,14 +154,9 @@ export function createRunner(deps: RunnerDeps) {
  * The last resort when a runner itself crashed (its failure could not be journaled):
  * a build left `in_progress` with no runner would otherwise hang until the next restart.
  */
-export function failCrashedBuild(store: BuildStore, buildId: string, error: unknown, redact: (text: string) => string): void {
+export async function failCrashedBuild(store: BuildStore, buildId: string, error: unknown, redact: (text: string) => string): Promise<void> {
   try {
-    store.change(buildId, () => {
-      store.resetInProgressSteps(buildId);
-      const info = { code: 'RUNNER_CRASHED', message: redact(asError(error).message), details: {} };
-      store.setStatus(buildId, ['in_progress'], 'failed', { error: info });
-      return [{ type: 'build.failed', data: { error: { code: info.code, message: info.message } } }];
-    });
+    await store.failBuild(buildId, { code: 'RUNNER_CRASHED', message: redact(asError(error).message), details: {} });
   } catch {
     // Not in progress any more (cancelled meanwhile): nothing to repair.
   }

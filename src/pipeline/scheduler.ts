@@ -2,7 +2,7 @@
  * Runs builds with bounded concurrency, first in first out. Holds the abort
  * controller of every running build so a cancel can stop it and wait for it.
  */
-export type RunBuild = (buildId: string, signal: AbortSignal) => Promise<void>;
+import type { BuildQueue, RunBuild } from '../domain/ports/queue.js';
 
 interface Running {
   controller: AbortController;
@@ -11,7 +11,7 @@ interface Running {
   again: boolean;
 }
 
-export class BuildScheduler {
+export class BuildScheduler implements BuildQueue {
   private readonly queue: string[] = [];
   private readonly running = new Map<string, Running>();
   private closed = false;

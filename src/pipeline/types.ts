@@ -1,21 +1,21 @@
-/** The contract every step implements, and what the runner hands it. */
+/**
+ * The contract every step implements, and what the runner hands it. A step names the
+ * earlier outputs it needs (the runner refuses to start it without them) and those it
+ * may use (present when the earlier step produced one); both arrive typed.
+ */
 import type { Logger } from 'pino';
+import type { DropletIdentity, StepName } from '../domain/build.js';
+import type { CommitInfo } from '../domain/files.js';
 import type { Author, FoundationFile, ModelCallJournal } from '../domain/ports/author.js';
 import type { DeployTarget } from '../domain/ports/deploy.js';
-import type { DropletIdentity, StepName } from '../domain/build.js';
-import type { Notifier } from '../domain/ports/notifier.js';
+import type { DeliveryLog, Notifier } from '../domain/ports/notifier.js';
 import type { Registry } from '../domain/ports/registry.js';
-import type { BuildRecord } from '../store/builds.js';
-import type { Verifier } from '../domain/ports/verifier.js';
 import type { Workspace } from '../domain/ports/repository.js';
+import type { Verifier } from '../domain/ports/verifier.js';
+import type { BuildLocations, BuildRecord } from '../domain/records.js';
+import type { StepOutputs } from '../domain/step-outputs.js';
 
-/** Remembers which notifications went out, so a resumed build does not send them twice. */
-export interface DeliveryLog {
-  wasDelivered(deliveryId: string, channel: string): boolean;
-  recordDelivery(deliveryId: string, channel: string, detail: string): void;
-}
-
-/** The concrete providers, built once from config in main.ts. Steps see only these interfaces. */
+/** The concrete providers, built once from config by the composition root. Steps see only these interfaces. */
 export interface Providers {
   author: Author;
   foundation(): Promise<readonly FoundationFile[]>;
@@ -32,7 +32,9 @@ export interface StepLimits {
   maxBuildIterations: number;
 }
 
-export interface StepContext {
+export type ProgressData = Record<string, unknown>;
+
+export interface StepContext<Needs extends StepName = never, Uses extends StepName = never> {
   build: BuildRecord;
   droplet: DropletIdentity;
   providers: Providers;
@@ -40,26 +42,39 @@ export interface StepContext {
   /** Fires on cancel: stop at once, kill children, abort requests. */
   signal: AbortSignal;
   log: Logger;
-  /** The saved output of an earlier step of this build (reused on resume and retry). */
-  outputOf<T>(step: StepName): T | undefined;
-  /** Journals a `step.progress` event for this step. */
-  progress(message: string, data?: Record<string, unknown>): void;
+  /** The saved outputs of the earlier steps named in `needs`: always there. */
+  needs: { readonly [S in Needs]: StepOutputs[S] };
+  /** The saved outputs of the earlier steps named in `uses`: there when those steps produced one. */
+  uses: { readonly [S in Uses]?: StepOutputs[S] };
+  /** Journals a `step.progress` event for this step (in order; the step's end waits for it). */
+  progress(message: string, data?: ProgressData): void;
   /** The build's ledger of model calls: hand it to the author with every call. */
   calls: ModelCallJournal;
   /** Records where the build's repository and deployment are. */
-  setBuildFields(fields: { repositoryPath?: string; repositoryUrl?: string; deploymentUrl?: string | null }): void;
+  setLocations(locations: BuildLocations): Promise<void>;
+  /** Writes this step's record (`docs/DEPLOYMENT.md`…) into the droplet's repository as one commit. */
+  recordDocument(path: string, content: string, message: string): Promise<CommitInfo | null>;
 }
 
-export interface StepResult {
+export interface StepResult<Output> {
   /** Shown to clients in the status object. */
   details: Record<string, unknown>;
-  /** Read by later steps through `outputOf`; not shown. */
-  output?: unknown;
+  /** Read by later steps through `needs` and `uses`; not shown. */
+  output?: Output;
   /** The step had nothing to do (e.g. deploy with auto_deploy false). */
   skipped?: boolean;
 }
 
-export interface Step {
-  readonly name: StepName;
-  run(context: StepContext): Promise<StepResult>;
+export interface Step<Name extends StepName = StepName, Needs extends StepName = StepName, Uses extends StepName = StepName> {
+  readonly name: Name;
+  readonly needs: readonly Needs[];
+  readonly uses: readonly Uses[];
+  run(context: StepContext<Needs, Uses>): Promise<StepResult<StepOutputs[Name]>>;
+}
+
+/** Declares a step; the type parameters are inferred from `name`, `needs` and `uses`. */
+export function defineStep<Name extends StepName, Needs extends StepName = never, Uses extends StepName = never>(
+  step: Step<Name, Needs, Uses>,
+): Step<Name, Needs, Uses> {
+  return step;
 }

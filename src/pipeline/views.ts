@@ -1,7 +1,8 @@
 /** Store records → the status object clients see. */
-import { STEP_COUNT, STEP_LABELS, type StepName, stepNameAt } from '../domain/build.js';
-import type { BuildUsage, BuildView, StepView } from '../domain/status.js';
-import type { BuildRecord, StepRecord } from '../store/builds.js';
+import { STEP_COUNT, STEP_LABELS, stepNameAt } from '../domain/build.js';
+import { traitsOf } from '../domain/error-codes.js';
+import type { BuildRecord, StepRecord } from '../domain/records.js';
+import type { BuildError, BuildUsage, BuildView, ErrorInfo, StepView } from '../domain/status.js';
 
 function seconds(from: string | null, to: string | null): number | null {
   if (!from || !to) return null;
@@ -9,7 +10,7 @@ function seconds(from: string | null, to: string | null): number | null {
 }
 
 function toStepView(step: StepRecord): StepView {
-  const name = step.name as StepName;
+  const { name } = step;
   return {
     step: name,
     step_number: step.stepNumber,
@@ -30,6 +31,11 @@ function filesCreated(steps: readonly StepRecord[]): string[] {
     if (Array.isArray(listed)) for (const file of listed) if (typeof file === 'string') files.add(file);
   }
   return [...files];
+}
+
+/** A build's error says whether POST …/retry can help. */
+function buildError(error: ErrorInfo | null): BuildError | null {
+  return error && { ...error, retryable: traitsOf(error.code).retryable };
 }
 
 export function toBuildView(build: BuildRecord, steps: readonly StepRecord[], usage: BuildUsage): BuildView {
@@ -57,7 +63,7 @@ export function toBuildView(build: BuildRecord, steps: readonly StepRecord[], us
     repository_url: build.repositoryUrl,
     deployment_url: build.deploymentUrl,
     pending_approval: build.pendingApproval,
-    error: build.error,
+    error: buildError(build.error),
     usage,
   };
 }

@@ -1,13 +1,13 @@
 /** Read-only questions across builds: listing, counts, estimates, droplet ids and names. */
-import type { BuildStatus } from '../domain/build.js';
-import type { BuildRecord, Row } from './builds.js';
-import { toBuild } from './builds.js';
+import type { BuildCatalog, ListBuildsQuery } from '../domain/ports/build-store.js';
+import type { BuildRecord } from '../domain/records.js';
+import { type Row, toBuild } from './build-tables.js';
 import type { Db } from './db.js';
 
-export class BuildCatalog {
+export class SqliteBuildCatalog implements BuildCatalog {
   constructor(private readonly db: Db) {}
 
-  list(query: { limit: number; offset: number; status?: BuildStatus }): { builds: BuildRecord[]; total: number } {
+  async list(query: ListBuildsQuery): Promise<{ builds: BuildRecord[]; total: number }> {
     const where = query.status ? 'WHERE status = ?' : '';
     const params = query.status ? [query.status] : [];
     const total = (this.db.prepare(`SELECT count(*) AS n FROM builds ${where}`).get(...params) as { n: number }).n;
@@ -17,7 +17,7 @@ export class BuildCatalog {
     return { builds: rows.map(toBuild), total };
   }
 
-  countsByStatus(): Record<string, number> {
+  async countsByStatus(): Promise<Record<string, number>> {
     const rows = this.db.prepare('SELECT status, count(*) AS n FROM builds GROUP BY status').all() as { status: string; n: number }[];
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
   }
@@ -26,7 +26,7 @@ export class BuildCatalog {
    * Working seconds of the most recent completed builds, newest first: the sum of their
    * steps, so time spent waiting at an approval gate does not count.
    */
-  recentDurations(limit: number): number[] {
+  async recentDurations(limit: number): Promise<number[]> {
     const rows = this.db
       .prepare(
         `SELECT sum((julianday(s.completed_at) - julianday(s.started_at)) * 86400.0) AS seconds
@@ -39,12 +39,12 @@ export class BuildCatalog {
   }
 
   /** Highest droplet id any build has used (the registry holds the rest). */
-  maxDropletId(): number {
+  async maxDropletId(): Promise<number> {
     return (this.db.prepare('SELECT coalesce(max(droplet_id), 0) AS n FROM builds').get() as { n: number }).n;
   }
 
   /** Name a droplet id was last built under, to refuse reusing an id for another droplet. */
-  nameForDropletId(dropletId: number): string | null {
+  async nameForDropletId(dropletId: number): Promise<string | null> {
     const row = this.db.prepare('SELECT droplet_name FROM builds WHERE droplet_id = ? ORDER BY created_at DESC LIMIT 1').get(dropletId) as
       | { droplet_name: string }
       | undefined;
@@ -52,25 +52,17 @@ export class BuildCatalog {
   }
 
   /** A queued, running or waiting build of this droplet (they share one repository). */
-  unfinishedBuildOf(dropletId: number, exceptBuildId = ''): string | null {
+  async unfinishedBuildOf(dropletId: number, exceptBuildId = ''): Promise<string | null> {
     const row = this.db
       .prepare(`SELECT id FROM builds WHERE droplet_id = ? AND id <> ? AND status IN ('queued', 'in_progress', 'waiting_approval') LIMIT 1`)
       .get(dropletId, exceptBuildId) as { id: string } | undefined;
     return row?.id ?? null;
   }
 
-  idForDropletName(name: string): number | null {
+  async idForDropletName(name: string): Promise<number | null> {
     const row = this.db.prepare('SELECT droplet_id FROM builds WHERE droplet_name = ? ORDER BY created_at DESC LIMIT 1').get(name) as
       | { droplet_id: number }
       | undefined;
     return row?.droplet_id ?? null;
-  }
-
-  idsWithStatus(statuses: readonly BuildStatus[]): string[] {
-    return (
-      this.db
-        .prepare(`SELECT id FROM builds WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY created_at, rowid`)
-        .all(...statuses) as { id: string }[]
-    ).map((row) => row.id);
   }
 }

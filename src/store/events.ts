@@ -1,5 +1,5 @@
 /** The event journal: every state change is a row here, written with the state it reports. */
-import type { BuildEvent } from '../domain/status.js';
+import type { BuildEvent, EventDraft } from '../domain/events.js';
 import { type Db, fromJson } from './db.js';
 
 interface EventRow {
@@ -10,10 +10,9 @@ interface EventRow {
   data: string;
 }
 
-export type EventDraft = Pick<BuildEvent, 'type' | 'data'>;
-
+/** Rows were written from typed drafts (domain/events.ts), so their type and data agree. */
 function toEvent(row: EventRow): BuildEvent {
-  return { seq: row.seq, build_id: row.build_id, type: row.type, at: row.at, data: fromJson(row.data) ?? {} };
+  return { seq: row.seq, build_id: row.build_id, type: row.type, at: row.at, data: fromJson(row.data) ?? {} } as BuildEvent;
 }
 
 export class EventJournal {

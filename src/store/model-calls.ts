@@ -1,4 +1,5 @@
 /** The ledger of paid model calls: usage per build and step, and saved results. */
+import type { ModelCallLedger } from '../domain/ports/build-store.js';
 import type { ModelCallRecord, UsageFigures } from '../domain/usage.js';
 import { type Db, fromJson, toJson } from './db.js';
 
@@ -57,5 +58,22 @@ export class ModelCallStore {
     }
     const forget = this.db.prepare('DELETE FROM model_results WHERE build_id = ? AND step_number = ?');
     for (const step of stepNumbers) forget.run(buildId, step);
+  }
+}
+
+/** The ModelCallLedger port over the same table (the build store writes the calls themselves). */
+export class SqliteModelCallLedger implements ModelCallLedger {
+  constructor(private readonly calls: ModelCallStore) {}
+
+  async usageOf(buildId: string, stepNumber?: number): Promise<UsageFigures | null> {
+    return this.calls.usageOf(buildId, stepNumber);
+  }
+
+  async savedResult(buildId: string, key: string): Promise<unknown> {
+    return this.calls.savedResult(buildId, key);
+  }
+
+  async saveResults(buildId: string, stepNumber: number, results: ReadonlyMap<string, unknown>): Promise<void> {
+    for (const [key, result] of results) this.calls.saveResult(buildId, stepNumber, key, result);
   }
 }

@@ -1,7 +1,8 @@
 /** Approval modes: `final` and `checkpoints` stop at their gates; approve resumes, reject cancels. */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BuildEvent, BuildView } from '../../src/domain/status.js';
+import type { BuildView } from '../../src/domain/status.js';
+import type { BuildEvent } from '../../src/domain/events.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 
 let server: TestExecutor;

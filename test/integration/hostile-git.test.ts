@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileChange } from '../../src/domain/files.js';
-import type { BuildEvent } from '../../src/domain/status.js';
+import type { BuildEvent } from '../../src/domain/events.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 import { PlantingAuthor } from '../support/planting-author.js';
 

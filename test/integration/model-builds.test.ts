@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileChange } from '../../src/domain/files.js';
-import type { BuildEvent } from '../../src/domain/status.js';
+import type { BuildEvent } from '../../src/domain/events.js';
 import { deriveDropletName } from '../../src/domain/naming.js';
 import { type FakeModelServer, startFakeModelServer } from '../support/fake-model-server.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
@@ -59,7 +59,7 @@ async function build(intent: string, script: (files: FileChange[]) => { code: Fi
 
 const modelCalls = async (buildId: string) =>
   (await api<BuildEvent[]>(server.baseUrl, `/executor/builds/${buildId}/events`)).body.flatMap((event) =>
-    event.data.model_call ? [event.data.model_call as Record<string, number | string>] : [],
+    event.type === 'step.progress' && event.data.model_call ? [event.data.model_call as Record<string, number | string>] : [],
   );
 
 describe('a model-written droplet', () => {

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BuildEvent } from '../../src/domain/status.js';
+import type { BuildEvent } from '../../src/domain/events.js';
 import { loadConfig } from '../../src/composition/config.js';
 import { openDatabase } from '../../src/store/db.js';
 import { DeploymentStore } from '../../src/store/deployments.js';

@@ -4,7 +4,8 @@
  */
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BuildEvent, BuildView } from '../../src/domain/status.js';
+import type { BuildView } from '../../src/domain/status.js';
+import type { BuildEvent } from '../../src/domain/events.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 
 const SEED_INTENT = 'Build Analytics Engine for tracking droplet metrics and performance';

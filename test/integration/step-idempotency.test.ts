@@ -17,10 +17,10 @@ import type { VerifyOutput } from '../../src/domain/step-outputs.js';
 import { registryUpdateStep } from '../../src/pipeline/steps/registry-update.js';
 import type { Providers, StepContext } from '../../src/pipeline/types.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded.js';
-import type { BuildRecord } from '../../src/store/builds.js';
+import type { BuildRecord } from '../../src/domain/records.js';
 import { type Db, openDatabase } from '../../src/store/db.js';
 import { DropletStore } from '../../src/store/droplets.js';
-import { ModelCallStore } from '../../src/store/model-calls.js';
+import { ModelCallStore, SqliteModelCallLedger } from '../../src/store/model-calls.js';
 import { NotificationStore } from '../../src/store/notifications.js';
 import { createModelJournal } from '../../src/pipeline/model-journal.js';
 import { DropletVerifier } from '../../src/verify/verifier.js';
@@ -31,7 +31,7 @@ let dir: string;
 let db: Db;
 let receiver: Server;
 let deliveries = 0;
-let context: StepContext;
+let context: StepContext<'verifier', 'deployer'>;
 let registry: EmbeddedRegistry;
 
 beforeAll(async () => {
@@ -64,8 +64,8 @@ beforeAll(async () => {
     registry,
     notifiers: [new LogNotifier(log), new WebhookNotifier({ url: `http://127.0.0.1:${port}/hook`, secret: 'whsec-idempotent', timeoutMs: 5_000, attempts: 1 })],
     deliveries: {
-      wasDelivered: (deliveryId, channel) => notifications.wasDelivered(deliveryId, channel),
-      recordDelivery: (deliveryId, channel, detail) => void notifications.recordDelivery({ deliveryId, channel, detail }),
+      wasDelivered: async (deliveryId, channel) => notifications.wasDelivered(deliveryId, channel),
+      recordDelivery: async (deliveryId, channel, detail) => void notifications.recordDelivery({ deliveryId, channel, detail }),
     },
   };
   const droplet = { dropletId: 7, name: 'quote-keeper' };
@@ -105,10 +105,12 @@ beforeAll(async () => {
     limits: { maxBuildIterations: 1 },
     signal: new AbortController().signal,
     log,
-    outputOf: <T>(step: string) => (step === 'verifier' ? (verified as T) : undefined),
+    needs: { verifier: verified },
+    uses: {},
     progress: () => {},
-    calls: createModelJournal({ calls: new ModelCallStore(db), buildId: build.id, stepNumber: 7, capUsd: null, recordCall: () => {} }),
-    setBuildFields: () => {},
+    calls: createModelJournal({ ledger: new SqliteModelCallLedger(new ModelCallStore(db)), buildId: build.id, stepNumber: 7, capUsd: null, recordCall: async () => {} }),
+    setLocations: async () => {},
+    recordDocument: (path, content, message) => repo.commitChanges([{ kind: 'write', path, content }], message, { step: 'test', buildId: build.id }),
   };
 });
 

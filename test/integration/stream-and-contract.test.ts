@@ -6,7 +6,8 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BuildEvent, BuildView } from '../../src/domain/status.js';
+import type { BuildView } from '../../src/domain/status.js';
+import type { BuildEvent } from '../../src/domain/events.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 import { collectStream } from '../support/ws-client.js';
 

@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import type { BuildEvent } from '../../src/domain/status.js';
+import type { BuildEvent } from '../../src/domain/events.js';
 import { startFakeModelServer, type FakeModelServer, type ScriptedBlock } from './fake-model-server.js';
 import { api, startExecutor, submitBuild, type TestExecutor } from './executor.js';
 
@@ -65,5 +65,5 @@ export async function startFaultHost(env: (modelUrl: string) => Record<string, s
 
 /** The `model_call` records among a build's events. */
 export function modelCalls(list: BuildEvent[]): Array<Record<string, unknown>> {
-  return list.flatMap((event) => (event.data.model_call ? [event.data.model_call as Record<string, unknown>] : []));
+  return list.flatMap((event) => (event.type === 'step.progress' && event.data.model_call ? [event.data.model_call as Record<string, unknown>] : []));
 }

@@ -1,6 +1,7 @@
 /** The shapes the build API and the UDC endpoints answer with. */
 import { describe, expect, it } from 'vitest';
-import type { BuildEvent, BuildView } from '../../src/domain/status.js';
+import type { BuildView } from '../../src/domain/status.js';
+import type { BuildEvent } from '../../src/domain/events.js';
 import { executorInfo, startsTestApps } from '../support/http-app.js';
 
 const INTENT = 'Build Analytics Engine for tracking droplet metrics';
@@ -121,7 +122,7 @@ describe('UDC endpoints', () => {
     expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
     await app.close();
 
-    const degraded = await start({ builds, info: executorInfo(builds, { storeHealthy: () => false }) });
+    const degraded = await start({ builds, info: executorInfo(builds, { storeHealthy: async () => false }) });
     expect((await degraded.app.inject({ method: 'GET', url: '/health' })).json().status).toBe('degraded');
     expect((await degraded.app.inject({ method: 'GET', url: '/state' })).json().status).toBe('error');
   });

@@ -1,6 +1,7 @@
 /** The progress stream over a real WebSocket on loopback. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BuildEvent, BuildView } from '../../src/domain/status.js';
+import type { BuildView } from '../../src/domain/status.js';
+import type { BuildEvent } from '../../src/domain/events.js';
 import { type TestApp, createTestApp, listen } from '../support/http-app.js';
 import { collectStream } from '../support/ws-client.js';
 

@@ -4,7 +4,7 @@ import { FALLBACK_PRICE, parsePriceOverrides, PriceTable } from '../../src/autho
 import { failureBrief, fileForRepair, trimOutput } from '../../src/authors/model/prompts.js';
 import { retryAfterFrom } from '../../src/authors/model/types.js';
 import { loadConfig } from '../../src/composition/config.js';
-import { failureFingerprint, involvedFiles } from '../../src/verify/involved-files.js';
+import { failureFingerprint, involvedFiles } from '../../src/domain/verification-failure.js';
 import type { VerificationReport } from '../../src/domain/verification.js';
 
 describe('the price table', () => {

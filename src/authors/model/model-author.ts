@@ -206,7 +206,7 @@ export class ModelAuthor implements Author {
   private async call(request: ModelRequest, purpose: string, options: AuthorCallOptions): Promise<ModelReply> {
     const { client, prices, retry } = this.options;
     const key = createHash('sha256').update(JSON.stringify([client.provider, client.model, request])).digest('hex');
-    const saved = options.calls?.savedResult(key) as ModelReply | undefined;
+    const saved = (await options.calls?.savedResult(key)) as ModelReply | undefined;
     if (saved?.parts) return saved;
     const worstCase = prices.worstCaseOf(client.model, requestSize(request), request.maxOutputTokens);
     const startedAt = Date.now();
@@ -217,9 +217,9 @@ export class ModelAuthor implements Author {
         onRetry: () => void (retries += 1),
         // Every attempt may be billed, so every attempt must fit the cap.
         beforeAttempt: () => options.calls?.reserve(worstCase, purpose),
-        onFailedAttempt: (fault) => {
+        onFailedAttempt: async (fault) => {
           if (!fault.partialUsage) return;
-          options.calls?.record({
+          await options.calls?.record({
             purpose: `${purpose} (failed attempt)`,
             provider: client.provider,
             model: client.model,
@@ -231,7 +231,7 @@ export class ModelAuthor implements Author {
         },
       });
       this.lastCall = { api: 'ok', last_call_at: new Date().toISOString(), last_error: null };
-      options.calls?.record({
+      await options.calls?.record({
         purpose,
         provider: client.provider,
         model: reply.model,
@@ -250,7 +250,6 @@ export class ModelAuthor implements Author {
           rejected ? 'MODEL_REQUEST_REJECTED' : 'MODEL_UNAVAILABLE',
           `${error.message} (during the ${purpose} call)`,
           { status: error.fault.status, attempts: error.attempts },
-          { retryable: true },
         );
       }
       throw error;

@@ -5,17 +5,10 @@
  * that a budget cap still holds; set MODEL_PRICES for it (e.g. `{"*": {"input": 0,
  * "output": 0}}` for a local server).
  */
-import { z } from 'zod';
+import { type ModelPrice, price } from '../../domain/pricing.js';
 import type { TokenUsage } from './types.js';
 
-export interface ModelPrice {
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheWrite: number;
-}
-
-const price = (input: number, output: number, cacheRead: number, cacheWrite: number): ModelPrice => ({ input, output, cacheRead, cacheWrite });
+export { parsePriceOverrides, type ModelPrice } from '../../domain/pricing.js';
 
 /** List prices at the time of writing; check your provider's page and override what differs. */
 export const BUILT_IN_PRICES: Readonly<Record<string, ModelPrice>> = {
@@ -36,37 +29,6 @@ export const BUILT_IN_PRICES: Readonly<Record<string, ModelPrice>> = {
 
 /** For a model nobody priced: high, so that a cap errs on the side of stopping. */
 export const FALLBACK_PRICE: ModelPrice = price(15, 75, 1.5, 18.75);
-
-const priceEntry = z
-  .object({
-    input: z.number().min(0),
-    output: z.number().min(0),
-    cache_read: z.number().min(0).optional(),
-    cache_write: z.number().min(0).optional(),
-  })
-  .strict();
-
-/** Parses MODEL_PRICES; throws an Error naming what is wrong (config reports it as one line). */
-export function parsePriceOverrides(json: string | undefined): Record<string, ModelPrice> {
-  if (!json) return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    throw new Error('is not valid JSON');
-  }
-  const parsed = z.record(z.string().min(1), priceEntry).safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'} (expected {"model": {"input": n, "output": n, "cache_read"?: n, "cache_write"?: n}})`);
-  }
-  return Object.fromEntries(
-    Object.entries(parsed.data).map(([model, entry]) => [
-      model,
-      price(entry.input, entry.output, entry.cache_read ?? entry.input, entry.cache_write ?? entry.input),
-    ]),
-  );
-}
 
 export class PriceTable {
   private readonly table: Record<string, ModelPrice>;

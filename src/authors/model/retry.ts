@@ -102,18 +102,18 @@ export async function sendWithRetries(
     signal: AbortSignal;
     onRetry?: (notice: RetryNotice) => void;
     /** Before every attempt, retries included: the budget is checked per paid attempt. */
-    beforeAttempt?: () => void;
+    beforeAttempt?: () => void | Promise<void>;
     /** After a failed attempt, with whatever usage it had already incurred. */
-    onFailedAttempt?: (error: ModelCallError) => void;
+    onFailedAttempt?: (error: ModelCallError) => void | Promise<void>;
   },
 ): Promise<ModelReply> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      options.beforeAttempt?.();
+      await options.beforeAttempt?.();
       return await attemptOnce(client, request, policy, options.signal);
     } catch (error) {
       if (!(error instanceof ModelCallError)) throw error;
-      options.onFailedAttempt?.(error);
+      await options.onFailedAttempt?.(error);
       if (error.kind === 'rejected' || attempt > policy.maxRetries) throw new ModelUnavailableError(error, attempt);
       const delayMs = backoffDelay(policy, error, attempt);
       if (delayMs > policy.maxDelayMs) {

@@ -48,11 +48,12 @@ export interface RepairRequest extends CodeRequest {
  */
 export interface ModelCallJournal {
   /** The result an identical earlier request of this build produced, if it was saved. */
-  savedResult(key: string): unknown;
+  savedResult(key: string): Promise<unknown>;
   saveResult(key: string, result: unknown): void;
-  /** Throws the budget error when spending up to `worstCaseUsd` more could pass the build's cap. */
-  reserve(worstCaseUsd: number, purpose: string): void;
-  record(call: ModelCallRecord): void;
+  /** Rejects with the budget error when spending up to `worstCaseUsd` more could pass the build's cap. */
+  reserve(worstCaseUsd: number, purpose: string): Promise<void>;
+  /** Resolves once the call is journaled (so the next `reserve` counts it). */
+  record(call: ModelCallRecord): Promise<void>;
 }
 
 export interface AuthorCallOptions {

@@ -71,7 +71,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: AppDeps): void {
     { config: { description: 'Start a build from an architect intent; answers 202 with stream and status URLs.' } },
     async (request, reply) => {
       const body = parseOrThrow(buildDropletBody, request.body, 'build request');
-      const view = builds.submit(submitInputFrom(body));
+      const view = await builds.submit(submitInputFrom(body));
       return reply.code(202).send(acceptedBuild(view, deps.publicUrl));
     },
   );
@@ -81,7 +81,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: AppDeps): void {
     { config: { description: 'List builds, newest first (limit, offset, status); X-Total-Count holds the total.' } },
     async (request, reply) => {
       const query = parseOrThrow(listBuildsQuery, request.query, 'list query');
-      const { builds: page, total } = builds.list(query);
+      const { builds: page, total } = await builds.list(query);
       return reply.header('x-total-count', String(total)).send(page);
     },
   );
@@ -127,7 +127,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (request, reply) => {
       const id = buildId(request.params);
       const { from_step: fromStep, max_cost_usd: maxCostUsd } = parseOrThrow(retryQuery, request.query, 'retry query');
-      return reply.code(202).send(builds.retry(id, fromStep, maxCostUsd));
+      return reply.code(202).send(await builds.retry(id, fromStep, maxCostUsd));
     },
   );
 

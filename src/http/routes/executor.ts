@@ -19,8 +19,8 @@ export function registerExecutorRoutes(app: FastifyInstance, deps: AppDeps): voi
     '/executor/health',
     { config: { description: 'Executor health: author, sandbox, deploy target, registry, active builds (public).' } },
     async (_request, reply) => {
-      const status = healthOf(info);
-      const counts = status === 'unhealthy' ? {} : info.buildCounts();
+      const status = await healthOf(info);
+      const counts = status === 'unhealthy' ? {} : await info.buildCounts();
       return reply.code(status === 'unhealthy' ? 503 : 200).send({
         status,
         service: SERVICE_NAME,

@@ -27,7 +27,7 @@ export function registerStreamRoute(
     // plain HTTP 400/404 in the UDC shape instead of an opened-then-closed socket.
     preValidation: async (request) => {
       const { buildId } = streamRequest(request.params, request.query);
-      deps.builds.get(buildId);
+      await deps.builds.get(buildId);
     },
     handler: async (request) => {
       throw new UpgradeRequiredError(request.url.split('?')[0] ?? '');

@@ -39,10 +39,10 @@ export const SUPPORTED_OPERATIONS = [
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
 /** `degraded` when the store does not answer; `unhealthy` when even asking it throws. */
-export function healthOf(info: ExecutorInfo): HealthStatus {
+export async function healthOf(info: ExecutorInfo): Promise<HealthStatus> {
   try {
     // Builds are refused while SANDBOX=required cannot be met: serving, but not fully.
-    return info.storeHealthy() && !info.sandboxDetail.unavailable_reason ? 'healthy' : 'degraded';
+    return (await info.storeHealthy()) && !info.sandboxDetail.unavailable_reason ? 'healthy' : 'degraded';
   } catch {
     return 'unhealthy';
   }
@@ -75,7 +75,7 @@ export function registerUdcRoutes(app: FastifyInstance, deps: AppDeps, context: 
   const { info } = deps;
 
   app.get('/health', { config: { description: 'UDC health: status, timestamp, uptime, version (public).' } }, async (_request, reply) => {
-    const status = healthOf(info);
+    const status = await healthOf(info);
     return reply.code(status === 'unhealthy' ? 503 : 200).send({
       status,
       timestamp: new Date().toISOString(),
@@ -94,9 +94,9 @@ export function registerUdcRoutes(app: FastifyInstance, deps: AppDeps, context: 
   }));
 
   app.get('/state', { config: { description: 'UDC state: status, mode, last activity, build and request metrics.' } }, async () => {
-    const counts = info.buildCounts();
+    const counts = await info.buildCounts();
     return {
-      status: healthOf(info) === 'healthy' ? 'active' : 'error',
+      status: (await healthOf(info)) === 'healthy' ? 'active' : 'error',
       mode: 'production',
       last_activity: (context.metrics.lastActivity() ?? info.startedAt).toISOString(),
       metrics: {
@@ -110,7 +110,7 @@ export function registerUdcRoutes(app: FastifyInstance, deps: AppDeps, context: 
   });
 
   app.get('/dependencies', { config: { description: 'UDC dependencies: the store, registry, notifiers and model API.' } }, async () => {
-    const store = healthOf(info) === 'healthy' ? 'available' : 'unavailable';
+    const store = (await healthOf(info)) === 'healthy' ? 'available' : 'unavailable';
     const registry = await reachable(() => deps.registry.list(), REGISTRY_PROBE_MS);
     return {
       required_services: [{ name: 'sqlite', status: store }],
@@ -133,7 +133,7 @@ export function registerUdcRoutes(app: FastifyInstance, deps: AppDeps, context: 
     request.log.info({ from_service: message.from_service, message_type: message.message_type, message_id: messageId }, 'UDC message');
     const echo = { received: true as const, message_id: messageId, ...(message.trace_id !== undefined && { trace_id: message.trace_id }) };
     if (message.message_type !== 'task_assignment') return { ...echo, status: 'completed' };
-    const view = deps.builds.submit(submitInputFrom(parseOrThrow(buildDropletBody, buildRequestOf(message), 'task_assignment payload')));
+    const view = await deps.builds.submit(submitInputFrom(parseOrThrow(buildDropletBody, buildRequestOf(message), 'task_assignment payload')));
     const { status: buildStatus, ...build } = acceptedBuild(view, deps.publicUrl);
     return { ...echo, status: 'processing', build_status: buildStatus, ...build };
   });

@@ -1,14 +1,15 @@
 /** Step 4: the author writes every file of the droplet; each write is its own commit. */
 import { StepError, throwIfAborted } from '../../domain/errors.js';
-import type { Step } from '../types.js';
-import type { CodeOutput, IntentOutput, SpecOutput } from '../../domain/step-outputs.js';
+import type { CodeOutput } from '../../domain/step-outputs.js';
+import { defineStep } from '../types.js';
 
-export const apprenticeBuildStep: Step = {
+export const apprenticeBuildStep = defineStep({
   name: 'apprentice_build',
-  async run({ build, droplet, providers, signal, calls, outputOf, progress }) {
-    const spec = outputOf<SpecOutput>('spec_generation')?.spec;
-    if (!spec) throw new StepError('MISSING_SPEC', 'There is no SPEC to build from; retry from step 2.');
-    const intent = outputOf<IntentOutput>('intent')?.intent ?? build.intent;
+  needs: ['intent', 'spec_generation'],
+  uses: [],
+  async run({ build, droplet, providers, signal, calls, needs, progress }) {
+    const { spec } = needs.spec_generation;
+    const { intent } = needs.intent;
     const repo = providers.workspace.repoFor(droplet);
     await repo.ensure();
     const foundation = await providers.foundation();
@@ -33,4 +34,4 @@ export const apprenticeBuildStep: Step = {
     const output: CodeOutput = { files, head: await repo.head() };
     return { details: { author: providers.author.id, files, commits: commits.length }, output };
   },
-};
+});

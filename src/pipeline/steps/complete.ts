@@ -3,14 +3,15 @@
  * remembered by `<build id>:build.completed`, so a resumed step does not repeat it.
  */
 import type { DeliveryResult } from '../../domain/notification.js';
-import type { Step } from '../types.js';
-import type { DeployOutput, VerifyOutput } from '../../domain/step-outputs.js';
+import { defineStep } from '../types.js';
 
-export const completeStep: Step = {
+export const completeStep = defineStep({
   name: 'complete',
-  async run({ build, droplet, providers, signal, outputOf, log }) {
-    const deployment = outputOf<DeployOutput>('deployer');
-    const verified = outputOf<VerifyOutput>('verifier');
+  needs: ['verifier'],
+  uses: ['deployer'],
+  async run({ build, droplet, providers, signal, needs, uses, log, recordDocument }) {
+    const deployment = uses.deployer;
+    const verified = needs.verifier;
     const wanted = build.notifyChannels;
     // `log` always speaks; the rest only when the request did not narrow the channels.
     const notifiers = providers.notifiers.filter((notifier) => notifier.channel === 'log' || !wanted || wanted.includes(notifier.channel));
@@ -23,27 +24,23 @@ export const completeStep: Step = {
       deploymentUrl: deployment?.url ?? null,
       repositoryPath: build.repositoryPath,
       summary: deployment
-        ? `Droplet #${droplet.dropletId} ${droplet.name} is live at ${deployment.url} (verified in ${verified?.attempts ?? 1} attempt(s)).`
+        ? `Droplet #${droplet.dropletId} ${droplet.name} is live at ${deployment.url} (verified in ${verified.attempts} attempt(s)).`
         : `Droplet #${droplet.dropletId} ${droplet.name} is built and verified (not deployed).`,
       completedAt: new Date().toISOString(),
     };
     const deliveries: DeliveryResult[] = [];
     for (const notifier of notifiers) {
-      if (providers.deliveries.wasDelivered(notification.deliveryId, notifier.channel)) {
+      if (await providers.deliveries.wasDelivered(notification.deliveryId, notifier.channel)) {
         deliveries.push({ channel: notifier.channel, delivered: true, detail: 'already delivered' });
         continue;
       }
       const result = await notifier.notify(notification, signal);
-      if (result.delivered) providers.deliveries.recordDelivery(notification.deliveryId, notifier.channel, result.detail);
+      if (result.delivered) await providers.deliveries.recordDelivery(notification.deliveryId, notifier.channel, result.detail);
       else log.warn({ channel: notifier.channel, detail: result.detail }, 'notification not delivered');
       deliveries.push(result);
     }
     const lines = deliveries.map((delivery) => `- ${delivery.channel}: ${delivery.delivered ? 'delivered' : 'not delivered'} (${delivery.detail})`);
-    await providers.workspace.repoFor(droplet).commitChanges(
-      [{ kind: 'write', path: 'docs/NOTIFICATIONS.md', content: `# Notifications\n\n${notification.summary}\n\n${lines.join('\n')}\n` }],
-      `notify: ${notification.deliveryId}`,
-      { step: 'complete', buildId: build.id },
-    );
+    await recordDocument('docs/NOTIFICATIONS.md', `# Notifications\n\n${notification.summary}\n\n${lines.join('\n')}\n`, `notify: ${notification.deliveryId}`);
     return { details: { summary: notification.summary, deliveries } };
   },
-};
+});

@@ -2,19 +2,19 @@
  * Step 3: the droplet's git repository, with the intent, the SPEC and the foundation
  * files, one commit each. An existing repository (a rebuild) is reused.
  */
-import { StepError } from '../../domain/errors.js';
 import { pathToFileURL } from 'node:url';
-import type { Step } from '../types.js';
-import type { PackageOutput, SpecOutput } from '../../domain/step-outputs.js';
+import type { PackageOutput } from '../../domain/step-outputs.js';
+import { defineStep } from '../types.js';
 
-export const coordinatorPackageStep: Step = {
+export const coordinatorPackageStep = defineStep({
   name: 'coordinator_package',
-  async run({ build, droplet, providers, outputOf, progress, setBuildFields }) {
-    const spec = outputOf<SpecOutput>('spec_generation')?.spec;
-    if (!spec) throw new StepError('MISSING_SPEC', 'There is no SPEC to package; retry from step 2.');
+  needs: ['spec_generation'],
+  uses: [],
+  async run({ build, droplet, providers, needs, progress, setLocations }) {
+    const { spec } = needs.spec_generation;
     const repo = providers.workspace.repoFor(droplet);
     await repo.ensure();
-    setBuildFields({ repositoryPath: repo.path, repositoryUrl: pathToFileURL(repo.path).href });
+    await setLocations({ repositoryPath: repo.path, repositoryUrl: pathToFileURL(repo.path).href });
     progress('repository ready', { repository_path: repo.path });
 
     const trailers = (step: string) => ({ step, buildId: build.id });
@@ -42,4 +42,4 @@ export const coordinatorPackageStep: Step = {
       output,
     };
   },
-};
+});

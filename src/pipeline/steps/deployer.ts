@@ -1,16 +1,16 @@
 /** Step 6: deploys the verified commit, health-gated; skipped when there is nowhere to deploy. */
-import { StepError } from '../../domain/errors.js';
-import type { Step } from '../types.js';
-import type { DeployOutput, VerifyOutput } from '../../domain/step-outputs.js';
+import type { DeployOutput } from '../../domain/step-outputs.js';
+import { defineStep } from '../types.js';
 
-export const deployerStep: Step = {
+export const deployerStep = defineStep({
   name: 'deployer',
-  async run({ build, droplet, providers, signal, outputOf, progress, setBuildFields }) {
+  needs: ['verifier'],
+  uses: [],
+  async run({ build, droplet, providers, signal, needs, progress, setLocations, recordDocument }) {
     if (!build.autoDeploy) return { skipped: true, details: { reason: 'auto_deploy is false' } };
     const target = providers.deployTarget;
     if (!target) return { skipped: true, details: { reason: 'DEPLOY_TARGET is none' } };
-    const verified = outputOf<VerifyOutput>('verifier');
-    if (!verified) throw new StepError('NOT_VERIFIED', 'There is no verified commit to deploy; retry from step 5.');
+    const verified = needs.verifier;
 
     const repo = providers.workspace.repoFor(droplet);
     // Ship the verified commit, not whatever the droplet's tests left in the tree.
@@ -24,12 +24,12 @@ export const deployerStep: Step = {
       onProgress: (message, data) => progress(message, data),
     });
     await repo.tag(`release-${build.id}`, `Deployed to ${target.id} at ${deployment.url}`);
-    await repo.commitChanges(
-      [{ kind: 'write', path: 'docs/DEPLOYMENT.md', content: `# Deployment\n\n- Release: ${build.id}\n- Target: ${target.id}\n- URL: ${deployment.url}\n- Commit: ${deployment.commit}\n` }],
+    await recordDocument(
+      'docs/DEPLOYMENT.md',
+      `# Deployment\n\n- Release: ${build.id}\n- Target: ${target.id}\n- URL: ${deployment.url}\n- Commit: ${deployment.commit}\n`,
       `deploy: release ${build.id} on ${target.id}`,
-      { step: 'deployer', buildId: build.id },
     );
-    setBuildFields({ deploymentUrl: deployment.url });
+    await setLocations({ deploymentUrl: deployment.url });
     return {
       details: {
         target: target.id,
@@ -43,4 +43,4 @@ export const deployerStep: Step = {
       output: deployment,
     };
   },
-};
+});

@@ -1,11 +1,13 @@
 /** Step 1: the intent is recorded and validated (the request was already checked at submit). */
 import { DROPLET_NAME_PATTERN } from '../../domain/build.js';
 import { StepError } from '../../domain/errors.js';
-import type { Step } from '../types.js';
 import type { IntentOutput } from '../../domain/step-outputs.js';
+import { defineStep } from '../types.js';
 
-export const intentStep: Step = {
+export const intentStep = defineStep({
   name: 'intent',
+  needs: [],
+  uses: [],
   async run({ build }) {
     const intent = build.intent.trim();
     if (intent.length < 10) throw new StepError('INTENT_TOO_SHORT', 'The intent must say what to build in at least 10 characters.');
@@ -24,4 +26,4 @@ export const intentStep: Step = {
       output,
     };
   },
-};
+});

@@ -1,7 +1,5 @@
 /** Step 7: records the droplet in the registry; the build id makes a second run a no-op. */
-import { StepError } from '../../domain/errors.js';
-import type { Step } from '../types.js';
-import type { DeployOutput, VerifyOutput } from '../../domain/step-outputs.js';
+import { defineStep } from '../types.js';
 
 async function packageVersion(read: () => Promise<{ content: string }[]>): Promise<string | undefined> {
   const [file] = await read();
@@ -14,12 +12,13 @@ async function packageVersion(read: () => Promise<{ content: string }[]>): Promi
   }
 }
 
-export const registryUpdateStep: Step = {
+export const registryUpdateStep = defineStep({
   name: 'registry_update',
-  async run({ build, droplet, providers, outputOf }) {
-    const verified = outputOf<VerifyOutput>('verifier');
-    if (!verified) throw new StepError('NOT_VERIFIED', 'There is no verified commit to register; retry from step 5.');
-    const deployment = outputOf<DeployOutput>('deployer');
+  needs: ['verifier'],
+  uses: ['deployer'],
+  async run({ build, droplet, providers, needs, uses, recordDocument }) {
+    const verified = needs.verifier;
+    const deployment = uses.deployer;
     const repo = providers.workspace.repoFor(droplet);
     const version =
       verified.report.observed?.version ?? (await packageVersion(() => repo.readFiles(['package.json']))) ?? '0.0.0';
@@ -32,16 +31,10 @@ export const registryUpdateStep: Step = {
       buildId: build.id,
       commit: verified.commit,
     });
-    await repo.commitChanges(
-      [
-        {
-          kind: 'write',
-          path: 'docs/REGISTRATION.md',
-          content: `# Registration\n\n- Registry: ${providers.registry.id}\n- Droplet: #${registered.dropletId} ${registered.name}\n- Version: ${registered.version}\n- URL: ${registered.url ?? 'not deployed'}\n- Capabilities: ${registered.capabilities.join(', ') || 'none declared'}\n- Build: ${build.id}\n`,
-        },
-      ],
+    await recordDocument(
+      'docs/REGISTRATION.md',
+      `# Registration\n\n- Registry: ${providers.registry.id}\n- Droplet: #${registered.dropletId} ${registered.name}\n- Version: ${registered.version}\n- URL: ${registered.url ?? 'not deployed'}\n- Capabilities: ${registered.capabilities.join(', ') || 'none declared'}\n- Build: ${build.id}\n`,
       `registry: register #${registered.dropletId} ${registered.name} ${registered.version}`,
-      { step: 'registry_update', buildId: build.id },
     );
     return {
       details: {
@@ -55,4 +48,4 @@ export const registryUpdateStep: Step = {
       output: { dropletId: registered.dropletId },
     };
   },
-};
+});

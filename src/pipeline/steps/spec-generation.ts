@@ -1,12 +1,14 @@
 /** Step 2: the author writes docs/SPEC.md from the intent and the foundation files. */
 import { StepError } from '../../domain/errors.js';
-import type { Step } from '../types.js';
-import type { IntentOutput, SpecOutput } from '../../domain/step-outputs.js';
+import type { SpecOutput } from '../../domain/step-outputs.js';
+import { defineStep } from '../types.js';
 
-export const specGenerationStep: Step = {
+export const specGenerationStep = defineStep({
   name: 'spec_generation',
-  async run({ build, droplet, providers, signal, calls, outputOf, progress }) {
-    const intent = outputOf<IntentOutput>('intent')?.intent ?? build.intent;
+  needs: ['intent'],
+  uses: [],
+  async run({ droplet, providers, signal, calls, needs, progress }) {
+    const { intent } = needs.intent;
     const foundation = await providers.foundation();
     progress(`${providers.author.id} author is writing the SPEC`, { author: providers.author.id });
     const document = await providers.author.writeSpec({ intent, droplet, foundation }, { signal, calls });
@@ -24,4 +26,4 @@ export const specGenerationStep: Step = {
       output,
     };
   },
-};
+});

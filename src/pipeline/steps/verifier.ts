@@ -3,12 +3,13 @@
  * author repairs and verification runs again, up to MAX_BUILD_ITERATIONS. Every
  * attempt is a commit (its report in docs/VERIFICATION.md) and an event.
  */
-import type { FileChange } from '../../domain/files.js';
+import { traitsOf } from '../../domain/error-codes.js';
 import { StepError, throwIfAborted } from '../../domain/errors.js';
-import { failureFingerprint, involvedFiles } from '../../verify/involved-files.js';
+import type { FileChange } from '../../domain/files.js';
+import type { VerifyOutput } from '../../domain/step-outputs.js';
+import { failureFingerprint, involvedFiles } from '../../domain/verification-failure.js';
 import type { VerificationReport } from '../../domain/verification.js';
-import type { Step, StepContext } from '../types.js';
-import type { IntentOutput, SpecOutput, VerifyOutput } from '../../domain/step-outputs.js';
+import { defineStep, type StepContext } from '../types.js';
 
 export function renderReport(attempt: number, report: VerificationReport): string {
   const lines = [`# Verification, attempt ${attempt}`, '', `Result: ${report.passed ? 'passed' : 'failed'} (${report.stage})`, '', report.summary, ''];
@@ -26,19 +27,18 @@ export function renderReport(attempt: number, report: VerificationReport): strin
   return `${lines.join('\n')}\n`;
 }
 
-/** Author answers that could not be applied: worth one more try with the reason, not the end of the loop. */
-const UNUSABLE_ANSWER = new Set(['MODEL_OUTPUT_INVALID', 'MODEL_EMPTY_ANSWER']);
+type VerifierContext = StepContext<'intent' | 'spec_generation', never>;
 
 /** Asks for a repair and commits it; returns whether the repository changed. */
-async function repair(context: StepContext, attempt: number, failure: VerificationReport): Promise<boolean> {
-  const { build, droplet, providers, signal, outputOf, calls } = context;
+async function repair(context: VerifierContext, attempt: number, failure: VerificationReport): Promise<boolean> {
+  const { build, droplet, providers, signal, needs, calls } = context;
   const repo = providers.workspace.repoFor(droplet);
   // Only the files the failure involves: a repair must not resend the whole repository.
   const involved = involvedFiles(failure, await repo.listFiles());
   const request = {
-    intent: outputOf<IntentOutput>('intent')?.intent ?? build.intent,
+    intent: needs.intent.intent,
     droplet,
-    spec: outputOf<SpecOutput>('spec_generation')?.spec ?? '',
+    spec: needs.spec_generation.spec,
     foundation: await providers.foundation(),
     attempt,
     failure,
@@ -48,7 +48,8 @@ async function repair(context: StepContext, attempt: number, failure: Verificati
   try {
     changes = await providers.author.repair(request, { signal, calls });
   } catch (error) {
-    if (!(error instanceof StepError) || !UNUSABLE_ANSWER.has(error.code)) throw error;
+    // An answer that could not be applied is worth one more try with the reason, not the end of the loop.
+    if (!(error instanceof StepError) || !traitsOf(error.code).unusableAnswer) throw error;
     context.progress(`the repair after attempt ${attempt} could not be applied; asking again with the reason`, { attempt, error: error.message });
     changes = await providers.author.repair({ ...request, previousAnswerError: error.message }, { signal, calls });
   }
@@ -62,71 +63,70 @@ async function repair(context: StepContext, attempt: number, failure: Verificati
   return commit !== null;
 }
 
-export const verifierStep: Step = {
+/** One attempt: restore, verify, record the report as a commit and an event. */
+async function verifyOnce(context: VerifierContext, attempt: number): Promise<{ report: VerificationReport; commit: string | null }> {
+  const { droplet, providers, signal, limits, progress } = context;
+  const repo = providers.workspace.repoFor(droplet);
+  // Each attempt starts from what is committed: nothing an earlier attempt's tests planted survives.
+  await repo.restoreWorkingTree();
+  progress(`verification attempt ${attempt} of ${limits.maxBuildIterations}`, { attempt });
+  const report = await providers.verifier.verify(repo.path, droplet, {
+    signal,
+    onProgress: (message, data) => progress(message, { attempt, ...data }),
+  });
+  throwIfAborted(signal);
+  const commit = await context.recordDocument('docs/VERIFICATION.md', renderReport(attempt, report), `test: verification attempt ${attempt} ${report.passed ? 'passed' : 'failed'}`);
+  const failedChecks = report.contract?.filter((check) => !check.passed) ?? [];
+  progress(report.summary, {
+    attempt,
+    passed: report.passed,
+    stage: report.stage,
+    failed_checks: failedChecks.map((check) => check.name),
+    // The structured report of what failed, as the repair author receives it.
+    checks: failedChecks,
+    failing_tests: report.tests?.failingTests ?? [],
+  });
+  return { report, commit: commit?.sha ?? null };
+}
+
+function notConverging(attempt: number, limit: number, why: string, details: Record<string, unknown>): StepError {
+  return new StepError('REPAIR_NOT_CONVERGING', `Verification stopped early after ${attempt} of ${limit} attempts: ${why}.`, details);
+}
+
+export const verifierStep = defineStep({
   name: 'verifier',
+  needs: ['intent', 'spec_generation'],
+  uses: [],
   async run(context) {
-    const { build, droplet, providers, signal, limits, progress } = context;
-    const repo = providers.workspace.repoFor(droplet);
+    const { droplet, providers, signal, limits } = context;
+    const limit = limits.maxBuildIterations;
     const attempts: Record<string, unknown>[] = [];
     let childProcessMs = 0;
     let previousFingerprint: string | null = null;
-    for (let attempt = 1; attempt <= limits.maxBuildIterations; attempt += 1) {
+    for (let attempt = 1; attempt <= limit; attempt += 1) {
       throwIfAborted(signal);
-      // Each attempt starts from what is committed: nothing an earlier attempt's tests planted survives.
-      await repo.restoreWorkingTree();
-      progress(`verification attempt ${attempt} of ${limits.maxBuildIterations}`, { attempt });
-      const report = await providers.verifier.verify(repo.path, droplet, {
-        signal,
-        onProgress: (message, data) => progress(message, { attempt, ...data }),
-      });
-      throwIfAborted(signal);
+      const { report, commit } = await verifyOnce(context, attempt);
       childProcessMs += report.childProcessMs;
-      const commit = await repo.commitChanges(
-        [{ kind: 'write', path: 'docs/VERIFICATION.md', content: renderReport(attempt, report) }],
-        `test: verification attempt ${attempt} ${report.passed ? 'passed' : 'failed'}`,
-        { step: 'verifier', buildId: build.id },
-      );
-      const failedChecks = report.contract?.filter((check) => !check.passed) ?? [];
-      const failed = failedChecks.map((check) => check.name);
-      attempts.push({ attempt, passed: report.passed, stage: report.stage, summary: report.summary, commit: commit?.sha ?? null });
-      progress(report.summary, {
-        attempt,
-        passed: report.passed,
-        stage: report.stage,
-        failed_checks: failed,
-        // The structured report of what failed, as the repair author receives it.
-        checks: failedChecks,
-        failing_tests: report.tests?.failingTests ?? [],
-      });
+      attempts.push({ attempt, passed: report.passed, stage: report.stage, summary: report.summary, commit });
       if (report.passed) {
-        const head = (await repo.head()) ?? '';
+        const head = (await providers.workspace.repoFor(droplet).head()) ?? '';
         const output: VerifyOutput = { commit: head, attempts: attempt, report };
         return { details: { attempts, report, child_process_ms: childProcessMs }, output };
       }
-      if (attempt === limits.maxBuildIterations) {
-        throw new StepError('VERIFICATION_FAILED', `Verification failed after ${attempt} attempt(s): ${report.summary}`, { attempts, report }, { retryable: true });
+      if (attempt === limit) {
+        throw new StepError('VERIFICATION_FAILED', `Verification failed after ${attempt} attempt(s): ${report.summary}`, { attempts, report });
       }
       // Two attempts in a row that fail the same way: the repair in between did not help, and another one is unlikely to.
       const fingerprint = failureFingerprint(report);
       if (previousFingerprint === fingerprint) {
-        throw new StepError(
-          'REPAIR_NOT_CONVERGING',
-          `Verification stopped early after ${attempt} of ${limits.maxBuildIterations} attempts: attempts ${attempt - 1} and ${attempt} failed the same way (${report.summary}).`,
-          { attempts, report },
-          { retryable: true },
-        );
+        throw notConverging(attempt, limit, `attempts ${attempt - 1} and ${attempt} failed the same way (${report.summary})`, { attempts, report });
       }
       previousFingerprint = fingerprint;
+      // Running the same code again cannot end differently.
       if (!(await repair(context, attempt, report))) {
-        // Running the same code again cannot end differently.
-        throw new StepError(
-          'REPAIR_NOT_CONVERGING',
-          `Verification stopped early after ${attempt} of ${limits.maxBuildIterations} attempts: the repair after attempt ${attempt} changed nothing (${report.summary}).`,
-          { attempts, report },
-          { retryable: true },
-        );
+        throw notConverging(attempt, limit, `the repair after attempt ${attempt} changed nothing (${report.summary})`, { attempts, report });
       }
     }
     throw new StepError('VERIFICATION_FAILED', 'No verification attempt was allowed (MAX_BUILD_ITERATIONS).');
   },
-};
+});

@@ -4,7 +4,7 @@
  * checks; for a contract failure, the service's sources; when nothing is named,
  * every source file but the tests.
  */
-import type { VerificationReport } from '../domain/verification.js';
+import type { VerificationReport } from './verification.js';
 
 const NEVER_SENT = /^(?:docs\/|node_modules\/)|(?:^|\/)package-lock\.json$/;
 const TEST_FILE = /(?:^|\/)(?:test|tests|__tests__)\/|\.(?:test|spec)\.[cm]?[jt]sx?$/;

@@ -1,54 +1,18 @@
 /**
- * Builds and their steps. Every mutation is a conditional update plus its journal
- * events in one transaction; events are published only after the commit, so a
- * live subscriber never sees a change that was rolled back.
+ * The SQLite tables of builds and their steps, and the synchronous primitives the
+ * store's intention-named operations (build-store.ts) are made of. Every mutation is
+ * a conditional update plus its journal events in one transaction; events are
+ * published only after the commit, so a live subscriber never sees a change that
+ * was rolled back.
  */
-import type { ApprovalMode, BuildStatus, StepStatus } from '../domain/build.js';
-import { STEP_NAMES } from '../domain/build.js';
-import type { BuildEvent, ErrorInfo, PendingApproval } from '../domain/status.js';
+import { type ApprovalMode, type BuildStatus, type StepName, STEP_NAMES, type StepStatus } from '../domain/build.js';
 import { ConflictError } from '../domain/errors.js';
+import type { BuildEvent, EventDraft } from '../domain/events.js';
+import type { BuildLocations, BuildRecord, NewBuild, StepRecord } from '../domain/records.js';
+import type { ErrorInfo, PendingApproval } from '../domain/status.js';
+import { BUILD_TRANSITIONS, type BuildTransition, STEP_TRANSITIONS, type StepTransition } from '../domain/transitions.js';
 import { type Db, fromJson, toJson } from './db.js';
-import { type EventDraft, EventJournal } from './events.js';
-
-export interface BuildRecord {
-  id: string;
-  dropletId: number;
-  dropletName: string;
-  intent: string;
-  approvalMode: ApprovalMode;
-  autoDeploy: boolean;
-  notifyChannels: string[] | null;
-  status: BuildStatus;
-  currentStep: number;
-  createdAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  estimatedSeconds: number;
-  /** This build's own cost cap, USD (the executor-wide cap applies too). */
-  maxCostUsd: number | null;
-  repositoryPath: string | null;
-  repositoryUrl: string | null;
-  deploymentUrl: string | null;
-  pendingApproval: PendingApproval | null;
-  error: ErrorInfo | null;
-}
-
-export interface StepRecord {
-  buildId: string;
-  stepNumber: number;
-  name: string;
-  status: StepStatus;
-  startedAt: string | null;
-  completedAt: string | null;
-  details: Record<string, unknown>;
-  output: unknown;
-  error: ErrorInfo | null;
-}
-
-export type NewBuild = Omit<
-  BuildRecord,
-  'status' | 'currentStep' | 'startedAt' | 'completedAt' | 'repositoryPath' | 'repositoryUrl' | 'deploymentUrl' | 'pendingApproval' | 'error' | 'maxCostUsd'
-> & { maxCostUsd?: number | null };
+import { EventJournal } from './events.js';
 
 export type Row = Record<string, unknown>;
 
@@ -80,7 +44,7 @@ function toStep(row: Row): StepRecord {
   return {
     buildId: row.build_id as string,
     stepNumber: row.step_number as number,
-    name: row.name as string,
+    name: row.name as StepName,
     status: row.status as StepStatus,
     startedAt: (row.started_at as string | null) ?? null,
     completedAt: (row.completed_at as string | null) ?? null,
@@ -92,7 +56,7 @@ function toStep(row: Row): StepRecord {
 
 const now = () => new Date().toISOString();
 
-export class BuildStore {
+export class BuildTables {
   readonly journal: EventJournal;
   // The status route reads these on every request: prepared once.
   private readonly selectBuild;
@@ -152,10 +116,12 @@ export class BuildStore {
   /**
    * Inserts the build and its eight pending steps. `idFor` is asked again with a
    * suffix until the id is free, so two builds in the same second never collide.
+   * `guard` runs first in the same transaction and may refuse by throwing.
    */
-  insert(build: Omit<NewBuild, 'id'>, idFor: (attempt: number) => string, firstEvent: EventDraft): BuildRecord {
+  insert(build: NewBuild, idFor: (attempt: number) => string, firstEvent: EventDraft, guard?: () => void): BuildRecord {
     let id = '';
     const events = this.db.transaction(() => {
+      guard?.();
       const taken = this.db.prepare('SELECT 1 FROM builds WHERE id = ?');
       for (let attempt = 1; ; attempt += 1) {
         id = idFor(attempt);
@@ -189,7 +155,19 @@ export class BuildStore {
 
   // ---- state transitions (call inside change()) ----
 
-  setStatus(id: string, from: readonly BuildStatus[], to: BuildStatus, extra: Partial<Record<'error' | 'pending_approval', unknown>> = {}): void {
+  /** Applies a transition of the build table; the build must be in one of its `from` states. */
+  move(id: string, transition: BuildTransition, extra: Partial<Record<'error' | 'pending_approval', unknown>> = {}): void {
+    const { from, to } = BUILD_TRANSITIONS[transition];
+    this.setStatus(id, from, to, extra);
+  }
+
+  /** Applies a transition of the step table. */
+  moveStep(id: string, stepNumber: number, transition: StepTransition, fields: { details?: Record<string, unknown>; output?: unknown; error?: ErrorInfo | null } = {}): void {
+    const { from, to } = STEP_TRANSITIONS[transition];
+    this.setStepStatus(id, stepNumber, from, to, fields);
+  }
+
+  private setStatus(id: string, from: readonly BuildStatus[], to: BuildStatus, extra: Partial<Record<'error' | 'pending_approval', unknown>> = {}): void {
     const at = now();
     const terminal = to === 'completed' || to === 'failed' || to === 'cancelled';
     this.expectOne(
@@ -203,7 +181,7 @@ export class BuildStore {
     );
   }
 
-  setStepStatus(
+  private setStepStatus(
     id: string,
     stepNumber: number,
     from: readonly StepStatus[],
@@ -247,7 +225,7 @@ export class BuildStore {
       .run(id);
   }
 
-  setBuildFields(id: string, fields: { repositoryPath?: string; repositoryUrl?: string; deploymentUrl?: string | null }): void {
+  setLocations(id: string, fields: BuildLocations): void {
     const sets: string[] = [];
     const params: unknown[] = [];
     if (fields.repositoryPath !== undefined) sets.push('repository_path = ?'), params.push(fields.repositoryPath);
@@ -280,4 +258,19 @@ export class BuildStore {
     return build;
   }
 
+  /** A queued, running or waiting build of this droplet (they share one repository). */
+  unfinishedBuildOf(dropletId: number, exceptBuildId = ''): string | null {
+    const row = this.db
+      .prepare(`SELECT id FROM builds WHERE droplet_id = ? AND id <> ? AND status IN ('queued', 'in_progress', 'waiting_approval') LIMIT 1`)
+      .get(dropletId, exceptBuildId) as { id: string } | undefined;
+    return row?.id ?? null;
+  }
+
+  idsWithStatus(statuses: readonly BuildStatus[]): string[] {
+    return (
+      this.db
+        .prepare(`SELECT id FROM builds WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY created_at, rowid`)
+        .all(...statuses) as { id: string }[]
+    ).map((row) => row.id);
+  }
 }

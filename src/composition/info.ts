@@ -1,0 +1,49 @@
+/** What /executor/health and /executor/capabilities report about this executor. */
+import type { Author } from '../domain/ports/author.js';
+import type { BuildCatalog } from '../domain/ports/build-store.js';
+import type { ExecutorInfo } from '../http/deps.js';
+import type { Providers } from '../pipeline/types.js';
+import type { SandboxChoice } from '../sandbox/sandbox-factory.js';
+import type { Db } from '../store/db.js';
+import type { Config } from './config.js';
+
+export const VERSION = '1.0.0';
+
+/** A cheap query: whether the database answers at all. */
+function storeProbe(db: Db): () => Promise<boolean> {
+  return async () => {
+    try {
+      db.prepare('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+export interface InfoInputs {
+  config: Config;
+  author: Author;
+  providers: Providers;
+  registryId: string;
+  sandbox: SandboxChoice;
+  catalog: BuildCatalog;
+  db: Db;
+}
+
+export function executorInfo({ config, author, providers, registryId, sandbox, catalog, db }: InfoInputs): ExecutorInfo {
+  return {
+    version: VERSION,
+    startedAt: new Date(),
+    author: { id: author.id, description: author.description, status: () => author.status?.() ?? null },
+    deployTarget: config.DEPLOY_TARGET,
+    registry: registryId,
+    sandbox: sandbox.sandbox.kind,
+    sandboxDetail: { isolation: sandbox.isolation, limits: sandbox.limits, unavailable_reason: sandbox.unavailableReason },
+    notifyChannels: providers.notifiers.map((notifier) => notifier.channel),
+    maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
+    maxBuildIterations: config.MAX_BUILD_ITERATIONS,
+    buildCounts: () => catalog.countsByStatus(),
+    storeHealthy: storeProbe(db),
+  };
+}

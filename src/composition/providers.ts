@@ -1,0 +1,81 @@
+/** The concrete providers the configuration asks for: the one place they are constructed. */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { FOUNDATION_DIR, loadFoundationFiles } from '../authors/foundation.js';
+import { LocalDeployTarget } from '../deploy/local.js';
+import type { Author, FoundationFile } from '../domain/ports/author.js';
+import type { Notifier } from '../domain/ports/notifier.js';
+import { LogNotifier } from '../notify/log.js';
+import { WebhookNotifier } from '../notify/webhook.js';
+import type { Providers } from '../pipeline/types.js';
+import { EmbeddedRegistry } from '../registry/embedded.js';
+import { GitWorkspace } from '../repo/repo.js';
+import type { ProcessLedger } from '../sandbox/process-ledger.js';
+import type { Sandbox } from '../sandbox/types.js';
+import type { Db } from '../store/db.js';
+import { DeploymentStore } from '../store/deployments.js';
+import { DropletStore } from '../store/droplets.js';
+import { NotificationStore } from '../store/notifications.js';
+import { SecretScanner } from '../support/secrets.js';
+import { DropletVerifier } from '../verify/verifier.js';
+import type { Config } from './config.js';
+
+function createNotifiers(config: Config, log: Logger): Notifier[] {
+  const notifiers: Notifier[] = [new LogNotifier(log.child({ component: 'notify' }))];
+  if (config.NOTIFY_WEBHOOK_URL) {
+    notifiers.push(new WebhookNotifier({ url: config.NOTIFY_WEBHOOK_URL, secret: config.NOTIFY_WEBHOOK_SECRET, timeoutMs: 10_000, attempts: 3 }));
+  }
+  return notifiers;
+}
+
+export interface ProviderInputs {
+  config: Config;
+  db: Db;
+  author: Author;
+  sandbox: Sandbox;
+  ledger: ProcessLedger;
+  registry: EmbeddedRegistry;
+  log: Logger;
+}
+
+export function createProviders({ config, db, author, sandbox, ledger, registry, log }: ProviderInputs): Providers {
+  const notifications = new NotificationStore(db);
+  let foundation: Promise<FoundationFile[]> | undefined;
+  return {
+    author,
+    foundation: () => (foundation ??= loadFoundationFiles(FOUNDATION_DIR)),
+    workspace: new GitWorkspace({ reposDir: join(config.dataDir, 'repos'), secretScanner: new SecretScanner(config.secrets) }),
+    verifier: new DropletVerifier({
+      sandbox,
+      installTimeoutMs: config.INSTALL_TIMEOUT_SECONDS * 1000,
+      testTimeoutMs: config.TEST_TIMEOUT_SECONDS * 1000,
+      startTimeoutMs: config.START_TIMEOUT_SECONDS * 1000,
+    }),
+    deployTarget:
+      config.DEPLOY_TARGET === 'local'
+        ? new LocalDeployTarget({
+            dataDir: config.dataDir,
+            deployments: new DeploymentStore(db),
+            host: config.DEPLOY_HOST,
+            healthTimeoutMs: config.START_TIMEOUT_SECONDS * 1000,
+            env: { LOG_LEVEL: config.LOG_LEVEL === 'silent' ? 'info' : config.LOG_LEVEL, API_TOKEN: config.DROPLET_API_TOKEN },
+            groups: ledger,
+          })
+        : null,
+    registry,
+    notifiers: createNotifiers(config, log),
+    deliveries: {
+      wasDelivered: async (deliveryId, channel) => notifications.wasDelivered(deliveryId, channel),
+      recordDelivery: async (deliveryId, channel, detail) => void notifications.recordDelivery({ deliveryId, channel, detail }),
+    },
+  };
+}
+
+/** The registry as the build service sees it: ids and names already taken. */
+export function dropletDirectoryOf(droplets: DropletStore) {
+  return {
+    idForName: async (name: string) => droplets.getByName(name)?.dropletId ?? null,
+    nameForId: async (id: number) => droplets.get(id)?.name ?? null,
+    maxId: async () => droplets.maxDropletId(),
+  };
+}

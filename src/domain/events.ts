@@ -1,0 +1,55 @@
+/**
+ * The build journal's vocabulary: every event type the executor emits and the shape of
+ * its data. Clients receive these as `{seq, build_id, type, at, data}`.
+ */
+import type { ApprovalMode, GateName, StepName } from './build.js';
+import type { ErrorInfo } from './status.js';
+
+interface StepRef {
+  step: StepName;
+  step_number: number;
+}
+
+/** A short form of the error, as build-level events carry it. */
+export interface ErrorSummary {
+  code: string;
+  message: string;
+}
+
+export interface BuildEventData {
+  'build.queued': { droplet_id: number; droplet_name: string; approval_mode: ApprovalMode };
+  'build.started': { from_step: number };
+  'build.waiting_approval': { gate: GateName; step_number: number; summary: string };
+  'build.approved': { gate: GateName; step_number: number; feedback: string | null };
+  'build.rejected': { gate: GateName; step_number: number; feedback: string | null };
+  'build.cancelled': { reason: string; gate?: GateName };
+  'build.retried': { from_step: number };
+  'build.resumed': { reason: string };
+  'build.failed': Partial<StepRef> & { error: ErrorSummary };
+  'build.completed': { deployment_url: string | null; repository_path: string | null };
+  'step.started': StepRef & { name: string };
+  /** A line of progress; steps add fields of their own (attempt, model_call, checks…). */
+  'step.progress': StepRef & { message: string } & Record<string, unknown>;
+  'step.completed': StepRef & { duration_seconds: number; details: Record<string, unknown> };
+  'step.skipped': StepRef & { duration_seconds: number; details: Record<string, unknown> };
+  'step.failed': StepRef & { error: ErrorInfo };
+}
+
+export type BuildEventType = keyof BuildEventData;
+
+/** An event before the journal gives it a `seq` and a time. */
+export type EventDraft = { [T in BuildEventType]: { type: T; data: BuildEventData[T] } }[BuildEventType];
+
+export type BuildEvent = {
+  [T in BuildEventType]: {
+    /** Monotonic across the whole journal; `after=SEQ` resumes from it. */
+    seq: number;
+    build_id: string;
+    type: T;
+    at: string;
+    data: BuildEventData[T];
+  };
+}[BuildEventType];
+
+/** Event types after which a build's stream closes (the build may still be retried later). */
+export const TERMINAL_EVENT_TYPES = ['build.completed', 'build.failed', 'build.cancelled'] as const satisfies readonly BuildEventType[];

@@ -1,0 +1,114 @@
+/**
+ * The seams a second store (PostgreSQL) plugs into: what the pipeline and the routes
+ * ask of builds, steps, approvals and the journal, by intention. Every operation that
+ * changes state checks the transition table and journals its events atomically with
+ * the change; a change that lost a race throws ConflictError. Events reach the bus
+ * only after they are committed.
+ */
+import type { BuildStatus, GateName } from '../build.js';
+import type { BuildEvent } from '../events.js';
+import type { BuildLocations, BuildRecord, NewBuild, StepRecord } from '../records.js';
+import type { ErrorInfo, PendingApproval } from '../status.js';
+import type { ModelCallRecord, UsageFigures } from '../usage.js';
+
+export interface StepOutcome {
+  skipped: boolean;
+  details: Record<string, unknown>;
+  output: unknown;
+  durationSeconds: number;
+}
+
+export interface GateDecision {
+  approved: boolean;
+  feedback: string | null;
+}
+
+export interface RetryRequest {
+  /** Default: the first unfinished step. */
+  fromStep?: number;
+  /** A new cap for the build, USD. */
+  maxCostUsd?: number;
+}
+
+export interface BuildStore {
+  /**
+   * Inserts the build, its eight pending steps and `build.queued`. `idFor` is asked
+   * again with a higher attempt until the id is free.
+   * @throws ConflictError DROPLET_BUSY when the droplet has an unfinished build.
+   */
+  create(build: NewBuild, idFor: (attempt: number) => string): Promise<BuildRecord>;
+  get(buildId: string): Promise<BuildRecord | null>;
+  /** The steps in order; their `output` only when asked for. */
+  steps(buildId: string, options?: { withOutput?: boolean }): Promise<StepRecord[]>;
+  /** Changes whenever the build or its steps change, so readers can cache what they derive. */
+  versionOf(buildId: string): Promise<number | null>;
+  listEvents(buildId: string, afterSeq: number): Promise<BuildEvent[]>;
+  isApproved(buildId: string, stepNumber: number): Promise<boolean>;
+
+  /** queued → in_progress (`build.started`); null when the build is not queued. */
+  claim(buildId: string): Promise<BuildRecord | null>;
+  /** in_progress → waiting_approval at a gate (`build.waiting_approval`). */
+  awaitApproval(buildId: string, approval: PendingApproval): Promise<void>;
+  /** Approves (→ queued) or rejects (→ cancelled) the gate a build waits at. */
+  decide(buildId: string, decision: GateDecision): Promise<{ gate: GateName; approved: boolean }>;
+  /** Any unfinished build → cancelled; its running step back to pending. */
+  cancel(buildId: string): Promise<void>;
+  /**
+   * failed or cancelled → queued, its steps from `fromStep` on reset; answers the model
+   * gave in steps that had finished are forgotten (they are asked afresh).
+   * @returns the step it runs from.
+   */
+  retry(buildId: string, request: RetryRequest): Promise<number>;
+  /** At start-up: builds left in_progress go back to queued; returns every queued build, oldest first. */
+  resumeInterrupted(): Promise<string[]>;
+
+  /** Step → in_progress (`step.started`); false when the build is no longer in progress. */
+  startStep(buildId: string, stepNumber: number): Promise<boolean>;
+  /** A `step.progress` event. */
+  recordProgress(buildId: string, stepNumber: number, data: Record<string, unknown> & { message: string }): Promise<void>;
+  /** A paid model call and its `step.progress` event, written even after a cancel. */
+  recordModelCall(buildId: string, stepNumber: number, call: ModelCallRecord, data: Record<string, unknown> & { message: string }): Promise<void>;
+  /** Step → completed or skipped with its details and output. @throws ConflictError when the build moved. */
+  completeStep(buildId: string, stepNumber: number, outcome: StepOutcome): Promise<void>;
+  /** Step → failed and build → failed, with the step's usage in its details. */
+  failStep(buildId: string, stepNumber: number, error: ErrorInfo): Promise<void>;
+  completeBuild(buildId: string): Promise<void>;
+  /** The last resort when a runner crashed: in_progress → failed, a running step back to pending. */
+  failBuild(buildId: string, error: ErrorInfo): Promise<void>;
+  /** Only a running build moves: a step finishing after a cancel must not write onto it. */
+  setLocations(buildId: string, locations: BuildLocations): Promise<void>;
+}
+
+export interface ListBuildsQuery {
+  limit: number;
+  offset: number;
+  status?: BuildStatus;
+}
+
+/** Read-only questions across builds: lists, counts, estimates, droplet ids and names. */
+export interface BuildCatalog {
+  list(query: ListBuildsQuery): Promise<{ builds: BuildRecord[]; total: number }>;
+  countsByStatus(): Promise<Record<string, number>>;
+  /** Working seconds (the sum of step durations) of the most recent completed builds. */
+  recentDurations(limit: number): Promise<number[]>;
+  maxDropletId(): Promise<number>;
+  nameForDropletId(dropletId: number): Promise<string | null>;
+  idForDropletName(name: string): Promise<number | null>;
+  /** A queued, running or waiting build of this droplet. */
+  unfinishedBuildOf(dropletId: number, exceptBuildId?: string): Promise<string | null>;
+}
+
+/** Usage and the saved answers of a build's model calls. */
+export interface ModelCallLedger {
+  /** Totals for the build, or for one of its steps; null when no call was made. */
+  usageOf(buildId: string, stepNumber?: number): Promise<UsageFigures | null>;
+  savedResult(buildId: string, key: string): Promise<unknown>;
+  saveResults(buildId: string, stepNumber: number, results: ReadonlyMap<string, unknown>): Promise<void>;
+}
+
+/** What the registry knows of droplets, for choosing and checking ids and names. */
+export interface DropletDirectory {
+  idForName(name: string): Promise<number | null>;
+  nameForId(dropletId: number): Promise<string | null>;
+  maxId(): Promise<number>;
+}

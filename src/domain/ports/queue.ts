@@ -1,0 +1,14 @@
+/**
+ * Where queued builds wait for a worker. In one process it is a bounded FIFO; across
+ * executors it becomes a job queue with leases (pg-boss), behind the same operations.
+ */
+export type RunBuild = (buildId: string, signal: AbortSignal) => Promise<void>;
+
+export interface BuildQueue {
+  /** Queues the build (again, if it is running right now: it runs once more after). */
+  enqueue(buildId: string): void;
+  /** Drops a queued build, or aborts a running one and resolves once it has stopped. */
+  abort(buildId: string): Promise<void>;
+  /** Stops taking work, aborts what runs and waits for it. */
+  close(): Promise<void>;
+}

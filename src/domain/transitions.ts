@@ -1,0 +1,48 @@
+/**
+ * The build and step state machines as one table each. The store applies a transition
+ * only while the build (or step) is in one of its `from` states, so a change that lost
+ * a race (a cancel landing as a step finishes) is refused as a conflict.
+ */
+import type { BuildStatus, StepStatus } from './build.js';
+
+interface Transition<S> {
+  readonly from: readonly S[];
+  readonly to: S;
+}
+
+const UNFINISHED: readonly BuildStatus[] = ['queued', 'in_progress', 'waiting_approval'];
+
+export const BUILD_TRANSITIONS = {
+  /** A worker takes a queued build. */
+  claim: { from: ['queued'], to: 'in_progress' },
+  /** A gate is due and not yet approved. */
+  awaitApproval: { from: ['in_progress'], to: 'waiting_approval' },
+  approve: { from: ['waiting_approval'], to: 'queued' },
+  reject: { from: ['waiting_approval'], to: 'cancelled' },
+  cancel: { from: UNFINISHED, to: 'cancelled' },
+  fail: { from: ['in_progress'], to: 'failed' },
+  complete: { from: ['in_progress'], to: 'completed' },
+  retry: { from: ['failed', 'cancelled'], to: 'queued' },
+  /** At start-up: a build whose executor died mid-step goes back to the queue. */
+  resume: { from: ['in_progress'], to: 'queued' },
+} as const satisfies Record<string, Transition<BuildStatus>>;
+
+export type BuildTransition = keyof typeof BUILD_TRANSITIONS;
+
+export const STEP_TRANSITIONS = {
+  /** A failed step runs again when its build is retried or resumed. */
+  start: { from: ['pending', 'failed'], to: 'in_progress' },
+  complete: { from: ['in_progress'], to: 'completed' },
+  skip: { from: ['in_progress'], to: 'skipped' },
+  fail: { from: ['in_progress'], to: 'failed' },
+  /** A step cut short by a cancel or a crash goes back to pending. */
+  interrupt: { from: ['in_progress'], to: 'pending' },
+} as const satisfies Record<string, Transition<StepStatus>>;
+
+export type StepTransition = keyof typeof STEP_TRANSITIONS;
+
+export const UNFINISHED_BUILD_STATUSES = UNFINISHED;
+
+export function isFinishedStep(status: StepStatus): boolean {
+  return status === 'completed' || status === 'skipped';
+}

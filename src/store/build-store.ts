@@ -1,0 +1,231 @@
+/**
+ * The BuildStore port on SQLite: each intention-named operation is one synchronous
+ * transaction over the build tables (state, approvals, model answers and journal
+ * together), answered as a promise so the pipeline does not care which store it has.
+ */
+import { STEP_LABELS, stepNameAt } from '../domain/build.js';
+import { ConflictError } from '../domain/errors.js';
+import type { BuildEvent } from '../domain/events.js';
+import type { BuildStore, GateDecision, RetryRequest, StepOutcome } from '../domain/ports/build-store.js';
+import type { BuildLocations, BuildRecord, NewBuild, StepRecord } from '../domain/records.js';
+import type { ErrorInfo, PendingApproval } from '../domain/status.js';
+import { isFinishedStep, UNFINISHED_BUILD_STATUSES } from '../domain/transitions.js';
+import type { ModelCallRecord } from '../domain/usage.js';
+import { BuildTables } from './build-tables.js';
+import type { Db } from './db.js';
+import type { ModelCallStore } from './model-calls.js';
+
+const stepRef = (stepNumber: number) => ({ step: stepNameAt(stepNumber), step_number: stepNumber });
+
+export class SqliteBuildStore implements BuildStore {
+  readonly tables: BuildTables;
+
+  constructor(
+    db: Db,
+    publish: (event: BuildEvent) => void,
+    private readonly modelCalls: ModelCallStore,
+  ) {
+    this.tables = new BuildTables(db, publish);
+  }
+
+  async create(build: NewBuild, idFor: (attempt: number) => string): Promise<BuildRecord> {
+    const { tables } = this;
+    const firstEvent = {
+      type: 'build.queued' as const,
+      data: { droplet_id: build.dropletId, droplet_name: build.dropletName, approval_mode: build.approvalMode },
+    };
+    return tables.insert(build, idFor, firstEvent, () => this.assertDropletIdle(build.dropletId));
+  }
+
+  async get(buildId: string): Promise<BuildRecord | null> {
+    return this.tables.get(buildId);
+  }
+
+  async steps(buildId: string, options: { withOutput?: boolean } = {}): Promise<StepRecord[]> {
+    return this.tables.steps(buildId, options);
+  }
+
+  async versionOf(buildId: string): Promise<number | null> {
+    return this.tables.versionOf(buildId) ?? (this.tables.get(buildId) ? this.tables.ensureVersion(buildId) : null);
+  }
+
+  async listEvents(buildId: string, afterSeq: number): Promise<BuildEvent[]> {
+    return this.tables.journal.list(buildId, afterSeq);
+  }
+
+  async isApproved(buildId: string, stepNumber: number): Promise<boolean> {
+    return this.tables.isApproved(buildId, stepNumber);
+  }
+
+  async claim(buildId: string): Promise<BuildRecord | null> {
+    const { tables } = this;
+    const build = tables.get(buildId);
+    if (!build || build.status !== 'queued') return null;
+    try {
+      tables.change(buildId, () => {
+        tables.move(buildId, 'claim');
+        return [{ type: 'build.started', data: { from_step: build.currentStep } }];
+      });
+    } catch (error) {
+      if (error instanceof ConflictError) return null;
+      throw error;
+    }
+    return tables.get(buildId);
+  }
+
+  async awaitApproval(buildId: string, approval: PendingApproval): Promise<void> {
+    const { tables } = this;
+    tables.change(buildId, () => {
+      tables.move(buildId, 'awaitApproval', { pending_approval: approval });
+      return [{ type: 'build.waiting_approval', data: { gate: approval.gate, step_number: approval.step_number, summary: approval.summary } }];
+    });
+  }
+
+  async decide(buildId: string, decision: GateDecision): Promise<{ gate: PendingApproval['gate']; approved: boolean }> {
+    const { tables } = this;
+    let gateName: PendingApproval['gate'] = 'before_deploy';
+    tables.change(buildId, () => {
+      const build = tables.requireStatus(buildId, ['waiting_approval']);
+      const gate = build.pendingApproval!;
+      gateName = gate.gate;
+      const { feedback } = decision;
+      tables.recordApproval(buildId, gate.gate, gate.step_number, decision.approved, feedback);
+      if (decision.approved) {
+        tables.move(buildId, 'approve');
+        return [{ type: 'build.approved', data: { gate: gate.gate, step_number: gate.step_number, feedback } }];
+      }
+      // A retry must ask the model afresh, not replay what was just rejected.
+      this.modelCalls.forgetResults(buildId);
+      tables.move(buildId, 'reject', { error: { code: 'REJECTED', message: `Rejected at the ${gate.gate} gate.`, details: { feedback } } });
+      return [
+        { type: 'build.rejected', data: { gate: gate.gate, step_number: gate.step_number, feedback } },
+        { type: 'build.cancelled', data: { reason: 'rejected', gate: gate.gate } },
+      ];
+    });
+    return { gate: gateName, approved: decision.approved };
+  }
+
+  async cancel(buildId: string): Promise<void> {
+    const { tables } = this;
+    tables.change(buildId, () => {
+      tables.requireStatus(buildId, UNFINISHED_BUILD_STATUSES);
+      tables.move(buildId, 'cancel', { error: { code: 'CANCELLED', message: 'The build was cancelled.', details: {} } });
+      tables.resetInProgressSteps(buildId);
+      return [{ type: 'build.cancelled', data: { reason: 'cancelled by request' } }];
+    });
+  }
+
+  async retry(buildId: string, request: RetryRequest): Promise<number> {
+    const { tables } = this;
+    let from = 0;
+    tables.change(buildId, () => {
+      const build = tables.requireStatus(buildId, ['failed', 'cancelled']);
+      this.assertDropletIdle(build.dropletId, buildId);
+      const steps = tables.steps(buildId);
+      const limit = steps.find((step) => !isFinishedStep(step.status))?.stepNumber ?? steps.length;
+      from = request.fromStep ?? limit;
+      if (from > limit) {
+        throw new ConflictError(`Step ${limit} has not finished; retry from step ${limit} or earlier.`, { first_unfinished_step: limit });
+      }
+      // Steps that finished and are asked to run again want new answers; the failed step resumes with its saved ones.
+      const redone = steps.filter((step) => step.stepNumber >= from && isFinishedStep(step.status));
+      this.modelCalls.forgetResults(buildId, redone.map((step) => step.stepNumber));
+      tables.resetStepsFrom(buildId, from);
+      if (request.maxCostUsd !== undefined) tables.setMaxCost(buildId, request.maxCostUsd);
+      tables.move(buildId, 'retry');
+      return [{ type: 'build.retried', data: { from_step: from } }];
+    });
+    return from;
+  }
+
+  async resumeInterrupted(): Promise<string[]> {
+    const { tables } = this;
+    for (const id of tables.idsWithStatus(['in_progress'])) {
+      tables.change(id, () => {
+        tables.resetInProgressSteps(id);
+        tables.move(id, 'resume');
+        return [{ type: 'build.resumed', data: { reason: 'executor restarted' } }];
+      });
+    }
+    return tables.idsWithStatus(['queued']);
+  }
+
+  async startStep(buildId: string, stepNumber: number): Promise<boolean> {
+    const { tables } = this;
+    try {
+      tables.change(buildId, () => {
+        tables.requireStatus(buildId, ['in_progress']);
+        tables.moveStep(buildId, stepNumber, 'start');
+        return [{ type: 'step.started', data: { ...stepRef(stepNumber), name: STEP_LABELS[stepNameAt(stepNumber)] } }];
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  }
+
+  async recordProgress(buildId: string, stepNumber: number, data: Record<string, unknown> & { message: string }): Promise<void> {
+    this.tables.change(buildId, () => [{ type: 'step.progress', data: { ...stepRef(stepNumber), ...data } }]);
+  }
+
+  async recordModelCall(buildId: string, stepNumber: number, call: ModelCallRecord, data: Record<string, unknown> & { message: string }): Promise<void> {
+    this.tables.change(buildId, () => {
+      this.modelCalls.record(buildId, stepNumber, call);
+      return [{ type: 'step.progress', data: { ...stepRef(stepNumber), ...data } }];
+    });
+  }
+
+  async completeStep(buildId: string, stepNumber: number, outcome: StepOutcome): Promise<void> {
+    const { tables } = this;
+    tables.change(buildId, () => {
+      tables.requireStatus(buildId, ['in_progress']);
+      tables.moveStep(buildId, stepNumber, outcome.skipped ? 'skip' : 'complete', { details: outcome.details, output: outcome.output ?? null });
+      const data = { ...stepRef(stepNumber), duration_seconds: outcome.durationSeconds, details: outcome.details };
+      return [outcome.skipped ? { type: 'step.skipped', data } : { type: 'step.completed', data }];
+    });
+  }
+
+  async failStep(buildId: string, stepNumber: number, error: ErrorInfo): Promise<void> {
+    const { tables } = this;
+    tables.change(buildId, () => {
+      const usage = this.modelCalls.usageOf(buildId, stepNumber);
+      tables.moveStep(buildId, stepNumber, 'fail', { error, ...(usage ? { details: { usage } } : {}) });
+      tables.move(buildId, 'fail', { error: { ...error, details: stepRef(stepNumber) } });
+      return [
+        { type: 'step.failed', data: { ...stepRef(stepNumber), error } },
+        { type: 'build.failed', data: { ...stepRef(stepNumber), error: { code: error.code, message: error.message } } },
+      ];
+    });
+  }
+
+  async completeBuild(buildId: string): Promise<void> {
+    const { tables } = this;
+    tables.change(buildId, () => {
+      const build = tables.requireStatus(buildId, ['in_progress']);
+      tables.move(buildId, 'complete');
+      return [{ type: 'build.completed', data: { deployment_url: build.deploymentUrl, repository_path: build.repositoryPath } }];
+    });
+  }
+
+  async failBuild(buildId: string, error: ErrorInfo): Promise<void> {
+    const { tables } = this;
+    tables.change(buildId, () => {
+      tables.resetInProgressSteps(buildId);
+      tables.move(buildId, 'fail', { error });
+      return [{ type: 'build.failed', data: { error: { code: error.code, message: error.message } } }];
+    });
+  }
+
+  async setLocations(buildId: string, locations: BuildLocations): Promise<void> {
+    this.tables.setLocations(buildId, locations);
+  }
+
+  /** One unfinished build per droplet: they would share (and rewrite) one repository. */
+  private assertDropletIdle(dropletId: number, exceptBuildId?: string): void {
+    const busy = this.tables.unfinishedBuildOf(dropletId, exceptBuildId);
+    if (busy) {
+      throw new ConflictError(`Droplet ${dropletId} already has an unfinished build, ${busy}; cancel it or wait.`, { build_id: busy }, 'DROPLET_BUSY');
+    }
+  }
+}
