@@ -1,150 +1,175 @@
 /**
- * For HTTP-shape tests only: a small in-memory BuildService that keeps a journal
- * and a live bus with the same contract as the real one, a registry, and a
- * helper that builds the app around them. End-to-end tests use the real pipeline.
+ * For HTTP tests: the real BuildService over an in-memory SQLite store, with a queue
+ * that holds builds (no worker runs them), so a test moves each build through the
+ * store's own operations and sees exactly the events the executor journals. The
+ * service is wrapped only to watch it: which inputs it accepted, and two hooks that
+ * let a test land a commit at the racy moments of a stream's start.
  */
 import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { afterEach } from 'vitest';
-import { buildApp } from '../../src/http/app.js';
-import { STEP_LABELS, STEP_NAMES, TERMINAL_BUILD_STATUSES, type BuildStatus } from '../../src/domain/build.js';
-import { buildIdFor, deriveDropletName } from '../../src/domain/naming.js';
-import type { BuildView } from '../../src/domain/status.js';
 import type { BuildEvent } from '../../src/domain/events.js';
-import { ConflictError, NotFoundError } from '../../src/domain/errors.js';
-import type { AppDeps, ExecutorInfo } from '../../src/http/deps.js';
-import type { ApprovalDecision, BuildService, EventListener, ListBuildsQuery, SubmitBuildInput } from '../../src/pipeline/service.js';
-import type { Registry } from '../../src/domain/ports/registry.js';
+import type { BuildEventListener, EventBus } from '../../src/domain/ports/event-bus.js';
 import type { DropletRegistration, RegisteredDroplet } from '../../src/domain/registration.js';
+import type { Registry } from '../../src/domain/ports/registry.js';
+import { buildApp } from '../../src/http/app.js';
+import type { AppDeps, ExecutorInfo } from '../../src/http/deps.js';
+import { createBuildService } from '../../src/pipeline/builds.js';
+import { InMemoryEventBus } from '../../src/pipeline/events.js';
+import { BuildScheduler } from '../../src/pipeline/scheduler.js';
+import type { BuildService, SubmitBuildInput } from '../../src/pipeline/service.js';
+import { SqliteBuildCatalog } from '../../src/store/build-catalog.js';
+import { SqliteBuildStore } from '../../src/store/build-store.js';
+import { type Db, openDatabase } from '../../src/store/db.js';
+import { ModelCallStore, SqliteModelCallLedger } from '../../src/store/model-calls.js';
 
-export class InMemoryBuildService implements BuildService {
-  readonly submitted: SubmitBuildInput[] = [];
-  private readonly views = new Map<string, BuildView>();
-  private readonly journal: BuildEvent[] = [];
-  private readonly listeners = new Map<string, Set<EventListener>>();
-  private seq = 0;
-  /** Runs once, right after the next subscription: simulates a commit racing a new stream. */
-  onNextSubscribe: ((buildId: string) => void) | undefined;
-  /** Runs once, right after the next journal read: simulates a commit landing just after it. */
-  onNextEventsRead: ((buildId: string) => void) | undefined;
+/** The bus, counted: a closed stream must leave no subscription behind. */
+class CountingBus implements EventBus {
+  private readonly bus = new InMemoryEventBus();
+  private readonly counts = new Map<string, number>();
 
-  submit(input: SubmitBuildInput): BuildView {
-    this.submitted.push(input);
-    const dropletId = input.dropletId ?? 100 + this.views.size;
-    const name = input.dropletName ?? deriveDropletName(input.architectIntent);
-    const at = new Date(Date.UTC(2026, 0, 1, 0, 0, this.views.size));
-    const view = viewOf(buildIdFor(dropletId, name, at), dropletId, name, input, at);
-    this.views.set(view.build_id, view);
-    this.emit(view.build_id, 'build.queued', {});
-    return structuredClone(view);
+  subscribe(buildId: string, listener: BuildEventListener): () => void {
+    const unsubscribe = this.bus.subscribe(buildId, listener);
+    this.counts.set(buildId, (this.counts.get(buildId) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.counts.set(buildId, this.counts.get(buildId)! - 1);
+      unsubscribe();
+    };
   }
 
-  get(buildId: string): BuildView {
-    return structuredClone(this.view(buildId));
+  publish(event: BuildEvent): void {
+    this.bus.publish(event);
   }
 
-  list(query: ListBuildsQuery): { builds: BuildView[]; total: number } {
-    const all = [...this.views.values()].reverse().filter((view) => !query.status || view.status === query.status);
-    return { builds: all.slice(query.offset, query.offset + query.limit).map((view) => structuredClone(view)), total: all.length };
-  }
-
-  events(buildId: string, afterSeq: number): BuildEvent[] {
-    this.view(buildId);
-    const events = this.journal.filter((event) => event.build_id === buildId && event.seq > afterSeq).map((event) => structuredClone(event));
-    const hook = this.onNextEventsRead;
-    this.onNextEventsRead = undefined;
-    hook?.(buildId);
-    return events;
-  }
-
-  approve(buildId: string, decision: ApprovalDecision): BuildView {
-    const view = this.view(buildId);
-    if (view.status !== 'waiting_approval') throw new ConflictError(`Build ${buildId} is not waiting for approval.`, { status: view.status });
-    this.emit(buildId, decision.approved ? 'gate.approved' : 'build.cancelled', {}, decision.approved ? 'queued' : 'cancelled');
-    return this.get(buildId);
-  }
-
-  async cancel(buildId: string): Promise<BuildView> {
-    const view = this.view(buildId);
-    if (TERMINAL_BUILD_STATUSES.includes(view.status)) throw new ConflictError(`Build ${buildId} has already finished.`, { status: view.status });
-    this.emit(buildId, 'build.cancelled', {}, 'cancelled');
-    return this.get(buildId);
-  }
-
-  retry(buildId: string, fromStep?: number): BuildView {
-    const view = this.view(buildId);
-    if (view.status !== 'failed' && view.status !== 'cancelled') throw new ConflictError(`Build ${buildId} cannot be retried.`, { status: view.status });
-    this.emit(buildId, 'build.retried', { from_step: fromStep ?? 1 }, 'queued');
-    return this.get(buildId);
-  }
-
-  subscribe(buildId: string, listener: EventListener): () => void {
-    const set = this.listeners.get(buildId) ?? new Set<EventListener>();
-    this.listeners.set(buildId, set);
-    set.add(listener);
-    const hook = this.onNextSubscribe;
-    this.onNextSubscribe = undefined;
-    hook?.(buildId);
-    return () => set.delete(listener);
-  }
-
-  subscriberCount(buildId: string): number {
-    return this.listeners.get(buildId)?.size ?? 0;
-  }
-
-  /** Commits one event (and optionally a new status), then tells the live listeners. */
-  emit(buildId: string, type: string, data: Record<string, unknown>, status?: BuildStatus): BuildEvent {
-    const view = this.view(buildId);
-    if (status) view.status = status;
-    this.seq += 1;
-    const event: BuildEvent = { seq: this.seq, build_id: buildId, type, at: new Date().toISOString(), data };
-    this.journal.push(event);
-    for (const listener of [...(this.listeners.get(buildId) ?? [])]) listener(structuredClone(event));
-    return event;
-  }
-
-  private view(buildId: string): BuildView {
-    const view = this.views.get(buildId);
-    if (!view) throw new NotFoundError(`No build ${buildId}.`, { build_id: buildId });
-    return view;
+  count(buildId: string): number {
+    return this.counts.get(buildId) ?? 0;
   }
 }
 
-function viewOf(buildId: string, dropletId: number, name: string, input: SubmitBuildInput, at: Date): BuildView {
-  return {
-    build_id: buildId,
-    droplet_id: dropletId,
-    droplet_name: name,
-    architect_intent: input.architectIntent,
-    approval_mode: input.approvalMode,
-    auto_deploy: input.autoDeploy,
-    notify_channels: input.notifyChannels ?? null,
-    status: 'queued',
-    current_step: 'intent',
-    current_step_number: 1,
-    progress_percent: 0,
-    created_at: at.toISOString(),
-    started_at: null,
-    estimated_completion: new Date(at.getTime() + 600_000).toISOString(),
-    completed_at: null,
-    steps: STEP_NAMES.map((step, index) => ({
-      step,
-      step_number: index + 1,
-      name: STEP_LABELS[step],
-      status: 'pending',
-      started_at: null,
-      completed_at: null,
-      duration_seconds: null,
-      details: {},
-      error: null,
-    })),
-    files_created: [],
-    usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0, max_cost_usd: null },
-    repository_path: null,
-    repository_url: null,
-    deployment_url: null,
-    pending_approval: null,
-    error: null,
-  };
+export interface TestBuildsOptions {
+  /** Builds are created at this time, a second apart (default 2026-01-01T00:00:00Z). */
+  epoch?: Date;
+  notifyChannels?: readonly string[];
+}
+
+/** The real service and store, and the moves a test makes a build go through. */
+export class TestBuilds {
+  readonly db: Db = openDatabase(':memory:');
+  readonly bus = new CountingBus();
+  readonly store: SqliteBuildStore;
+  readonly service: BuildService;
+  /** Inputs the service accepted, in order. */
+  readonly submitted: SubmitBuildInput[] = [];
+  /** Runs once, right after the next subscription: simulates a commit racing a new stream. */
+  onNextSubscribe: ((buildId: string) => Promise<void>) | undefined;
+  /** Runs once, right after the next journal read: simulates a commit landing just after it. */
+  onNextEventsRead: ((buildId: string) => Promise<void>) | undefined;
+
+  constructor(options: TestBuildsOptions = {}) {
+    const modelCalls = new ModelCallStore(this.db);
+    this.store = new SqliteBuildStore(this.db, (event) => this.bus.publish(event), modelCalls);
+    const epoch = (options.epoch ?? new Date(Date.UTC(2026, 0, 1))).getTime();
+    let created = 0;
+    const real = createBuildService({
+      store: this.store,
+      catalog: new SqliteBuildCatalog(this.db),
+      ledger: new SqliteModelCallLedger(modelCalls),
+      bus: this.bus,
+      // No worker: builds stay where the test puts them.
+      queue: new BuildScheduler(0, async () => {}, () => {}),
+      droplets: { idForName: async () => null, nameForId: async () => null, maxId: async () => 99 },
+      notifyChannels: options.notifyChannels ?? ['log'],
+      log: pino({ level: 'silent' }),
+      defaultEstimateSeconds: 600,
+      maxBuildCostUsd: null,
+      now: () => new Date(epoch + 1000 * created++),
+    });
+    this.service = {
+      ...real,
+      submit: async (input) => {
+        const view = await real.submit(input);
+        this.submitted.push(input);
+        return view;
+      },
+      events: async (buildId, afterSeq) => {
+        const events = await real.events(buildId, afterSeq);
+        const hook = this.onNextEventsRead;
+        this.onNextEventsRead = undefined;
+        await hook?.(buildId);
+        return events;
+      },
+      subscribe: (buildId, listener) => {
+        const unsubscribe = real.subscribe(buildId, listener);
+        const hook = this.onNextSubscribe;
+        this.onNextSubscribe = undefined;
+        void hook?.(buildId);
+        return unsubscribe;
+      },
+    };
+  }
+
+  submit(input: SubmitBuildInput) {
+    return this.service.submit(input);
+  }
+
+  subscriberCount(buildId: string): number {
+    return this.bus.count(buildId);
+  }
+
+  /** Runs a store operation and returns the events it journaled, in order. */
+  async journaled(buildId: string, move: () => Promise<unknown>): Promise<BuildEvent[]> {
+    const before = (await this.store.listEvents(buildId, 0)).at(-1)?.seq ?? 0;
+    await move();
+    return this.store.listEvents(buildId, before);
+  }
+
+  /** A worker takes the build and starts step 1: `build.started`, `step.started`. */
+  begin(buildId: string) {
+    return this.journaled(buildId, async () => {
+      await this.store.claim(buildId);
+      await this.store.startStep(buildId, 1);
+    });
+  }
+
+  startStep(buildId: string, stepNumber: number) {
+    return this.journaled(buildId, () => this.store.startStep(buildId, stepNumber));
+  }
+
+  completeStep(buildId: string, stepNumber: number) {
+    return this.journaled(buildId, () => this.store.completeStep(buildId, stepNumber, { skipped: false, details: {}, output: null, durationSeconds: 0.01 }));
+  }
+
+  /** Step `stepNumber` fails, and with it the build: `step.failed`, `build.failed`. */
+  failStep(buildId: string, stepNumber: number, code = 'VERIFICATION_FAILED') {
+    return this.journaled(buildId, () => this.store.failStep(buildId, stepNumber, { code, message: 'It did not pass.', details: {} }));
+  }
+
+  completeBuild(buildId: string) {
+    return this.journaled(buildId, () => this.store.completeBuild(buildId));
+  }
+
+  cancel(buildId: string) {
+    return this.journaled(buildId, () => this.store.cancel(buildId));
+  }
+
+  retry(buildId: string, fromStep: number) {
+    return this.journaled(buildId, () => this.store.retry(buildId, { fromStep }));
+  }
+
+  /** The build runs steps 1 to 5 and waits at its before-deploy gate. */
+  waitAtGate(buildId: string) {
+    return this.journaled(buildId, async () => {
+      await this.store.claim(buildId);
+      for (let step = 1; step <= 5; step += 1) {
+        await this.store.startStep(buildId, step);
+        await this.store.completeStep(buildId, step, { skipped: false, details: {}, output: null, durationSeconds: 0.01 });
+      }
+      await this.store.awaitApproval(buildId, { gate: 'before_deploy', step_number: 6, requested_at: new Date().toISOString(), summary: 'Review it.' });
+    });
+  }
 }
 
 export class InMemoryRegistry implements Registry {
@@ -165,7 +190,7 @@ export class InMemoryRegistry implements Registry {
   }
 }
 
-export function executorInfo(builds: InMemoryBuildService, overrides: Partial<ExecutorInfo> = {}): ExecutorInfo {
+export function executorInfo(builds: TestBuilds, overrides: Partial<ExecutorInfo> = {}): ExecutorInfo {
   return {
     version: '1.0.0',
     startedAt: new Date(Date.now() - 5_000),
@@ -177,34 +202,30 @@ export function executorInfo(builds: InMemoryBuildService, overrides: Partial<Ex
     notifyChannels: ['log'],
     maxConcurrentBuilds: 2,
     maxBuildIterations: 3,
-    buildCounts: () => {
-      const counts: Record<string, number> = {};
-      for (const view of builds.list({ limit: 1_000, offset: 0 }).builds) counts[view.status] = (counts[view.status] ?? 0) + 1;
-      return counts;
-    },
-    storeHealthy: () => true,
+    buildCounts: async () => new SqliteBuildCatalog(builds.db).countsByStatus(),
+    storeHealthy: async () => true,
     ...overrides,
   };
 }
 
 export interface TestApp {
   app: FastifyInstance;
-  builds: InMemoryBuildService;
+  builds: TestBuilds;
   registry: InMemoryRegistry;
 }
 
-export async function createTestApp(
-  overrides: Omit<Partial<AppDeps>, 'builds' | 'registry'> & { builds?: InMemoryBuildService } = {},
-): Promise<TestApp> {
-  const builds = overrides.builds ?? new InMemoryBuildService();
+export type TestAppOverrides = Omit<Partial<AppDeps>, 'builds' | 'registry'> & { builds?: TestBuilds };
+
+export async function createTestApp(overrides: TestAppOverrides = {}): Promise<TestApp> {
+  const { builds = new TestBuilds(), ...rest } = overrides;
   const registry = new InMemoryRegistry();
   const app = await buildApp({
-    builds,
+    builds: builds.service,
     registry,
     info: executorInfo(builds),
     publicUrl: 'http://127.0.0.1:8400',
     logger: false,
-    ...overrides,
+    ...rest,
   });
   return { app, builds, registry };
 }
@@ -221,7 +242,7 @@ export async function listen(app: FastifyInstance): Promise<string> {
  * `start()` builds a test app and remembers it; the `afterEach` this registers closes
  * it, so each test file gets one app per test without its own bookkeeping.
  */
-export function startsTestApps(): (overrides?: Parameters<typeof createTestApp>[0]) => Promise<TestApp> {
+export function startsTestApps(): (overrides?: TestAppOverrides) => Promise<TestApp> {
   let current: TestApp | undefined;
   afterEach(async () => {
     await current?.app.close();

@@ -2,8 +2,7 @@
 import { request as httpRequest } from 'node:http';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { BuildView } from '../../src/domain/status.js';
-import { InMemoryBuildService, listen, startsTestApps, type TestApp } from '../support/http-app.js';
+import { listen, startsTestApps, type TestApp, TestBuilds } from '../support/http-app.js';
 import { UpgradeRefusedError, collectStream } from '../support/ws-client.js';
 
 const INTENT = 'Build Analytics Engine for tracking droplet metrics';
@@ -156,7 +155,7 @@ describe('unknown things', () => {
 
   it('answers 426 to a plain GET of the stream route', async () => {
     const { app, builds } = await start();
-    const view = builds.submit({ architectIntent: INTENT, approvalMode: 'auto', autoDeploy: true });
+    const view = await builds.submit({ architectIntent: INTENT, approvalMode: 'auto', autoDeploy: true });
     expectUdcError(await app.inject({ method: 'GET', url: `/executor/builds/${view.build_id}/stream` }), 426, 'UPGRADE_REQUIRED');
   });
 });
@@ -187,14 +186,15 @@ describe('bearer auth', () => {
 
   it('guards the stream before the upgrade', async () => {
     const { app, builds } = await start({ apiToken: token });
-    const view = builds.submit({ architectIntent: INTENT, approvalMode: 'auto', autoDeploy: true });
+    const view = await builds.submit({ architectIntent: INTENT, approvalMode: 'auto', autoDeploy: true });
     const baseUrl = await listen(app);
     const url = `${baseUrl}/executor/builds/${view.build_id}/stream`;
     const refused = await collectStream(url).catch((error: unknown) => error);
     expect((refused as UpgradeRefusedError).status).toBe(401);
     expect(await connectionsDrained(app)).toBe(0);
 
-    builds.emit(view.build_id, 'build.completed', {}, 'completed');
+    await builds.begin(view.build_id);
+    await builds.completeBuild(view.build_id);
     const allowed = await collectStream(url, { headers: { authorization: `Bearer ${token}` } });
     expect(allowed.closeCode).toBe(1000);
     expect((allowed.messages[0] as { type: string }).type).toBe('snapshot');
@@ -204,11 +204,11 @@ describe('bearer auth', () => {
 describe('server errors', () => {
   it('answers 500 INTERNAL without internals and logs the stack', async () => {
     const lines: string[] = [];
-    const builds = new (class extends InMemoryBuildService {
-      override get(): BuildView {
-        throw new Error('disk I/O error at /var/lib/executor/secret.db');
-      }
-    })();
+    const builds = new TestBuilds();
+    // The store fails under the real service.
+    builds.store.versionOf = async () => {
+      throw new Error('disk I/O error at /var/lib/executor/secret.db');
+    };
     const { app } = await start({
       builds,
       // A ready pino instance, as main.ts hands in.

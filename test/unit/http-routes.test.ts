@@ -34,11 +34,12 @@ describe('build API', () => {
 
   it('serves status, a paged list with X-Total-Count, and the journal after a seq', async () => {
     const { app, builds } = await start();
-    const ids = ['Build Ticket Desk for support', 'Build Poll Booth for team votes', INTENT].map(
-      (intent) => builds.submit({ architectIntent: intent, approvalMode: 'auto', autoDeploy: true }).build_id,
-    );
+    const ids: string[] = [];
+    for (const intent of ['Build Ticket Desk for support', 'Build Poll Booth for team votes', INTENT]) {
+      ids.push((await builds.submit({ architectIntent: intent, approvalMode: 'auto', autoDeploy: true })).build_id);
+    }
     const first = ids[0]!;
-    builds.emit(first, 'step.started', { step: 'intent' }, 'in_progress');
+    await builds.begin(first);
 
     const status = await app.inject({ method: 'GET', url: `/executor/builds/${first}/status` });
     expect(status.statusCode).toBe(200);
@@ -55,21 +56,21 @@ describe('build API', () => {
     }
 
     const all = (await app.inject({ method: 'GET', url: `/executor/builds/${first}/events` })).json() as BuildEvent[];
-    expect(all.map((event) => event.type)).toEqual(['build.queued', 'step.started']);
+    expect(all.map((event) => event.type)).toEqual(['build.queued', 'build.started', 'step.started']);
     const later = (await app.inject({ method: 'GET', url: `/executor/builds/${first}/events?after=${all[0]!.seq}` })).json() as BuildEvent[];
-    expect(later).toEqual([all[1]]);
+    expect(later).toEqual(all.slice(1));
     expect((await app.inject({ method: 'GET', url: `/executor/builds/${first}/events?after=-1` })).statusCode).toBe(400);
   });
 
   it('approves, cancels and retries through the service, with its conflicts', async () => {
     const { app, builds } = await start();
-    const id = builds.submit({ architectIntent: INTENT, approvalMode: 'final', autoDeploy: true }).build_id;
+    const id = (await builds.submit({ architectIntent: INTENT, approvalMode: 'final', autoDeploy: true })).build_id;
 
     const early = await app.inject({ method: 'POST', url: `/executor/builds/${id}/approve`, payload: { approved: true } });
     expect(early.statusCode).toBe(409);
     expect(early.json().error.code).toBe('CONFLICT');
 
-    builds.emit(id, 'gate.waiting', {}, 'waiting_approval');
+    await builds.waitAtGate(id);
     const strict = await app.inject({ method: 'POST', url: `/executor/builds/${id}/approve`, payload: { approved: true, comment: 'x' } });
     expect(strict.statusCode).toBe(400);
     const tooLong = await app.inject({ method: 'POST', url: `/executor/builds/${id}/approve`, payload: { approved: true, feedback: 'f'.repeat(5001) } });
@@ -87,7 +88,7 @@ describe('build API', () => {
     const retried = await app.inject({ method: 'POST', url: `/executor/builds/${id}/retry?from_step=3` });
     expect(retried.statusCode).toBe(202);
     expect((retried.json() as BuildView).status).toBe('queued');
-    const events = builds.events(id, 0);
+    const events = await builds.service.events(id, 0);
     expect(events.at(-1)).toMatchObject({ type: 'build.retried', data: { from_step: 3 } });
   });
 
@@ -156,7 +157,7 @@ describe('UDC endpoints', () => {
 
   it('answers /state with build and request metrics, and /dependencies', async () => {
     const { app, builds } = await start();
-    builds.submit({ architectIntent: INTENT, approvalMode: 'auto', autoDeploy: true });
+    await builds.submit({ architectIntent: INTENT, approvalMode: 'auto', autoDeploy: true });
     await app.inject({ method: 'GET', url: '/health' });
     const state = (await app.inject({ method: 'GET', url: '/state' })).json();
     expect(state).toMatchObject({ status: 'active', mode: 'production', metrics: { builds_by_status: { queued: 1 }, active_builds: 1 } });

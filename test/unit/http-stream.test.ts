@@ -19,9 +19,11 @@ afterEach(async () => {
   await server.app.close();
 });
 
-function startBuild(): string {
-  return server.builds.submit({ architectIntent: 'Build Analytics Engine for tracking droplet metrics', approvalMode: 'auto', autoDeploy: true }).build_id;
+async function startBuild(architectIntent = 'Build Analytics Engine for tracking droplet metrics'): Promise<string> {
+  return (await server.builds.submit({ architectIntent, approvalMode: 'auto', autoDeploy: true })).build_id;
 }
+
+const last = (events: BuildEvent[]): BuildEvent => events.at(-1)!;
 
 const streamUrl = (id: string, after?: number) => `${baseUrl}/executor/builds/${id}/stream${after === undefined ? '' : `?after=${after}`}`;
 const seqs = (messages: readonly unknown[]) => (messages as StreamMessage[]).filter((m): m is BuildEvent => 'seq' in m).map((m) => m.seq);
@@ -36,39 +38,44 @@ async function unsubscribed(id: string): Promise<number> {
 
 describe('WS /executor/builds/:id/stream', () => {
   it('sends the snapshot, replays the journal, follows live events and closes 1000 after the terminal one', async () => {
-    const id = startBuild();
-    const other = startBuild();
-    const started = server.builds.emit(id, 'step.started', { step: 'intent' }, 'in_progress');
+    const id = await startBuild();
+    const other = await startBuild('Build Ticket Desk for support requests');
+    const started = last(await server.builds.begin(id));
     const expectedLive: BuildEvent[] = [];
+    let moved: Promise<void> = Promise.resolve();
 
     const result = await collectStream(streamUrl(id), {
       onMessage: (message) => {
         // Once the replay has caught up, the build moves on while the client listens.
         if ((message as BuildEvent).seq !== started.seq) return;
-        server.builds.emit(other, 'step.started', {}, 'in_progress');
-        expectedLive.push(server.builds.emit(id, 'step.completed', { step: 'intent' }));
-        expectedLive.push(server.builds.emit(id, 'build.completed', {}, 'completed'));
-        server.builds.emit(id, 'build.note', { after: 'the end' });
+        moved = (async () => {
+          await server.builds.begin(other);
+          expectedLive.push(...(await server.builds.completeStep(id, 1)));
+          expectedLive.push(...(await server.builds.completeBuild(id)));
+          // Journaled after the terminal event: the closed stream must not send it.
+          await server.builds.store.recordProgress(id, 1, { message: 'after the end' });
+        })();
       },
     });
+    await moved;
 
     const [snapshot, ...events] = result.messages as StreamMessage[];
     expect(snapshot).toMatchObject({ type: 'snapshot', build: { build_id: id, status: 'in_progress' } });
-    expect(events).toEqual([...server.builds.events(id, 0).slice(0, 2), ...expectedLive]);
-    expect(events.map((event) => event.type)).toEqual(['build.queued', 'step.started', 'step.completed', 'build.completed']);
+    expect(events).toEqual([...(await server.builds.service.events(id, 0)).slice(0, 3), ...expectedLive]);
+    expect(events.map((event) => event.type)).toEqual(['build.queued', 'build.started', 'step.started', 'step.completed', 'build.completed']);
     expect(Object.keys(events[0]!).sort()).toEqual(['at', 'build_id', 'data', 'seq', 'type']);
     expect(result.closeCode).toBe(1000);
     expect(await unsubscribed(id)).toBe(0);
   });
 
   it('replays only what came after `after`, and a reconnect gets exactly the missed events', async () => {
-    const id = startBuild();
-    const first = server.builds.emit(id, 'step.started', { step: 'intent' }, 'in_progress');
+    const id = await startBuild();
+    const first = last(await server.builds.begin(id));
 
     // The client drops out after the first live event.
     const partial = await collectStream(streamUrl(id, first.seq), {
       onMessage: (message) => {
-        if ((message as StreamMessage).type === 'snapshot') server.builds.emit(id, 'step.completed', { step: 'intent' });
+        if ((message as StreamMessage).type === 'snapshot') void server.builds.completeStep(id, 1);
       },
       stopWhen: (message) => (message as StreamMessage).type === 'step.completed',
     });
@@ -77,9 +84,10 @@ describe('WS /executor/builds/:id/stream', () => {
     expect(await unsubscribed(id)).toBe(0);
 
     const missed = [
-      server.builds.emit(id, 'step.started', { step: 'spec_generation' }),
-      server.builds.emit(id, 'step.completed', { step: 'spec_generation' }),
-      server.builds.emit(id, 'build.failed', { code: 'X' }, 'failed'),
+      ...(await server.builds.startStep(id, 2)),
+      ...(await server.builds.completeStep(id, 2)),
+      ...(await server.builds.startStep(id, 3)),
+      ...(await server.builds.failStep(id, 3)),
     ];
     const resumed = await collectStream(streamUrl(id, lastSeen));
     expect((resumed.messages[0] as StreamMessage).type).toBe('snapshot');
@@ -88,66 +96,74 @@ describe('WS /executor/builds/:id/stream', () => {
   });
 
   it('closes 1000 right after the replay when the build has already ended', async () => {
-    const id = startBuild();
-    const end = server.builds.emit(id, 'build.cancelled', {}, 'cancelled');
+    const id = await startBuild();
+    const end = last(await server.builds.cancel(id));
     const nothingNew = await collectStream(streamUrl(id, end.seq));
-    expect(nothingNew.messages).toEqual([{ type: 'snapshot', build: server.builds.get(id) }]);
+    expect(nothingNew.messages).toEqual([{ type: 'snapshot', build: await server.builds.service.get(id) }]);
     expect(nothingNew.closeCode).toBe(1000);
 
     const everything = await collectStream(streamUrl(id));
-    expect(seqs(everything.messages)).toEqual(server.builds.events(id, 0).map((event) => event.seq));
+    expect(seqs(everything.messages)).toEqual((await server.builds.service.events(id, 0)).map((event) => event.seq));
     expect(everything.closeCode).toBe(1000);
   });
 
   it('keeps following a build retried after it failed', async () => {
-    const id = startBuild();
-    server.builds.emit(id, 'build.failed', {}, 'failed');
-    server.builds.emit(id, 'build.retried', { from_step: 1 }, 'queued');
+    const id = await startBuild();
+    await server.builds.begin(id);
+    await server.builds.failStep(id, 1);
+    await server.builds.retry(id, 1);
     let done: BuildEvent | undefined;
     const result = await collectStream(streamUrl(id), {
       onMessage: (message) => {
-        if ((message as StreamMessage).type === 'build.retried') done = server.builds.emit(id, 'build.completed', {}, 'completed');
+        if ((message as StreamMessage).type !== 'build.retried') return;
+        void (async () => {
+          await server.builds.store.claim(id);
+          done = last(await server.builds.completeBuild(id));
+        })();
       },
     });
-    expect((result.messages as StreamMessage[]).map((m) => m.type)).toEqual(['snapshot', 'build.queued', 'build.failed', 'build.retried', 'build.completed']);
+    expect((result.messages as StreamMessage[]).map((m) => m.type)).toEqual([
+      'snapshot', 'build.queued', 'build.started', 'step.started', 'step.failed', 'build.failed', 'build.retried', 'build.started', 'build.completed',
+    ]);
     expect(result.messages.at(-1)).toEqual(done);
     expect(result.closeCode).toBe(1000);
   });
 
   it('sends an event committed while the stream subscribes exactly once', async () => {
-    const id = startBuild();
+    const id = await startBuild();
     let racing: BuildEvent | undefined;
     // Committed after the subscription but before the journal is read: it reaches
     // the stream twice (bus and journal) and must be sent once.
-    server.builds.onNextSubscribe = (buildId) => {
-      racing = server.builds.emit(buildId, 'step.started', { step: 'intent' }, 'in_progress');
+    server.builds.onNextSubscribe = async (buildId) => {
+      racing = last(await server.builds.begin(buildId));
     };
     let end: BuildEvent | undefined;
     const result = await collectStream(streamUrl(id), {
       onMessage: (message) => {
-        if ((message as BuildEvent).seq === racing?.seq) end = server.builds.emit(id, 'build.completed', {}, 'completed');
+        if ((message as BuildEvent).seq === racing?.seq) void server.builds.completeBuild(id).then((events) => (end = last(events)));
       },
     });
-    expect(seqs(result.messages)).toEqual(server.builds.events(id, 0).map((event) => event.seq));
+    expect(seqs(result.messages)).toEqual((await server.builds.service.events(id, 0)).map((event) => event.seq));
     expect(result.messages.filter((m) => (m as BuildEvent).seq === racing!.seq)).toHaveLength(1);
     expect(result.messages.at(-1)).toEqual(end);
     expect(result.closeCode).toBe(1000);
   });
 
   it('sends an event committed just after the journal read, from the buffer', async () => {
-    const id = startBuild();
+    const id = await startBuild();
+    await server.builds.begin(id);
     let late: BuildEvent | undefined;
-    server.builds.onNextEventsRead = (buildId) => {
-      late = server.builds.emit(buildId, 'build.completed', {}, 'completed');
+    server.builds.onNextEventsRead = async (buildId) => {
+      late = last(await server.builds.completeBuild(buildId));
     };
     const result = await collectStream(streamUrl(id));
-    expect(result.messages.slice(1)).toEqual(server.builds.events(id, 0));
+    expect(result.messages.slice(1)).toEqual(await server.builds.service.events(id, 0));
     expect(result.messages.at(-1)).toEqual(late);
     expect(result.closeCode).toBe(1000);
   });
 
   it('refuses a bad `after` before the upgrade', async () => {
-    const id = startBuild();
+    const id = await startBuild();
     const refused = await collectStream(streamUrl(id).concat('?after=-3')).catch((error: { status?: number }) => error);
     expect((refused as { status: number }).status).toBe(400);
   });
