@@ -25,7 +25,8 @@ try {
   const view = await executor.builds.get(submitted.build_id);
   console.log(`${view.status} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   for (const step of view.steps) {
-    const child = step.details.child_process_ms;
+    const childMs = step.details.child_process_ms;
+    const child = typeof childMs === 'number' ? childMs : 0;
     console.log(`  ${step.step.padEnd(20)} ${String(step.duration_seconds ?? '-').padStart(6)} s${child ? `  (${child} ms in child processes)` : ''}${step.error ? `  ${step.error.code}: ${step.error.message}` : ''}`);
   }
   console.log('\nms before each event:');

@@ -40,6 +40,17 @@ export interface LocalDeployOptions {
 
 const TARGET = 'local';
 
+type ProgressFn = NonNullable<DeployRequest['onProgress']>;
+
+/** A started release: its record-to-be, its pid, and whether its process still runs. */
+interface Launched {
+  record: NewDeployment;
+  pid: number;
+  releaseDir: string;
+  startedAt: number;
+  isRunning: () => boolean;
+}
+
 const OUTCOME_REASONS: Record<Exclude<HealthOutcome, 'healthy'>, string> = {
   timeout: 'did not answer /health with status "healthy" in time',
   exited: 'exited before it became healthy',
@@ -66,16 +77,8 @@ export class LocalDeployTarget implements DeployTarget {
     const store = this.options.deployments;
     throwIfAborted(signal);
 
-    const existing = store.findByRelease(releaseId);
-    if (existing?.status === 'active' && existing.target === TARGET) {
-      if (await this.isServing(existing, signal)) {
-        progress('Release already live', { url: existing.url, pid: existing.pid });
-        return toDeployment(existing, true, 0);
-      }
-      // Same release recorded live but not serving: clear it out and start it again.
-      await this.stopProcessOf(existing);
-      store.markFailed(releaseId);
-    }
+    const live = await this.reuseLiveRelease(releaseId, signal, progress);
+    if (live) return live;
     const previous = store.findActive(droplet.dropletId, TARGET);
 
     const releaseDir = releaseDirFor(this.options.dataDir, droplet, releaseId);
@@ -84,6 +87,38 @@ export class LocalDeployTarget implements DeployTarget {
     const entry = await entryPointOf(releaseDir);
     throwIfAborted(signal);
 
+    const launched = await this.launch(request, entry, releaseDir, progress);
+    await this.passHealthGate(launched, previous, signal);
+    const childProcessMs = Date.now() - launched.startedAt;
+    if (signal.aborted) {
+      // Cancelled while the health gate passed: the previous release stays, this one goes.
+      await this.discard(launched.record);
+      throw new CancelledError();
+    }
+    progress('Droplet healthy', { url: launched.record.url, ms: childProcessMs });
+    return this.switchOver(launched, previous, childProcessMs, progress);
+  }
+
+  /**
+   * The same release already recorded live: reused when it still serves. When it does
+   * not, it is cleared out (stopped, marked failed) so it can be started again; null then.
+   */
+  private async reuseLiveRelease(releaseId: string, signal: AbortSignal, progress: ProgressFn): Promise<Deployment | null> {
+    const store = this.options.deployments;
+    const existing = store.findByRelease(releaseId);
+    if (existing?.status !== 'active' || existing.target !== TARGET) return null;
+    if (await this.isServing(existing, signal)) {
+      progress('Release already live', { url: existing.url, pid: existing.pid });
+      return toDeployment(existing, true, 0);
+    }
+    await this.stopProcessOf(existing);
+    store.markFailed(releaseId);
+    return null;
+  }
+
+  /** Starts the release on a free port. */
+  private async launch(request: DeployRequest, entry: string, releaseDir: string, progress: ProgressFn): Promise<Launched> {
+    const { releaseId, droplet } = request;
     const port = await freePort(this.host);
     const url = `http://${this.host}:${port}`;
     const startedAt = Date.now();
@@ -105,39 +140,38 @@ export class LocalDeployTarget implements DeployTarget {
       directory: releaseDir,
       deployedAt: new Date().toISOString(),
     };
-    const outcome = await waitUntilHealthy({
-      baseUrl: url,
-      timeoutMs: this.options.healthTimeoutMs,
-      signal,
-      isRunning: () => running && isProcessAlive(pid),
-    });
-    if (outcome !== 'healthy') {
-      await this.discard(record);
-      if (outcome === 'aborted') throw new CancelledError();
-      const rollback = previous ? `; release ${previous.releaseId} keeps serving` : '';
-      throw new StepError('DEPLOY_UNHEALTHY', `Release ${releaseId} ${OUTCOME_REASONS[outcome]}${rollback}.`, {
-        release_id: releaseId,
-        url,
-        reason: outcome,
-        health_timeout_ms: this.options.healthTimeoutMs,
-        previous_release_id: previous?.releaseId ?? null,
-        log_tail: await logTail(releaseDir, this.secrets()),
-      });
-    }
-    const childProcessMs = Date.now() - startedAt;
-    if (signal.aborted) {
-      // Cancelled while the health gate passed: the previous release stays, this one goes.
-      await this.discard(record);
-      throw new CancelledError();
-    }
-    progress('Droplet healthy', { url, ms: childProcessMs });
+    return { record, pid, releaseDir, startedAt, isRunning: () => running && isProcessAlive(pid) };
+  }
 
+  /** Waits for /health; a release that never becomes healthy is discarded and the step fails. */
+  private async passHealthGate(launched: Launched, previous: DeploymentRecord | null, signal: AbortSignal): Promise<void> {
+    const { record, releaseDir, isRunning } = launched;
+    const { releaseId, url } = record;
+    const outcome = await waitUntilHealthy({ baseUrl: url, timeoutMs: this.options.healthTimeoutMs, signal, isRunning });
+    if (outcome === 'healthy') return;
+    await this.discard(record);
+    if (outcome === 'aborted') throw new CancelledError();
+    const rollback = previous ? `; release ${previous.releaseId} keeps serving` : '';
+    throw new StepError('DEPLOY_UNHEALTHY', `Release ${releaseId} ${OUTCOME_REASONS[outcome]}${rollback}.`, {
+      release_id: releaseId,
+      url,
+      reason: outcome,
+      health_timeout_ms: this.options.healthTimeoutMs,
+      previous_release_id: previous?.releaseId ?? null,
+      log_tail: await logTail(releaseDir, this.secrets()),
+    });
+  }
+
+  /** Stops the previous release and records the new one live. */
+  private async switchOver(launched: Launched, previous: DeploymentRecord | null, childProcessMs: number, progress: ProgressFn): Promise<Deployment> {
+    const { record, pid } = launched;
+    const { releaseId } = record;
     try {
       if (previous && previous.releaseId !== releaseId) {
         progress('Stopping previous release', { release_id: previous.releaseId, pid: previous.pid });
         await this.stopProcessOf(previous);
       }
-      const active = store.recordActive({ ...record, deployedAt: new Date().toISOString() }, previous?.releaseId ?? null);
+      const active = this.options.deployments.recordActive({ ...record, deployedAt: new Date().toISOString() }, previous?.releaseId ?? null);
       // Recorded live: from now on it is meant to outlive the executor.
       this.options.groups?.forget(pid);
       return toDeployment(active, false, childProcessMs);

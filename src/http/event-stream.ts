@@ -45,57 +45,20 @@ function closeReason(reason: string): string {
 export function streamBuildEvents(
   socket: WebSocket,
   builds: BuildService,
-  request: { buildId: string; after: number; log: FastifyBaseLogger },
+  request: StreamRequest,
   options: EventStreamOptions = DEFAULT_EVENT_STREAM_OPTIONS,
 ): void {
-  const { buildId, log } = request;
-  let lastSent = request.after;
-  let lastSentEvent: BuildEvent | undefined;
-  let replaying = true;
-  let closed = false;
-  const pending: BuildEvent[] = [];
+  new BuildEventStream(socket, builds, request, options).start();
+}
 
-  const open = (): boolean => !closed && socket.readyState === WebSocket.OPEN;
-  const close = (code: number, reason: string): void => {
-    if (open()) socket.close(code, closeReason(reason));
-  };
+interface StreamRequest {
+  buildId: string;
+  after: number;
+  log: FastifyBaseLogger;
+}
 
-  /** Sends; resolves at once unless the client is behind, then once the queue has flushed. */
-  const send = (payload: unknown): Promise<void> | undefined => {
-    if (!open()) return undefined;
-    const data = JSON.stringify(payload);
-    if (socket.bufferedAmount < options.highWaterBytes) {
-      socket.send(data);
-      return undefined;
-    }
-    return new Promise((resolve) => socket.send(data, () => resolve()));
-  };
-
-  const sendEvent = (event: BuildEvent): Promise<void> | undefined => {
-    if (event.seq <= lastSent) return undefined;
-    lastSent = event.seq;
-    lastSentEvent = event;
-    return send(event);
-  };
-
-  const deliverLive = (event: BuildEvent): void => {
-    if (event.seq <= lastSent || !open()) return;
-    // A client this far behind would make us hold its events in memory: drop it; the
-    // journal lets it reconnect with `after` and lose nothing.
-    if (socket.bufferedAmount >= options.highWaterBytes) {
-      close(CLOSE_TRY_AGAIN_LATER, `Client too slow; reconnect with after=${lastSent}.`);
-      return;
-    }
-    void sendEvent(event);
-    if (isTerminalEvent(event)) close(CLOSE_NORMAL, event.type);
-  };
-
-  const unsubscribe = builds.subscribe(buildId, (event) => {
-    if (closed) return;
-    if (replaying) pending.push(event);
-    else deliverLive(event);
-  });
-
+/** Pings every interval; a client that has not answered the previous ping is terminated. */
+function keepAlive(socket: WebSocket, intervalMs: number, open: () => boolean): NodeJS.Timeout {
   let alive = true;
   const ping = setInterval(() => {
     if (!alive) {
@@ -104,44 +67,112 @@ export function streamBuildEvents(
     }
     alive = false;
     if (open()) socket.ping();
-  }, options.pingIntervalMs);
+  }, intervalMs);
   ping.unref();
   socket.on('pong', () => {
     alive = true;
   });
+  return ping;
+}
 
-  socket.on('close', () => {
-    closed = true;
-    clearInterval(ping);
-    unsubscribe();
-    pending.length = 0;
-  });
+class BuildEventStream {
+  private lastSent: number;
+  private lastSentEvent: BuildEvent | undefined;
+  private replaying = true;
+  private closed = false;
+  private readonly pending: BuildEvent[] = [];
 
-  const replay = async (): Promise<void> => {
-    const snapshot = await builds.get(buildId);
-    await send({ type: 'snapshot', build: snapshot });
-    for (const event of await builds.events(buildId, request.after)) {
-      if (!open()) return;
-      await sendEvent(event);
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly builds: BuildService,
+    private readonly request: StreamRequest,
+    private readonly options: EventStreamOptions,
+  ) {
+    this.lastSent = request.after;
+  }
+
+  start(): void {
+    const { socket, request } = this;
+    const unsubscribe = this.builds.subscribe(request.buildId, (event) => {
+      if (this.closed) return;
+      if (this.replaying) this.pending.push(event);
+      else this.deliverLive(event);
+    });
+
+    const ping = keepAlive(socket, this.options.pingIntervalMs, () => this.open());
+
+    socket.on('close', () => {
+      this.closed = true;
+      clearInterval(ping);
+      unsubscribe();
+      this.pending.length = 0;
+    });
+
+    this.replay().catch((thrown: unknown) => {
+      const error = asError(thrown);
+      if (error instanceof AppError && error.status < 500) {
+        this.close(CLOSE_POLICY, error.message);
+        return;
+      }
+      request.log.error({ err: error, build_id: request.buildId }, 'build stream failed');
+      this.close(CLOSE_INTERNAL, 'Internal error.');
+    });
+  }
+
+  private open(): boolean {
+    return !this.closed && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  private close(code: number, reason: string): void {
+    if (this.open()) this.socket.close(code, closeReason(reason));
+  }
+
+  /** Sends; resolves at once unless the client is behind, then once the queue has flushed. */
+  private send(payload: unknown): Promise<void> | undefined {
+    if (!this.open()) return undefined;
+    const data = JSON.stringify(payload);
+    if (this.socket.bufferedAmount < this.options.highWaterBytes) {
+      this.socket.send(data);
+      return undefined;
     }
-    // Events that arrived while the replay waited on a slow client.
-    while (pending.length > 0 && open()) {
-      await sendEvent(pending.shift()!);
-    }
-    replaying = false;
-    const finished = lastSentEvent
-      ? isTerminalEvent(lastSentEvent)
-      : TERMINAL_BUILD_STATUSES.includes(snapshot.status);
-    if (finished) close(CLOSE_NORMAL, lastSentEvent?.type ?? `build ${snapshot.status}`);
-  };
+    return new Promise((resolve) => this.socket.send(data, () => resolve()));
+  }
 
-  replay().catch((thrown: unknown) => {
-    const error = asError(thrown);
-    if (error instanceof AppError && error.status < 500) {
-      close(CLOSE_POLICY, error.message);
+  private sendEvent(event: BuildEvent): Promise<void> | undefined {
+    if (event.seq <= this.lastSent) return undefined;
+    this.lastSent = event.seq;
+    this.lastSentEvent = event;
+    return this.send(event);
+  }
+
+  private deliverLive(event: BuildEvent): void {
+    if (event.seq <= this.lastSent || !this.open()) return;
+    // A client this far behind would make us hold its events in memory: drop it; the
+    // journal lets it reconnect with `after` and lose nothing.
+    if (this.socket.bufferedAmount >= this.options.highWaterBytes) {
+      this.close(CLOSE_TRY_AGAIN_LATER, `Client too slow; reconnect with after=${this.lastSent}.`);
       return;
     }
-    log.error({ err: error, build_id: buildId }, 'build stream failed');
-    close(CLOSE_INTERNAL, 'Internal error.');
-  });
+    void this.sendEvent(event);
+    if (isTerminalEvent(event)) this.close(CLOSE_NORMAL, event.type);
+  }
+
+  private async replay(): Promise<void> {
+    const { builds, request } = this;
+    const snapshot = await builds.get(request.buildId);
+    await this.send({ type: 'snapshot', build: snapshot });
+    for (const event of await builds.events(request.buildId, request.after)) {
+      if (!this.open()) return;
+      await this.sendEvent(event);
+    }
+    // Events that arrived while the replay waited on a slow client.
+    while (this.pending.length > 0 && this.open()) {
+      await this.sendEvent(this.pending.shift()!);
+    }
+    this.replaying = false;
+    const finished = this.lastSentEvent
+      ? isTerminalEvent(this.lastSentEvent)
+      : TERMINAL_BUILD_STATUSES.includes(snapshot.status);
+    if (finished) this.close(CLOSE_NORMAL, this.lastSentEvent?.type ?? `build ${snapshot.status}`);
+  }
 }

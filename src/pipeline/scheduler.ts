@@ -19,7 +19,8 @@ export class BuildScheduler implements BuildQueue {
   constructor(
     private readonly concurrency: number,
     private readonly runBuild: RunBuild,
-    private readonly onError: (buildId: string, error: unknown) => void,
+    /** May return a promise: the build's slot is held until it settles. */
+    private readonly onError: (buildId: string, error: unknown) => void | Promise<void>,
   ) {}
 
   enqueue(buildId: string): void {

@@ -8,8 +8,7 @@ import { StepError } from '../domain/errors.js';
 import type { BuildRecord } from '../domain/records.js';
 import { effectiveCap } from '../domain/usage.js';
 import { createModelJournal, type StepModelJournal } from './model-journal.js';
-import type { Redaction, RunnerDeps } from './runner.js';
-import type { ProgressData, Step, StepContext } from './types.js';
+import type { ProgressData, Redaction, RunnerDeps, Step, StepContext } from './types.js';
 
 /** Journal writes of one step, one after another; the step's end waits for them. */
 export class StepJournal {
@@ -28,6 +27,7 @@ export class StepJournal {
   /** Waits for every queued write; throws the first that failed. */
   async flush(): Promise<void> {
     await this.tail;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the failed write's rejection reason unchanged
     if (this.failure !== undefined) throw this.failure;
   }
 }
@@ -83,7 +83,7 @@ export function createStepRun(
     signal,
     log: deps.log.child({ step: step.name }),
     needs: outputsNamed(step.needs, outputs) as StepContext<StepName, StepName>['needs'],
-    uses: outputsNamed(step.uses, outputs) as StepContext<StepName, StepName>['uses'],
+    uses: outputsNamed(step.uses, outputs),
     progress(message, data = {}) {
       if (signal.aborted) return;
       void journal.write(() => store.recordProgress(build.id, stepNumber, progressEvent(message, data)));

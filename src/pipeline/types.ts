@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { DropletIdentity, StepName } from '../domain/build.js';
 import type { CommitInfo } from '../domain/files.js';
 import type { Author, FoundationFile, ModelCallJournal } from '../domain/ports/author.js';
+import type { BuildStore, ModelCallLedger } from '../domain/ports/build-store.js';
 import type { DeployTarget } from '../domain/ports/deploy.js';
 import type { DeliveryLog, Notifier } from '../domain/ports/notifier.js';
 import type { Registry } from '../domain/ports/registry.js';
@@ -32,6 +33,25 @@ export interface StepLimits {
   maxBuildIterations: number;
 }
 
+/** Secrets never reach the journal: messages, details and errors pass through these first. */
+export interface Redaction {
+  /** A function, not a method: it is handed on unbound (`errorInfo(error, redaction.redact)`). */
+  redact: (text: string) => string;
+  redactDeep<T>(value: T): T;
+}
+
+/** What the runner needs: the store's ports, the providers and the limits in force. */
+export interface RunnerDeps {
+  store: BuildStore;
+  ledger: ModelCallLedger;
+  providers: Providers;
+  limits: StepLimits;
+  log: Logger;
+  redaction: Redaction;
+  /** MAX_BUILD_COST_USD; a build's own max_cost_usd can only lower it. */
+  maxBuildCostUsd: number | null;
+}
+
 export type ProgressData = Record<string, unknown>;
 
 export interface StepContext<Needs extends StepName = never, Uses extends StepName = never> {
@@ -46,14 +66,15 @@ export interface StepContext<Needs extends StepName = never, Uses extends StepNa
   needs: { readonly [S in Needs]: StepOutputs[S] };
   /** The saved outputs of the earlier steps named in `uses`: there when those steps produced one. */
   uses: { readonly [S in Uses]?: StepOutputs[S] };
+  // The callbacks below are functions, not methods: steps destructure them from the context.
   /** Journals a `step.progress` event for this step (in order; the step's end waits for it). */
-  progress(message: string, data?: ProgressData): void;
+  progress: (message: string, data?: ProgressData) => void;
   /** The build's ledger of model calls: hand it to the author with every call. */
   calls: ModelCallJournal;
   /** Records where the build's repository and deployment are. */
-  setLocations(locations: BuildLocations): Promise<void>;
+  setLocations: (locations: BuildLocations) => Promise<void>;
   /** Writes this step's record (`docs/DEPLOYMENT.md`…) into the droplet's repository as one commit. */
-  recordDocument(path: string, content: string, message: string): Promise<CommitInfo | null>;
+  recordDocument: (path: string, content: string, message: string) => Promise<CommitInfo | null>;
 }
 
 export interface StepResult<Output> {

@@ -20,6 +20,7 @@ export interface SafePath {
   absolute: string;
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: they are refused in paths
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 const WINDOWS_DRIVE = /^[A-Za-z]:/;
 /** Characters HFS+ ignores in names, so `.g\u200cit` is `.git` there (git's own list). */

@@ -122,7 +122,7 @@ async function observe(baseUrl: string, token: string, signal: AbortSignal): Pro
   const list = capabilities.capabilities;
   return {
     ...(typeof health.version === 'string' ? { version: health.version } : {}),
-    ...(Array.isArray(list) && list.every((item) => typeof item === 'string') ? { capabilities: list as string[] } : {}),
+    ...(Array.isArray(list) && list.every((item) => typeof item === 'string') ? { capabilities: list } : {}),
   };
 }
 

@@ -14,6 +14,14 @@ import { type FaultHost, modelCalls, PARTIAL, partialSpec, SPEC, startFaultHost 
 import { specAnswer, taskOf } from '../support/model-script.js';
 
 const KEY = 'sk-proj-canary-8e1b5c07d9a4f2';
+
+/** The fields of a chat message, as sent on the wire, that these tests read. */
+interface WireChatMessage {
+  role: string;
+  content?: string | null;
+  tool_call_id?: string;
+  tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
+}
 let host: FaultHost;
 let model: FakeModelServer;
 let server: TestExecutor;
@@ -142,14 +150,15 @@ describe('answers cut off by the output limit', () => {
     expect(waiting.steps[1]!.details.spec).toBe(SPEC);
     const continuation = model.requests[first + 1]!;
     expect(continuation.rejected).toBeUndefined();
-    const messages = continuation.body.messages as Array<Record<string, any>>;
+    const messages = continuation.body.messages as WireChatMessage[];
     expect(messages.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'tool', 'user']);
     const assistant = messages[2]!;
     expect(assistant.content).toBe('Here are the files.');
     // Only the complete call goes back; the one cut in half is dropped, not sent as broken JSON.
     expect(assistant.tool_calls).toHaveLength(1);
-    expect(JSON.parse(assistant.tool_calls[0].function.arguments)).toEqual(notes);
-    expect(messages[3]!.tool_call_id).toBe(assistant.tool_calls[0].id);
+    const [call] = assistant.tool_calls ?? [];
+    expect(JSON.parse(call!.function.arguments)).toEqual(notes);
+    expect(messages[3]!.tool_call_id).toBe(call!.id);
     expect(messages[4]!.content).toContain('cut off');
     expect(messages[4]!.content).toContain('docs/NOTES.md');
     // The cut call's arguments are half a JSON object, but the path it began with is named.

@@ -13,6 +13,14 @@ import { type FaultHost, modelCalls, PARTIAL, partialSpec, SPEC, startFaultHost 
 import { specAnswer, taskOf } from '../support/model-script.js';
 
 const KEY = 'sk-ant-canary-4d2f7a91c3e8b6';
+
+/** The fields of a content block, as sent on the wire, that these tests read. */
+interface WireBlock {
+  type: string;
+  id?: string;
+  tool_use_id?: string;
+  text?: string;
+}
 let host: FaultHost;
 let model: FakeModelServer;
 let server: TestExecutor;
@@ -153,7 +161,7 @@ describe('answers cut off by the output limit', () => {
     expect(waiting.steps[1]!.details.spec).toBe(SPEC);
     const continuation = model.requests[first + 1]!;
     expect(continuation.rejected).toBeUndefined();
-    const [task, assistant, user, ...rest] = continuation.body.messages as Array<{ role: string; content: Array<Record<string, any>> }>;
+    const [task, assistant, user, ...rest] = continuation.body.messages as Array<{ role: string; content: WireBlock[] }>;
     expect(rest).toEqual([]);
     expect([task!.role, assistant!.role, user!.role]).toEqual(['user', 'assistant', 'user']);
     // Only the complete call goes back; the one cut in half is dropped.

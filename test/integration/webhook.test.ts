@@ -140,7 +140,7 @@ describe('WebhookNotifier', () => {
     const logger = pino({ level: 'info' }, sink);
     await new WebhookNotifier({ url, secret: SECRET, ...fast, logger }).notify(notification, new AbortController().signal);
     expect(lines).toHaveLength(2);
-    expect(lines.map((line) => JSON.parse(line).outcome)).toEqual(['retry', 'delivered']);
+    expect(lines.map((line) => (JSON.parse(line) as { outcome?: unknown }).outcome)).toEqual(['retry', 'delivered']);
     for (const line of lines) {
       expect(line).not.toContain(SECRET);
       expect(line).not.toContain('/hooks/executor');

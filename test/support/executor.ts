@@ -47,7 +47,8 @@ export async function startExecutor(
   const config = loadConfig({ DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', ...env });
   const executor = await createExecutor(config, options);
   await executor.app.listen({ port, host: '127.0.0.1' });
-  executor.resume();
+  // As main.ts does: waits only until the unfinished builds are queued again, not for them to run.
+  await executor.resume();
   return {
     executor,
     baseUrl: `http://127.0.0.1:${port}`,

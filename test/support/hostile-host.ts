@@ -28,14 +28,15 @@ import { eventually, isZombie } from './processes.js';
 /** In every canary; generated tests search for it (the canaries themselves never enter a repository). */
 export const CANARY_MARK = 'hostilecanary';
 
-export interface Canaries {
+/** A type alias, not an interface, so that `Object.values(canaries)` is a `string[]`. */
+export type Canaries = {
   /** ANTHROPIC_API_KEY, in the executor's `.env` only. */
   apiKey: string;
   /** API_TOKEN, in the `.env` and in the executor's real environment (so in /proc/<pid>/environ). */
   apiToken: string;
   /** The body of the executor's `$HOME/.ssh/id_ed25519`. */
   sshKey: string;
-}
+};
 
 export interface HostileBuild {
   buildId: string;

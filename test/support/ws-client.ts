@@ -4,6 +4,12 @@
  */
 import WebSocket from 'ws';
 
+/** A message's text. With the default binaryType ('nodebuffer') `ws` hands over a Buffer. */
+function textOf(data: WebSocket.RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
+}
+
 export interface StreamResult {
   messages: unknown[];
   closeCode: number;
@@ -53,7 +59,7 @@ export function collectStream(url: string, options: StreamOptions = {}): Promise
     });
     socket.on('message', (data) => {
       if (stopping) return;
-      const message: unknown = JSON.parse(String(data));
+      const message: unknown = JSON.parse(textOf(data));
       messages.push(message);
       options.onMessage?.(message, messages);
       if (options.stopWhen?.(message, messages)) {

@@ -43,21 +43,21 @@ describe('build API', () => {
 
     const status = await app.inject({ method: 'GET', url: `/executor/builds/${first}/status` });
     expect(status.statusCode).toBe(200);
-    expect((status.json() as BuildView).status).toBe('in_progress');
+    expect(status.json<BuildView>().status).toBe('in_progress');
 
     const page = await app.inject({ method: 'GET', url: '/executor/builds?limit=2&offset=0' });
     expect(page.headers['x-total-count']).toBe('3');
-    expect((page.json() as BuildView[]).map((view) => view.build_id)).toEqual([ids[2], ids[1]]);
+    expect(page.json<BuildView[]>().map((view) => view.build_id)).toEqual([ids[2], ids[1]]);
     const filtered = await app.inject({ method: 'GET', url: '/executor/builds?status=in_progress' });
-    expect((filtered.json() as BuildView[]).map((view) => view.build_id)).toEqual([first]);
+    expect(filtered.json<BuildView[]>().map((view) => view.build_id)).toEqual([first]);
     expect(filtered.headers['x-total-count']).toBe('1');
     for (const bad of ['limit=0', 'limit=201', 'offset=-1', 'status=running', 'limit=abc']) {
       expect((await app.inject({ method: 'GET', url: `/executor/builds?${bad}` })).statusCode).toBe(400);
     }
 
-    const all = (await app.inject({ method: 'GET', url: `/executor/builds/${first}/events` })).json() as BuildEvent[];
+    const all = (await app.inject({ method: 'GET', url: `/executor/builds/${first}/events` })).json<BuildEvent[]>();
     expect(all.map((event) => event.type)).toEqual(['build.queued', 'build.started', 'step.started']);
-    const later = (await app.inject({ method: 'GET', url: `/executor/builds/${first}/events?after=${all[0]!.seq}` })).json() as BuildEvent[];
+    const later = (await app.inject({ method: 'GET', url: `/executor/builds/${first}/events?after=${all[0]!.seq}` })).json<BuildEvent[]>();
     expect(later).toEqual(all.slice(1));
     expect((await app.inject({ method: 'GET', url: `/executor/builds/${first}/events?after=-1` })).statusCode).toBe(400);
   });
@@ -77,17 +77,17 @@ describe('build API', () => {
     expect(tooLong.statusCode).toBe(400);
     const approved = await app.inject({ method: 'POST', url: `/executor/builds/${id}/approve`, payload: { approved: true, feedback: 'ship it' } });
     expect(approved.statusCode).toBe(200);
-    expect((approved.json() as BuildView).status).toBe('queued');
+    expect(approved.json<BuildView>().status).toBe('queued');
 
     const cancelled = await app.inject({ method: 'DELETE', url: `/executor/builds/${id}` });
     expect(cancelled.statusCode).toBe(200);
-    expect((cancelled.json() as BuildView).status).toBe('cancelled');
+    expect(cancelled.json<BuildView>().status).toBe('cancelled');
     expect((await app.inject({ method: 'DELETE', url: `/executor/builds/${id}` })).statusCode).toBe(409);
 
     expect((await app.inject({ method: 'POST', url: `/executor/builds/${id}/retry?from_step=9` })).statusCode).toBe(400);
     const retried = await app.inject({ method: 'POST', url: `/executor/builds/${id}/retry?from_step=3` });
     expect(retried.statusCode).toBe(202);
-    expect((retried.json() as BuildView).status).toBe('queued');
+    expect(retried.json<BuildView>().status).toBe('queued');
     const events = await builds.service.events(id, 0);
     expect(events.at(-1)).toMatchObject({ type: 'build.retried', data: { from_step: 3 } });
   });
@@ -117,7 +117,7 @@ describe('build API', () => {
 describe('UDC endpoints', () => {
   it('answers /health, degraded when the store does not answer', async () => {
     const { app, builds } = await start();
-    const body = (await app.inject({ method: 'GET', url: '/health' })).json();
+    const body = (await app.inject({ method: 'GET', url: '/health' })).json<{ timestamp: string; uptime_seconds: number }>();
     expect(body).toEqual({ status: 'healthy', timestamp: expect.any(String), uptime_seconds: expect.any(Number), version: '1.0.0' });
     expect(Number.isInteger(body.uptime_seconds)).toBe(true);
     expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
@@ -159,7 +159,7 @@ describe('UDC endpoints', () => {
     const { app, builds } = await start();
     await builds.submit({ architectIntent: INTENT, approvalMode: 'auto', autoDeploy: true });
     await app.inject({ method: 'GET', url: '/health' });
-    const state = (await app.inject({ method: 'GET', url: '/state' })).json();
+    const state = (await app.inject({ method: 'GET', url: '/state' })).json<{ metrics: { requests_per_minute: number }; last_activity: string }>();
     expect(state).toMatchObject({ status: 'active', mode: 'production', metrics: { builds_by_status: { queued: 1 }, active_builds: 1 } });
     expect(state.metrics.requests_per_minute).toBeGreaterThanOrEqual(1);
     expect(new Date(state.last_activity).toISOString()).toBe(state.last_activity);

@@ -15,7 +15,7 @@ it('kills the groups a crashed executor left behind, grandchildren included', as
   const dir = mkdtempSync(join(tmpdir(), 'ledger-'));
   dirs.push(dir);
   const child = spawn('sh', ['-c', 'sleep 300 & echo $!; wait'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
-  const grandchild = Number(await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+  const grandchild = Number(await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
   new ProcessLedger(dir).record(child.pid!);
 
   // A new executor start: a fresh ledger over the same directory.
@@ -43,7 +43,7 @@ it('reaps what a group left behind after its leader exited', async () => {
   const child = spawn('sh', ['-c', 'sleep 300 & echo $!; sleep 0.5'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
   const ledger = new ProcessLedger(dir);
   ledger.record(child.pid!);
-  const orphan = Number(await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+  const orphan = Number(await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
   await new Promise((resolve) => child.once('exit', resolve));
   expect(isAlive(orphan)).toBe(true);
 

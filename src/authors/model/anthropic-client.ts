@@ -4,6 +4,7 @@
  * The SDK's own retries are off: one retry policy (retry.ts) serves both providers.
  */
 import Anthropic, { AnthropicError, APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import type { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream';
 import type { ContentBlockParam, MessageParam, TextBlockParam, Tool } from '@anthropic-ai/sdk/resources/messages';
 import { activityFetch } from './activity-fetch.js';
 import {
@@ -56,6 +57,11 @@ function toSystem(request: ModelRequest): TextBlockParam[] {
   ];
 }
 
+/** `instanceof` alone narrows to APIError<any, any, any>; this keeps the declared field types. */
+function isAPIError(error: unknown): error is APIError {
+  return error instanceof APIError;
+}
+
 export function classifyAnthropicError(error: unknown): ModelCallError | null {
   if (error instanceof APIUserAbortError) return null;
   if (error instanceof APIConnectionError) return new ModelCallError('transient', `connection failed: ${error.message}`);
@@ -63,7 +69,7 @@ export function classifyAnthropicError(error: unknown): ModelCallError | null {
   if (error instanceof AnthropicError && !(error instanceof APIError)) return new ModelCallError('transient', `the answer broke off: ${error.message}`);
   // undici's "terminated" and friends, thrown while the body streams.
   if (error instanceof TypeError) return new ModelCallError('transient', `the connection broke: ${error.message}`);
-  if (!(error instanceof APIError)) return null;
+  if (!isAPIError(error)) return null;
   const detail = error.apiMessage ?? error.message;
   if (error.status === undefined) {
     // An `error` event in the middle of a stream: the partial answer is discarded.
@@ -110,7 +116,7 @@ export class AnthropicClient implements ModelClient {
       input_schema: tool.inputSchema as Tool['input_schema'],
     }));
     const messages: MessageParam[] = request.messages.map((message) => ({ role: message.role, content: toContent(message) }));
-    let stream: ReturnType<Anthropic['messages']['stream']> | undefined;
+    let stream: MessageStream | undefined;
     try {
       stream = this.sdkFor(options.onActivity).messages.stream(
         {

@@ -25,13 +25,18 @@ const STOP_REASONS: Record<string, StopReason> = {
   content_filter: 'refusal',
 };
 
+/** `instanceof` alone narrows to APIError<any, any, any>; this keeps the declared field types. */
+function isAPIError(error: unknown): error is APIError {
+  return error instanceof APIError;
+}
+
 export function classifyOpenAIError(error: unknown): ModelCallError | null {
   if (error instanceof APIUserAbortError) return null;
   if (error instanceof APIConnectionError) return new ModelCallError('transient', `connection failed: ${error.message}`);
   if (error instanceof OpenAIError && !(error instanceof APIError)) return new ModelCallError('transient', `the answer broke off: ${error.message}`);
   // undici's "terminated", or a chunk that is not JSON, while the body streams.
   if (error instanceof TypeError || error instanceof SyntaxError) return new ModelCallError('transient', `the answer broke off: ${error.message}`);
-  if (!(error instanceof APIError)) return null;
+  if (!isAPIError(error)) return null;
   const status = error.status;
   if (status === undefined) return new ModelCallError('transient', `stream error: ${error.message}`);
   // Out of credit is a 429 too, but waiting does not refill the account.

@@ -46,7 +46,8 @@ function countCacheControl(blocks: unknown[]): number {
   let count = 0;
   for (const block of blocks) {
     if (block === null || typeof block !== 'object') continue;
-    if ((block as any).cache_control != null) count += 1;
+    const marker: unknown = (block as any).cache_control;
+    if (marker !== null && marker !== undefined) count += 1;
     if ((block as any).type === 'tool_result') count += countCacheControl(asArray((block as any).content));
   }
   return count;

@@ -46,7 +46,7 @@ function checkAssistant(message: any, index: number): Rejection | null {
     }
     return null;
   }
-  if ((message.content === null || message.content === undefined) && message.function_call == null) {
+  if ((message.content === null || message.content === undefined) && (message.function_call === null || message.function_call === undefined)) {
     return { message: "Invalid value for 'content': expected a string, got null.", param: `messages.[${index}].content` };
   }
   return null;

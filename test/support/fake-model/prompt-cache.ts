@@ -101,7 +101,7 @@ function boundariesOf(namespace: string, units: PromptUnit[]): Boundary[] {
 function withoutCacheControl(value: any): { text: string; breakpoint: boolean } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { text: JSON.stringify(value) ?? '', breakpoint: false };
   const { cache_control: marker, ...rest } = value;
-  return { text: JSON.stringify(rest), breakpoint: marker != null };
+  return { text: JSON.stringify(rest), breakpoint: marker !== null && marker !== undefined };
 }
 
 function anthropicUnits(body: any): PromptUnit[] {
