@@ -41,8 +41,6 @@ export const STEP_TRANSITIONS = {
 
 export type StepTransition = keyof typeof STEP_TRANSITIONS;
 
-export const UNFINISHED_BUILD_STATUSES = UNFINISHED;
-
 export function isFinishedStep(status: StepStatus): boolean {
   return status === 'completed' || status === 'skipped';
 }

@@ -1,10 +1,12 @@
 /** The BuildService: submit, inspect, approve, cancel and retry builds, over the store's ports. */
 import type { Logger } from 'pino';
+import { STEP_COUNT } from '../domain/build.js';
 import { buildIdFor, deriveDropletName } from '../domain/naming.js';
 import { ConflictError, InputError, UnavailableError } from '../domain/errors.js';
 import type { BuildCatalog, BuildStore, DropletDirectory, ModelCallLedger } from '../domain/ports/build-store.js';
 import type { EventBus } from '../domain/ports/event-bus.js';
 import type { BuildQueue } from '../domain/ports/queue.js';
+import type { BuildRecord } from '../domain/records.js';
 import { createViewCache } from './view-cache.js';
 import type { ApprovalDecision, BuildService, ListBuildsQuery, SubmitBuildInput } from './service.js';
 
@@ -48,71 +50,83 @@ function createAdmissions() {
   };
 }
 
+/** A request may lower the executor's cost cap for its build, never raise it. */
+function checkCap(deps: BuildServiceDeps, maxCostUsd: number | undefined): void {
+  if (maxCostUsd !== undefined && deps.maxBuildCostUsd !== null && maxCostUsd > deps.maxBuildCostUsd) {
+    throw new InputError(`max_cost_usd ${maxCostUsd} is above this executor's cap of ${deps.maxBuildCostUsd} (MAX_BUILD_COST_USD).`, {
+      max_cost_usd: maxCostUsd,
+      executor_cap_usd: deps.maxBuildCostUsd,
+    });
+  }
+}
+
+function assertAccepting(deps: BuildServiceDeps): void {
+  const reason = deps.refusal?.() ?? null;
+  if (reason) throw new UnavailableError(reason);
+}
+
+function checkChannels(deps: BuildServiceDeps, channels: readonly string[]): void {
+  const unknown = channels.filter((channel) => !deps.notifyChannels.includes(channel));
+  if (unknown.length > 0) throw new InputError(`Unknown notify channel(s): ${unknown.join(', ')}.`, { available: deps.notifyChannels, unknown });
+}
+
+/** The id and name for a new build: both given, one given, or neither (derived). */
+async function identify(deps: BuildServiceDeps, input: SubmitBuildInput): Promise<{ dropletId: number; name: string }> {
+  const { catalog, droplets } = deps;
+  const name = input.dropletName ?? deriveDropletName(input.architectIntent);
+  const knownId = (await droplets.idForName(name)) ?? (await catalog.idForDropletName(name));
+  if (input.dropletId === undefined) {
+    return { dropletId: knownId ?? Math.max(await droplets.maxId(), await catalog.maxDropletId()) + 1, name };
+  }
+  const ownerName = (await droplets.nameForId(input.dropletId)) ?? (await catalog.nameForDropletId(input.dropletId));
+  if (ownerName !== null && ownerName !== name) {
+    throw new ConflictError(`Droplet ${input.dropletId} is already "${ownerName}".`, { droplet_id: input.dropletId, droplet_name: ownerName }, 'DROPLET_ID_TAKEN');
+  }
+  if (knownId !== null && knownId !== input.dropletId) {
+    throw new ConflictError(`Droplet "${name}" already has id ${knownId}.`, { droplet_id: knownId, droplet_name: name }, 'DROPLET_NAME_TAKEN');
+  }
+  return { dropletId: input.dropletId, name };
+}
+
+async function estimateSeconds(deps: BuildServiceDeps): Promise<number> {
+  return Math.round(median(await deps.catalog.recentDurations(20)) ?? deps.defaultEstimateSeconds ?? 120);
+}
+
+/** Checks a submission and records it queued; the caller enqueues it. */
+async function createQueuedBuild(deps: BuildServiceDeps, input: SubmitBuildInput, now: () => Date): Promise<BuildRecord> {
+  checkChannels(deps, input.notifyChannels ?? []);
+  checkCap(deps, input.maxCostUsd);
+  assertAccepting(deps);
+  const { dropletId, name } = await identify(deps, input);
+  const createdAt = now();
+  const build = await deps.store.create(
+    {
+      dropletId,
+      dropletName: name,
+      intent: input.architectIntent,
+      approvalMode: input.approvalMode,
+      autoDeploy: input.autoDeploy,
+      notifyChannels: input.notifyChannels ?? null,
+      createdAt: createdAt.toISOString(),
+      estimatedSeconds: await estimateSeconds(deps),
+      maxCostUsd: input.maxCostUsd ?? null,
+    },
+    (attempt) => `${buildIdFor(dropletId, name, createdAt)}${attempt > 1 ? `-${attempt}` : ''}`,
+  );
+  deps.log.info({ build_id: build.id, droplet_id: dropletId, droplet_name: name }, 'build queued');
+  return build;
+}
+
 export function createBuildService(deps: BuildServiceDeps): BuildService {
-  const { store, catalog, queue, droplets } = deps;
+  const { store, catalog, queue } = deps;
   const now = deps.now ?? (() => new Date());
   const admit = createAdmissions();
   const views = createViewCache({ store, ledger: deps.ledger, maxBuildCostUsd: deps.maxBuildCostUsd });
 
-  const checkCap = (maxCostUsd: number | undefined) => {
-    if (maxCostUsd !== undefined && deps.maxBuildCostUsd !== null && maxCostUsd > deps.maxBuildCostUsd) {
-      throw new InputError(`max_cost_usd ${maxCostUsd} is above this executor's cap of ${deps.maxBuildCostUsd} (MAX_BUILD_COST_USD).`, {
-        max_cost_usd: maxCostUsd,
-        executor_cap_usd: deps.maxBuildCostUsd,
-      });
-    }
-  };
-  const assertAccepting = () => {
-    const reason = deps.refusal?.() ?? null;
-    if (reason) throw new UnavailableError(reason);
-  };
-  const checkChannels = (channels: readonly string[]) => {
-    const unknown = channels.filter((channel) => !deps.notifyChannels.includes(channel));
-    if (unknown.length > 0) throw new InputError(`Unknown notify channel(s): ${unknown.join(', ')}.`, { available: deps.notifyChannels, unknown });
-  };
-
-  /** The id and name for a new build: both given, one given, or neither (derived). */
-  const identify = async (input: SubmitBuildInput): Promise<{ dropletId: number; name: string }> => {
-    const name = input.dropletName ?? deriveDropletName(input.architectIntent);
-    const knownId = (await droplets.idForName(name)) ?? (await catalog.idForDropletName(name));
-    if (input.dropletId === undefined) {
-      return { dropletId: knownId ?? Math.max(await droplets.maxId(), await catalog.maxDropletId()) + 1, name };
-    }
-    const ownerName = (await droplets.nameForId(input.dropletId)) ?? (await catalog.nameForDropletId(input.dropletId));
-    if (ownerName !== null && ownerName !== name) {
-      throw new ConflictError(`Droplet ${input.dropletId} is already "${ownerName}".`, { droplet_id: input.dropletId, droplet_name: ownerName }, 'DROPLET_ID_TAKEN');
-    }
-    if (knownId !== null && knownId !== input.dropletId) {
-      throw new ConflictError(`Droplet "${name}" already has id ${knownId}.`, { droplet_id: knownId, droplet_name: name }, 'DROPLET_NAME_TAKEN');
-    }
-    return { dropletId: input.dropletId, name };
-  };
-
-  const estimateSeconds = async () => Math.round(median(await catalog.recentDurations(20)) ?? deps.defaultEstimateSeconds ?? 120);
-
   return {
     submit: (input) =>
       admit(async () => {
-        checkChannels(input.notifyChannels ?? []);
-        checkCap(input.maxCostUsd);
-        assertAccepting();
-        const { dropletId, name } = await identify(input);
-        const createdAt = now();
-        const build = await store.create(
-          {
-            dropletId,
-            dropletName: name,
-            intent: input.architectIntent,
-            approvalMode: input.approvalMode,
-            autoDeploy: input.autoDeploy,
-            notifyChannels: input.notifyChannels ?? null,
-            createdAt: createdAt.toISOString(),
-            estimatedSeconds: await estimateSeconds(),
-            maxCostUsd: input.maxCostUsd ?? null,
-          },
-          (attempt) => `${buildIdFor(dropletId, name, createdAt)}${attempt > 1 ? `-${attempt}` : ''}`,
-        );
-        deps.log.info({ build_id: build.id, droplet_id: dropletId, droplet_name: name }, 'build queued');
+        const build = await createQueuedBuild(deps, input, now);
         // The view is taken first: the runner may pick the build up at once.
         const queued = await views.get(build.id);
         queue.enqueue(build.id);
@@ -150,8 +164,11 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
     retry: (buildId, fromStep, maxCostUsd) =>
       admit(async () => {
         await views.get(buildId);
-        checkCap(maxCostUsd);
-        assertAccepting();
+        if (fromStep !== undefined && !(Number.isInteger(fromStep) && fromStep >= 1 && fromStep <= STEP_COUNT)) {
+          throw new InputError(`from_step must be a step number from 1 to ${STEP_COUNT}.`, { from_step: fromStep });
+        }
+        checkCap(deps, maxCostUsd);
+        assertAccepting(deps);
         await store.retry(buildId, { ...(fromStep !== undefined && { fromStep }), ...(maxCostUsd !== undefined && { maxCostUsd }) });
         const queued = await views.get(buildId);
         queue.enqueue(buildId);

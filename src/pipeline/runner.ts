@@ -7,31 +7,15 @@ import type { Logger } from 'pino';
 import { gateBefore, type StepName } from '../domain/build.js';
 import { traitsOf } from '../domain/error-codes.js';
 import { AppError, asError, ConflictError, isAbortError } from '../domain/errors.js';
-import type { BuildStore, ModelCallLedger } from '../domain/ports/build-store.js';
+import type { BuildStore } from '../domain/ports/build-store.js';
 import type { RunBuild } from '../domain/ports/queue.js';
 import type { BuildRecord } from '../domain/records.js';
 import type { ErrorInfo } from '../domain/status.js';
 import { isFinishedStep } from '../domain/transitions.js';
 import { createStepRun, runStep, type StepRun } from './step-context.js';
 import { STEPS } from './steps/index.js';
-import type { Providers, Step, StepLimits } from './types.js';
+import type { RunnerDeps, Step } from './types.js';
 
-/** Secrets never reach the journal: messages, details and errors pass through these first. */
-export interface Redaction {
-  redact(text: string): string;
-  redactDeep<T>(value: T): T;
-}
-
-export interface RunnerDeps {
-  store: BuildStore;
-  ledger: ModelCallLedger;
-  providers: Providers;
-  limits: StepLimits;
-  log: Logger;
-  redaction: Redaction;
-  /** MAX_BUILD_COST_USD; a build's own max_cost_usd can only lower it. */
-  maxBuildCostUsd: number | null;
-}
 
 type Verdict = 'next' | 'stop';
 
@@ -49,7 +33,7 @@ interface StepAttempt {
 
 export function errorInfo(error: unknown, redact: (text: string) => string): ErrorInfo {
   if (error instanceof AppError) {
-    return { code: error.code, message: redact(error.message), details: JSON.parse(redact(JSON.stringify(error.details))) };
+    return { code: error.code, message: redact(error.message), details: JSON.parse(redact(JSON.stringify(error.details))) as ErrorInfo['details'] };
   }
   return { code: 'STEP_CRASHED', message: redact(asError(error).message), details: {} };
 }
@@ -84,7 +68,9 @@ export function createRunner(deps: RunnerDeps): RunBuild {
     const gate = gateBefore(build.approvalMode, stepNumber);
     if (!gate || (await store.isApproved(build.id, stepNumber))) return false;
     const summary = GATE_SUMMARIES[gate.name](build);
-    await store.awaitApproval(build.id, { gate: gate.name, step_number: stepNumber, requested_at: new Date().toISOString(), summary });
+    const approval = { gate: gate.name, step_number: stepNumber, requested_at: new Date().toISOString(), summary };
+    // A cancel may land between the check above and this change: the build stops either way.
+    if ((await unlessMoved(store.awaitApproval(build.id, approval))) === 'stop') return true;
     log.info({ gate: gate.name }, 'waiting for approval');
     return true;
   }
@@ -111,7 +97,8 @@ export function createRunner(deps: RunnerDeps): RunBuild {
     await run.calls.settle(keepAnswers);
     // Only the build's state says whether a cancel moved it: a step may throw a
     // ConflictError of its own (a registry clash) and that is a failure like any other.
-    if (signal.aborted || (await store.get(build.id))?.status !== 'in_progress' || isAbortError(thrown)) return 'stop';
+    // An AbortError the build's own signal did not cause (a provider's timeout) is a failure, not a cancel.
+    if (signal.aborted || (await store.get(build.id))?.status !== 'in_progress') return 'stop';
     const error = errorInfo(thrown, deps.redaction.redact);
     attempt.log.warn({ step: step.name, code: error.code, err: error.message }, 'step failed');
     await unlessMoved(store.failStep(build.id, stepNumber, error));

@@ -51,14 +51,7 @@ export class SqliteBuildCatalog implements BuildCatalog {
     return row?.droplet_name ?? null;
   }
 
-  /** A queued, running or waiting build of this droplet (they share one repository). */
-  async unfinishedBuildOf(dropletId: number, exceptBuildId = ''): Promise<string | null> {
-    const row = this.db
-      .prepare(`SELECT id FROM builds WHERE droplet_id = ? AND id <> ? AND status IN ('queued', 'in_progress', 'waiting_approval') LIMIT 1`)
-      .get(dropletId, exceptBuildId) as { id: string } | undefined;
-    return row?.id ?? null;
-  }
-
+  /** The id a droplet name was last built under. */
   async idForDropletName(name: string): Promise<number | null> {
     const row = this.db.prepare('SELECT droplet_id FROM builds WHERE droplet_name = ? ORDER BY created_at DESC LIMIT 1').get(name) as
       | { droplet_id: number }

@@ -9,7 +9,7 @@ import type { BuildEvent } from '../domain/events.js';
 import type { BuildStore, GateDecision, RetryRequest, StepOutcome } from '../domain/ports/build-store.js';
 import type { BuildLocations, BuildRecord, NewBuild, StepRecord } from '../domain/records.js';
 import type { ErrorInfo, PendingApproval } from '../domain/status.js';
-import { isFinishedStep, UNFINISHED_BUILD_STATUSES } from '../domain/transitions.js';
+import { isFinishedStep } from '../domain/transitions.js';
 import type { ModelCallRecord } from '../domain/usage.js';
 import { BuildTables } from './build-tables.js';
 import type { Db } from './db.js';
@@ -64,7 +64,9 @@ export class SqliteBuildStore implements BuildStore {
     try {
       tables.change(buildId, () => {
         tables.move(buildId, 'claim');
-        return [{ type: 'build.started', data: { from_step: build.currentStep } }];
+        // Where this run starts: after an approval that is the gated step, not the last one started.
+        const from = tables.steps(buildId).find((step) => !isFinishedStep(step.status))?.stepNumber ?? build.currentStep;
+        return [{ type: 'build.started', data: { from_step: from } }];
       });
     } catch (error) {
       if (error instanceof ConflictError) return null;
@@ -85,7 +87,7 @@ export class SqliteBuildStore implements BuildStore {
     const { tables } = this;
     let gateName: PendingApproval['gate'] = 'before_deploy';
     tables.change(buildId, () => {
-      const build = tables.requireStatus(buildId, ['waiting_approval']);
+      const build = tables.requireMovable(buildId, decision.approved ? 'approve' : 'reject');
       const gate = build.pendingApproval!;
       gateName = gate.gate;
       const { feedback } = decision;
@@ -108,7 +110,7 @@ export class SqliteBuildStore implements BuildStore {
   async cancel(buildId: string): Promise<void> {
     const { tables } = this;
     tables.change(buildId, () => {
-      tables.requireStatus(buildId, UNFINISHED_BUILD_STATUSES);
+      tables.requireMovable(buildId, 'cancel');
       tables.move(buildId, 'cancel', { error: { code: 'CANCELLED', message: 'The build was cancelled.', details: {} } });
       tables.resetInProgressSteps(buildId);
       return [{ type: 'build.cancelled', data: { reason: 'cancelled by request' } }];
@@ -119,7 +121,7 @@ export class SqliteBuildStore implements BuildStore {
     const { tables } = this;
     let from = 0;
     tables.change(buildId, () => {
-      const build = tables.requireStatus(buildId, ['failed', 'cancelled']);
+      const build = tables.requireMovable(buildId, 'retry');
       this.assertDropletIdle(build.dropletId, buildId);
       const steps = tables.steps(buildId);
       const limit = steps.find((step) => !isFinishedStep(step.status))?.stepNumber ?? steps.length;
@@ -154,7 +156,7 @@ export class SqliteBuildStore implements BuildStore {
     const { tables } = this;
     try {
       tables.change(buildId, () => {
-        tables.requireStatus(buildId, ['in_progress']);
+        tables.requireMovable(buildId, 'complete');
         tables.moveStep(buildId, stepNumber, 'start');
         return [{ type: 'step.started', data: { ...stepRef(stepNumber), name: STEP_LABELS[stepNameAt(stepNumber)] } }];
       });
@@ -179,7 +181,7 @@ export class SqliteBuildStore implements BuildStore {
   async completeStep(buildId: string, stepNumber: number, outcome: StepOutcome): Promise<void> {
     const { tables } = this;
     tables.change(buildId, () => {
-      tables.requireStatus(buildId, ['in_progress']);
+      tables.requireMovable(buildId, 'complete');
       tables.moveStep(buildId, stepNumber, outcome.skipped ? 'skip' : 'complete', { details: outcome.details, output: outcome.output ?? null });
       const data = { ...stepRef(stepNumber), duration_seconds: outcome.durationSeconds, details: outcome.details };
       return [outcome.skipped ? { type: 'step.skipped', data } : { type: 'step.completed', data }];
@@ -202,7 +204,7 @@ export class SqliteBuildStore implements BuildStore {
   async completeBuild(buildId: string): Promise<void> {
     const { tables } = this;
     tables.change(buildId, () => {
-      const build = tables.requireStatus(buildId, ['in_progress']);
+      const build = tables.requireMovable(buildId, 'complete');
       tables.move(buildId, 'complete');
       return [{ type: 'build.completed', data: { deployment_url: build.deploymentUrl, repository_path: build.repositoryPath } }];
     });

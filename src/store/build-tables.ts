@@ -228,9 +228,18 @@ export class BuildTables {
   setLocations(id: string, fields: BuildLocations): void {
     const sets: string[] = [];
     const params: unknown[] = [];
-    if (fields.repositoryPath !== undefined) sets.push('repository_path = ?'), params.push(fields.repositoryPath);
-    if (fields.repositoryUrl !== undefined) sets.push('repository_url = ?'), params.push(fields.repositoryUrl);
-    if (fields.deploymentUrl !== undefined) sets.push('deployment_url = ?'), params.push(fields.deploymentUrl);
+    if (fields.repositoryPath !== undefined) {
+      sets.push('repository_path = ?');
+      params.push(fields.repositoryPath);
+    }
+    if (fields.repositoryUrl !== undefined) {
+      sets.push('repository_url = ?');
+      params.push(fields.repositoryUrl);
+    }
+    if (fields.deploymentUrl !== undefined) {
+      sets.push('deployment_url = ?');
+      params.push(fields.deploymentUrl);
+    }
     // Only a running build moves: a step finishing after a cancel must not write onto it.
     if (sets.length > 0) this.db.prepare(`UPDATE builds SET ${sets.join(', ')} WHERE id = ? AND status = 'in_progress'`).run(...params, id);
     this.touch(id);
@@ -249,8 +258,16 @@ export class BuildTables {
     return row?.approved === 1;
   }
 
-  /** Inside change(): the build must still be in one of these states. */
-  requireStatus(id: string, statuses: readonly BuildStatus[]): BuildRecord {
+  /**
+   * Inside change(): the build must be where `transition` can start from (a step of a
+   * build moves only while the build itself could still `complete`). The conflict names
+   * the build's state before anything is written.
+   */
+  requireMovable(id: string, transition: BuildTransition): BuildRecord {
+    return this.requireStatus(id, BUILD_TRANSITIONS[transition].from);
+  }
+
+  private requireStatus(id: string, statuses: readonly BuildStatus[]): BuildRecord {
     const build = this.get(id);
     if (!build || !statuses.includes(build.status)) {
       throw new ConflictError(`Build ${id} is ${build?.status ?? 'gone'}, not ${statuses.join(' or ')}.`, { status: build?.status ?? null });

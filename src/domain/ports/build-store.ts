@@ -94,8 +94,6 @@ export interface BuildCatalog {
   maxDropletId(): Promise<number>;
   nameForDropletId(dropletId: number): Promise<string | null>;
   idForDropletName(name: string): Promise<number | null>;
-  /** A queued, running or waiting build of this droplet. */
-  unfinishedBuildOf(dropletId: number, exceptBuildId?: string): Promise<string | null>;
 }
 
 /** Usage and the saved answers of a build's model calls. */
