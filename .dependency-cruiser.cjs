@@ -69,10 +69,10 @@ module.exports = {
     },
     {
       name: 'http-holds-no-sql-and-no-provider',
-      comment: 'Routes talk to the build service and domain ports only: no store, no provider, no SQL.',
+      comment: 'Routes talk to the build service contract and domain ports only: no runner, no store, no provider, no SQL.',
       severity: 'error',
       from: { path: '^src/http/' },
-      to: { path: '^src/', pathNot: '^src/(domain|support|pipeline|http)/' },
+      to: { path: '^src/', pathNot: '^src/(domain|support|http)/|^src/pipeline/service\\.ts$' },
     },
     {
       name: 'only-main-imports-the-composition-root',
@@ -124,6 +124,7 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.json'] },
-    exclude: { path: '^(dist|data|node_modules)/' },
+    // node_modules stays in the graph as a target (the package rules above need it); doNotFollow keeps it shallow.
+    exclude: { path: '^(dist|data)/' },
   },
 };

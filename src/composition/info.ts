@@ -4,22 +4,10 @@ import type { BuildCatalog } from '../domain/ports/build-store.js';
 import type { ExecutorInfo } from '../http/deps.js';
 import type { Providers } from '../pipeline/types.js';
 import type { SandboxChoice } from '../sandbox/sandbox-factory.js';
-import type { Db } from '../store/db.js';
+import { databaseAnswers, type Db } from '../store/db.js';
 import type { Config } from './config.js';
 
 export const VERSION = '1.0.0';
-
-/** A cheap query: whether the database answers at all. */
-function storeProbe(db: Db): () => Promise<boolean> {
-  return async () => {
-    try {
-      db.prepare('SELECT 1').get();
-      return true;
-    } catch {
-      return false;
-    }
-  };
-}
 
 export interface InfoInputs {
   config: Config;
@@ -44,6 +32,6 @@ export function executorInfo({ config, author, providers, registryId, sandbox, c
     maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
     maxBuildIterations: config.MAX_BUILD_ITERATIONS,
     buildCounts: () => catalog.countsByStatus(),
-    storeHealthy: storeProbe(db),
+    storeHealthy: async () => databaseAnswers(db),
   };
 }

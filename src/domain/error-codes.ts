@@ -26,6 +26,9 @@ export const STEP_ERROR_CODES = {
   INVALID_DROPLET_NAME: final,
   // A step ran without what an earlier step should have saved: retry from that step.
   MISSING_PRIOR_OUTPUT: transient,
+  // What builds stored before MISSING_PRIOR_OUTPUT said instead (no longer raised).
+  MISSING_SPEC: transient,
+  NOT_VERIFIED: transient,
   // The author's answer (a fresh answer may differ).
   EMPTY_SPEC: transient,
   NO_CODE: transient,
@@ -60,8 +63,9 @@ export const STEP_ERROR_CODES = {
   DEPLOY_UNHEALTHY: transient,
   DEPLOY_SWITCH_FAILED: transient,
   DEPLOY_STOP_FAILED: transient,
-  // The registry refused the registration (a name or id clash).
+  // The registry refused the registration (a name or id clash), or did not answer.
   CONFLICT: final,
+  UNAVAILABLE: transient,
   DROPLET_NAME_TAKEN: final,
   DROPLET_ID_TAKEN: final,
   // Something the step did not expect, and the runner itself.

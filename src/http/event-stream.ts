@@ -77,7 +77,11 @@ function keepAlive(socket: WebSocket, intervalMs: number, open: () => boolean): 
 
 class BuildEventStream {
   private lastSent: number;
-  private lastSentEvent: BuildEvent | undefined;
+  /**
+   * The last build-level event sent: it says whether the build has ended. A paid model
+   * call journaled after a cancel is a step event and does not reopen the build.
+   */
+  private lastBuildEvent: BuildEvent | undefined;
   private replaying = true;
   private closed = false;
   private readonly pending: BuildEvent[] = [];
@@ -141,7 +145,7 @@ class BuildEventStream {
   private sendEvent(event: BuildEvent): Promise<void> | undefined {
     if (event.seq <= this.lastSent) return undefined;
     this.lastSent = event.seq;
-    this.lastSentEvent = event;
+    if (event.type.startsWith('build.')) this.lastBuildEvent = event;
     return this.send(event);
   }
 
@@ -170,9 +174,9 @@ class BuildEventStream {
       await this.sendEvent(this.pending.shift()!);
     }
     this.replaying = false;
-    const finished = this.lastSentEvent
-      ? isTerminalEvent(this.lastSentEvent)
+    const finished = this.lastBuildEvent
+      ? isTerminalEvent(this.lastBuildEvent)
       : TERMINAL_BUILD_STATUSES.includes(snapshot.status);
-    if (finished) this.close(CLOSE_NORMAL, this.lastSentEvent?.type ?? `build ${snapshot.status}`);
+    if (finished) this.close(CLOSE_NORMAL, this.lastBuildEvent?.type ?? `build ${snapshot.status}`);
   }
 }

@@ -137,7 +137,7 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
 
     async list(query: ListBuildsQuery) {
       const { builds, total } = await catalog.list(query);
-      return { builds: await Promise.all(builds.map((build) => views.render(build))), total };
+      return { builds: await Promise.all(builds.map((build) => views.get(build.id))), total };
     },
 
     async events(buildId, afterSeq) {
@@ -155,9 +155,13 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
 
     async cancel(buildId) {
       await views.get(buildId);
-      await store.cancel(buildId);
-      // The runner sees the abort, its child processes are killed, and only then do we answer.
-      await queue.abort(buildId);
+      const cancelled = store.cancel(buildId);
+      // The runner sees the abort as the cancel is written, not a turn later; its child
+      // processes are killed, and only then do we answer. (A build that had already
+      // finished has no runner to abort, and the cancel is refused.)
+      const stopped = queue.abort(buildId);
+      await cancelled;
+      await stopped;
       return views.get(buildId);
     },
 

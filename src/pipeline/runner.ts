@@ -14,7 +14,7 @@ import type { ErrorInfo } from '../domain/status.js';
 import { isFinishedStep } from '../domain/transitions.js';
 import { createStepRun, runStep, type StepRun } from './step-context.js';
 import { STEPS } from './steps/index.js';
-import type { RunnerDeps, Step } from './types.js';
+import type { RunnerDeps, Step, StepResult } from './types.js';
 
 
 type Verdict = 'next' | 'stop';
@@ -75,7 +75,7 @@ export function createRunner(deps: RunnerDeps): RunBuild {
     return true;
   }
 
-  async function succeed(attempt: StepAttempt, result: Awaited<ReturnType<Step['run']>>): Promise<Verdict> {
+  async function succeed(attempt: StepAttempt, result: StepResult<unknown>): Promise<Verdict> {
     const { build, step, stepNumber, run, signal, outputs } = attempt;
     await run.calls.settle(true);
     if (signal.aborted) return 'stop';

@@ -69,6 +69,8 @@ export class BuildScheduler implements BuildQueue {
       const entry: Running = { controller, again: false, done: Promise.resolve() };
       entry.done = this.runBuild(buildId, controller.signal)
         .catch((error: unknown) => this.onError(buildId, error))
+        // The error handler is the last resort: if it fails too, nothing is left to tell.
+        .catch(() => undefined)
         .finally(() => {
           this.running.delete(buildId);
           if (entry.again) this.queue.unshift(buildId);

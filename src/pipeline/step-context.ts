@@ -8,7 +8,7 @@ import { StepError } from '../domain/errors.js';
 import type { BuildRecord } from '../domain/records.js';
 import { effectiveCap } from '../domain/usage.js';
 import { createModelJournal, type StepModelJournal } from './model-journal.js';
-import type { ProgressData, Redaction, RunnerDeps, Step, StepContext } from './types.js';
+import type { ProgressData, Redaction, RunnerDeps, Step, StepContext, StepResult } from './types.js';
 
 /** Journal writes of one step, one after another; the step's end waits for them. */
 export class StepJournal {
@@ -86,7 +86,10 @@ export function createStepRun(
     uses: outputsNamed(step.uses, outputs),
     progress(message, data = {}) {
       if (signal.aborted) return;
-      void journal.write(() => store.recordProgress(build.id, stepNumber, progressEvent(message, data)));
+      // Checked again when the write's turn comes: nothing but paid model calls is journaled after a cancel.
+      void journal.write(async () => {
+        if (!signal.aborted) await store.recordProgress(build.id, stepNumber, progressEvent(message, data));
+      });
     },
     calls,
     setLocations: (locations) => store.setLocations(build.id, locations),
@@ -97,7 +100,9 @@ export function createStepRun(
 }
 
 /** Runs the step once its prerequisites are there. */
-export async function runStep(step: Step, run: StepRun, outputs: ReadonlyMap<StepName, unknown>) {
+export async function runStep(step: Step, run: StepRun, outputs: ReadonlyMap<StepName, unknown>): Promise<StepResult<unknown>> {
+  const reason = step.skip?.(run.context.build, run.context.providers) ?? null;
+  if (reason !== null) return { skipped: true, details: { reason } };
   const missing = missingPrerequisites(step, outputs);
   if (missing) throw missing;
   return step.run(run.context);

@@ -90,6 +90,11 @@ export interface Step<Name extends StepName = StepName, Needs extends StepName =
   readonly name: Name;
   readonly needs: readonly Needs[];
   readonly uses: readonly Uses[];
+  /**
+   * Why the step has nothing to do for this build (deploy with auto_deploy false), or
+   * null. Asked before the prerequisites: a skipped step needs nothing.
+   */
+  readonly skip?: (build: BuildRecord, providers: Providers) => string | null;
   run(context: StepContext<Needs, Uses>): Promise<StepResult<StepOutputs[Name]>>;
 }
 

@@ -49,6 +49,12 @@ export class SqliteBuildStore implements BuildStore {
     return this.tables.versionOf(buildId) ?? (this.tables.get(buildId) ? this.tables.ensureVersion(buildId) : null);
   }
 
+  async snapshot(buildId: string): Promise<{ build: BuildRecord; steps: StepRecord[]; version: number } | null> {
+    // Synchronous reads on one connection: no change lands between them.
+    const build = this.tables.get(buildId);
+    return build && { build, steps: this.tables.steps(buildId), version: this.tables.ensureVersion(buildId) };
+  }
+
   async listEvents(buildId: string, afterSeq: number): Promise<BuildEvent[]> {
     return this.tables.journal.list(buildId, afterSeq);
   }

@@ -45,6 +45,16 @@ export function migrate(db: Db, migrationsDir = MIGRATIONS_DIR): string[] {
   return ran;
 }
 
+/** A cheap query: whether the database answers at all (for health). */
+export function databaseAnswers(db: Db): boolean {
+  try {
+    db.prepare('SELECT 1').get();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** JSON column helpers: the store is the only place that knows columns hold JSON. */
 export function toJson(value: unknown): string | null {
   return value === undefined || value === null ? null : JSON.stringify(value);

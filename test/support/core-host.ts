@@ -38,6 +38,8 @@ import type { DeployRequest, DeployTarget } from '../../src/domain/ports/deploy.
 import type { DeliveryLog, Notifier } from '../../src/domain/ports/notifier.js';
 import type { RunBuild } from '../../src/domain/ports/queue.js';
 import type { Registry } from '../../src/domain/ports/registry.js';
+import { EmbeddedRegistry } from '../../src/registry/embedded.js';
+import { DropletStore } from '../../src/store/droplets.js';
 import type { DropletRepo, Workspace } from '../../src/domain/ports/repository.js';
 import type { Verifier, VerifyOptions } from '../../src/domain/ports/verifier.js';
 import type { BuildRecord } from '../../src/domain/records.js';
@@ -353,26 +355,24 @@ export class StubDeployTarget implements DeployTarget {
   }
 }
 
+/** The real embedded registry over the host's database, held and counted by the probe. */
 export class StubRegistry implements Registry {
   readonly id = 'stub-registry';
-  readonly droplets = new Map<number, RegisteredDroplet>();
   readonly registrations: DropletRegistration[] = [];
 
-  constructor(private readonly probe: Probe) {}
+  constructor(
+    private readonly probe: Probe,
+    private readonly real: Registry,
+  ) {}
 
   async register(registration: DropletRegistration): Promise<{ droplet: RegisteredDroplet; changed: boolean }> {
     this.registrations.push(registration);
     await this.probe.enter('registry_update');
-    const existing = this.droplets.get(registration.dropletId);
-    if (existing?.buildId === registration.buildId) return { droplet: existing, changed: false };
-    const now = new Date().toISOString();
-    const droplet = { ...registration, registeredAt: existing?.registeredAt ?? now, updatedAt: now };
-    this.droplets.set(registration.dropletId, droplet);
-    return { droplet, changed: true };
+    return this.real.register(registration);
   }
 
-  async list(): Promise<RegisteredDroplet[]> {
-    return [...this.droplets.values()];
+  list(): Promise<RegisteredDroplet[]> {
+    return this.real.list();
   }
 }
 
@@ -429,7 +429,7 @@ export class CoreHost {
   readonly workspace = new StubWorkspace(this.probe);
   readonly verifier = new StubVerifier(this.probe);
   readonly deployTarget: StubDeployTarget | null;
-  readonly registry = new StubRegistry(this.probe);
+  readonly registry: StubRegistry;
   readonly notifier = new StubNotifier(this.probe);
   readonly deliveries = new StubDeliveryLog();
   readonly foundation: FoundationFile[] = [{ path: 'UDC.md', content: '# Universal Droplet Contract\n' }];
@@ -456,6 +456,7 @@ export class CoreHost {
       new ModelCallStore(this.db),
     );
     this.catalog = new SqliteBuildCatalog(this.db);
+    this.registry = new StubRegistry(this.probe, new EmbeddedRegistry(new DropletStore(this.db)));
     this.ledger = new ProbedLedger(new SqliteModelCallLedger(new ModelCallStore(this.db)), this.probe);
     this.deployTarget = options.deploy === false ? null : new StubDeployTarget(this.probe);
     const providers: Providers = {

@@ -10,17 +10,17 @@ import pino from 'pino';
 import { afterEach } from 'vitest';
 import type { BuildEvent } from '../../src/domain/events.js';
 import type { BuildEventListener, EventBus } from '../../src/domain/ports/event-bus.js';
-import type { DropletRegistration, RegisteredDroplet } from '../../src/domain/registration.js';
-import type { Registry } from '../../src/domain/ports/registry.js';
 import { buildApp } from '../../src/http/app.js';
 import type { AppDeps, ExecutorInfo } from '../../src/http/deps.js';
 import { createBuildService } from '../../src/pipeline/builds.js';
 import { InMemoryEventBus } from '../../src/pipeline/events.js';
 import { BuildScheduler } from '../../src/pipeline/scheduler.js';
 import type { BuildService, SubmitBuildInput } from '../../src/pipeline/service.js';
+import { EmbeddedRegistry } from '../../src/registry/embedded.js';
 import { SqliteBuildCatalog } from '../../src/store/build-catalog.js';
 import { SqliteBuildStore } from '../../src/store/build-store.js';
 import { type Db, openDatabase } from '../../src/store/db.js';
+import { DropletStore } from '../../src/store/droplets.js';
 import { ModelCallStore, SqliteModelCallLedger } from '../../src/store/model-calls.js';
 
 /** The bus, counted: a closed stream must leave no subscription behind. */
@@ -172,24 +172,6 @@ export class TestBuilds {
   }
 }
 
-export class InMemoryRegistry implements Registry {
-  readonly id = 'embedded';
-  private readonly droplets = new Map<number, RegisteredDroplet>();
-
-  async register(registration: DropletRegistration): Promise<{ droplet: RegisteredDroplet; changed: boolean }> {
-    const existing = this.droplets.get(registration.dropletId);
-    if (existing?.buildId === registration.buildId) return { droplet: existing, changed: false };
-    const now = new Date().toISOString();
-    const droplet = { ...registration, registeredAt: existing?.registeredAt ?? now, updatedAt: now };
-    this.droplets.set(registration.dropletId, droplet);
-    return { droplet, changed: true };
-  }
-
-  async list(): Promise<RegisteredDroplet[]> {
-    return [...this.droplets.values()];
-  }
-}
-
 export function executorInfo(builds: TestBuilds, overrides: Partial<ExecutorInfo> = {}): ExecutorInfo {
   return {
     version: '1.0.0',
@@ -211,14 +193,15 @@ export function executorInfo(builds: TestBuilds, overrides: Partial<ExecutorInfo
 export interface TestApp {
   app: FastifyInstance;
   builds: TestBuilds;
-  registry: InMemoryRegistry;
+  registry: EmbeddedRegistry;
 }
 
 export type TestAppOverrides = Omit<Partial<AppDeps>, 'builds' | 'registry'> & { builds?: TestBuilds };
 
 export async function createTestApp(overrides: TestAppOverrides = {}): Promise<TestApp> {
   const { builds = new TestBuilds(), ...rest } = overrides;
-  const registry = new InMemoryRegistry();
+  // The real embedded registry, on the same in-memory database as the builds.
+  const registry = new EmbeddedRegistry(new DropletStore(builds.db));
   const app = await buildApp({
     builds: builds.service,
     registry,

@@ -233,6 +233,26 @@ describe('a missing prior output', () => {
     expect(host.probe.entered.intent).toBe(1);
   });
 
+  it('skips the deploy with auto_deploy false before asking for its prerequisites', async () => {
+    const host = made.make();
+    host.probe.failAt('deployer', new StepError('DEPLOY_UNHEALTHY', 'never healthy'));
+    const { build_id: id } = await host.submit({ autoDeploy: false });
+    const done = await host.settle(id, 'completed');
+    expect(host.probe.entered.deployer ?? 0).toBe(0);
+    expect(done.steps[5]).toMatchObject({ status: 'skipped', details: { reason: 'auto_deploy is false' } });
+
+    // The verified commit is lost: the skipped deploy still needs nothing, the registry step does.
+    const again = made.make();
+    again.probe.failAt('registry_update', new StepError('UNAVAILABLE', 'registry down'));
+    const { build_id: second } = await again.submit({ autoDeploy: false });
+    await again.settle(second, 'failed');
+    again.db.prepare('UPDATE build_steps SET output = NULL WHERE build_id = ? AND step_number = 5').run(second);
+    await again.service.retry(second, 6);
+    const view = await again.settle(second, 'failed');
+    expect(view.steps[5]).toMatchObject({ status: 'skipped', details: { reason: 'auto_deploy is false' } });
+    expect(view.error).toMatchObject({ code: 'MISSING_PRIOR_OUTPUT', details: { step: 'registry_update', step_number: 7 } });
+  });
+
   it('fails the intent-needing steps too when the intent output is gone (retry from 1)', async () => {
     const host = made.make();
     host.probe.failAt('spec_generation', new StepError('MODEL_UNAVAILABLE', 'down'));

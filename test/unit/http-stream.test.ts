@@ -107,6 +107,21 @@ describe('WS /executor/builds/:id/stream', () => {
     expect(everything.closeCode).toBe(1000);
   });
 
+  it('closes a finished build\'s stream even when a paid model call was journaled after its cancel', async () => {
+    const id = await startBuild();
+    await server.builds.begin(id);
+    await server.builds.cancel(id);
+    // Paid for is paid for: a call in flight at the cancel is still recorded, after build.cancelled.
+    const usage = { input_tokens: 10, output_tokens: 5, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0.001 };
+    const call = { purpose: 'spec', provider: 'anthropic', model: 'claude-sonnet-5-5', usage, stopReason: 'end_turn', retries: 0, durationMs: 20 };
+    await server.builds.store.recordModelCall(id, 1, call, { message: 'model call for spec', model_call: usage });
+    const result = await collectStream(streamUrl(id));
+    expect((result.messages as StreamMessage[]).map((m) => m.type)).toEqual([
+      'snapshot', 'build.queued', 'build.started', 'step.started', 'build.cancelled', 'step.progress',
+    ]);
+    expect(result.closeCode).toBe(1000);
+  });
+
   it('keeps following a build retried after it failed', async () => {
     const id = await startBuild();
     await server.builds.begin(id);

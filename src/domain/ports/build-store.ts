@@ -42,6 +42,8 @@ export interface BuildStore {
   steps(buildId: string, options?: { withOutput?: boolean }): Promise<StepRecord[]>;
   /** Changes whenever the build or its steps change, so readers can cache what they derive. */
   versionOf(buildId: string): Promise<number | null>;
+  /** The build, its steps and their version, read together (one consistent state); null when unknown. */
+  snapshot(buildId: string): Promise<{ build: BuildRecord; steps: StepRecord[]; version: number } | null>;
   listEvents(buildId: string, afterSeq: number): Promise<BuildEvent[]>;
   isApproved(buildId: string, stepNumber: number): Promise<boolean>;
 

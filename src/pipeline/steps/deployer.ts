@@ -1,4 +1,5 @@
 /** Step 6: deploys the verified commit, health-gated; skipped when there is nowhere to deploy. */
+import type { DeployTarget } from '../../domain/ports/deploy.js';
 import type { DeployOutput } from '../../domain/step-outputs.js';
 import { defineStep } from '../types.js';
 
@@ -6,10 +7,10 @@ export const deployerStep = defineStep({
   name: 'deployer',
   needs: ['verifier'],
   uses: [],
+  skip: (build, providers) => (!build.autoDeploy ? 'auto_deploy is false' : providers.deployTarget ? null : 'DEPLOY_TARGET is none'),
   async run({ build, droplet, providers, signal, needs, progress, setLocations, recordDocument }) {
-    if (!build.autoDeploy) return { skipped: true, details: { reason: 'auto_deploy is false' } };
-    const target = providers.deployTarget;
-    if (!target) return { skipped: true, details: { reason: 'DEPLOY_TARGET is none' } };
+    // skip() said there is a target.
+    const target = providers.deployTarget as DeployTarget;
     const verified = needs.verifier;
 
     const repo = providers.workspace.repoFor(droplet);
