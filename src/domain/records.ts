@@ -38,17 +38,11 @@ export interface StepRecord {
   error: ErrorInfo | null;
 }
 
-export interface NewBuild {
-  dropletId: number;
-  dropletName: string;
-  intent: string;
-  approvalMode: ApprovalMode;
-  autoDeploy: boolean;
-  notifyChannels: string[] | null;
-  createdAt: string;
-  estimatedSeconds: number;
-  maxCostUsd?: number | null;
-}
+/** What a submit decides; the rest of a BuildRecord starts empty (queued, step 1). */
+export type NewBuild = Pick<
+  BuildRecord,
+  'dropletId' | 'dropletName' | 'intent' | 'approvalMode' | 'autoDeploy' | 'notifyChannels' | 'createdAt' | 'estimatedSeconds'
+> & { maxCostUsd?: number | null };
 
 /** Where a build's repository and deployment are, set by the steps that make them. */
 export interface BuildLocations {
