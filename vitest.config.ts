@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  * - unit: the core over in-memory SQLite with stub providers, HTTP on loopback, pure
  *   modules, git in temporary directories. Seconds in all.
  * - integration: whole builds through a real executor (npm, the droplet's tests, deploys).
- * - host: what isolates generated code from the host (bubblewrap, cgroups, hostile builds).
+ * - host: what contains generated code on the host (bubblewrap, cgroups, process groups, hostile builds).
  */
 const UNIT = ['test/unit/**/*.test.ts'];
 const INTEGRATION = ['test/integration/**/*.test.ts'];
