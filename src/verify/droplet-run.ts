@@ -13,6 +13,8 @@ import type { Sandbox, SandboxProcess } from '../sandbox/types.js';
 import { checkContract } from './contract.js';
 import { probe, snippet } from './http-probe.js';
 import type { ContractCheck } from '../domain/verification.js';
+import type { AcceptanceScenario } from '../domain/acceptance.js';
+import { acceptanceChecks, runAcceptance } from './acceptance.js';
 
 const DEFAULT_ENTRY = 'src/server.js';
 const HOST = '127.0.0.1';
@@ -20,10 +22,14 @@ const POLL_MS = 100;
 const START_OUTPUT_CHARS = 1_500;
 /** A manifest is a few KiB; droplet code could make it a link to /dev/zero or a FIFO. */
 export const MANIFEST_LIMIT_BYTES = 1024 * 1024;
+/** One acceptance request; a droplet's business route answers well within it. */
+const ACCEPTANCE_STEP_TIMEOUT_MS = 5_000;
 
 export interface DropletRunOptions {
   startTimeoutMs: number;
   signal: AbortSignal;
+  /** Run against the droplet after the contract checks, each as a check of its own. */
+  acceptance?: readonly AcceptanceScenario[];
   onProgress?: (message: string, data?: Record<string, unknown>) => void;
 }
 
@@ -168,6 +174,10 @@ export async function runDropletChecks(sandbox: Sandbox, workdir: string, drople
     if (started.passed) {
       options.onProgress?.(`Droplet ${started.got} on port ${port}.`, { port });
       checks.push(...(await checkContract(baseUrl, { token, signal: options.signal, requireAuthentication: true })));
+      if (options.acceptance?.length) {
+        const results = await runAcceptance(baseUrl, options.acceptance, { token, timeoutMs: ACCEPTANCE_STEP_TIMEOUT_MS, signal: options.signal });
+        checks.push(...acceptanceChecks(results, options.acceptance));
+      }
       observed = await observe(baseUrl, token, options.signal);
     }
   } finally {

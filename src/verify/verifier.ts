@@ -12,6 +12,7 @@ import type { DropletIdentity } from '../domain/build.js';
 import { throwIfAborted } from '../domain/errors.js';
 import { readRegularFile } from '../support/files.js';
 import type { Sandbox } from '../sandbox/types.js';
+import { readAcceptance } from './acceptance.js';
 import { runDropletChecks } from './droplet-run.js';
 import { installInputProblems, installInputsCheck } from './install-inputs.js';
 import { checkTestCoverage, describeCoverageFailure } from './test-coverage.js';
@@ -84,9 +85,11 @@ export class DropletVerifier implements Verifier {
     if (testFailure) return { passed: false, stage: 'tests', summary: testFailure, install, tests, childProcessMs };
     onProgress?.(`npm test ok in ${seconds(tests.durationMs)}.`, { durationMs: tests.durationMs });
 
-    const run = await runDropletChecks(sandbox, workdir, droplet, { startTimeoutMs, signal, onProgress });
+    const acceptance = await readAcceptance(workdir);
+    const scenarios = acceptance.kind === 'scenarios' ? { acceptance: acceptance.scenarios } : {};
+    const run = await runDropletChecks(sandbox, workdir, droplet, { startTimeoutMs, signal, onProgress, ...scenarios });
     childProcessMs += run.durationMs;
-    const contract = [...run.checks, coverage.check];
+    const contract = [...run.checks, ...(acceptance.kind === 'invalid' ? [acceptance.check] : []), coverage.check];
     const passedCount = contract.filter((entry) => entry.passed).length;
     onProgress?.(`Contract: ${passedCount} of ${contract.length} checks passed.`, { passed: passedCount, total: contract.length });
     const contractFailure = describeContractFailure(contract);

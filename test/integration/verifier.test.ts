@@ -185,3 +185,55 @@ describe('DropletVerifier', () => {
     expect(isProcessAlive(pid)).toBe(false);
   });
 });
+
+describe('acceptance scenarios in docs/acceptance.json', () => {
+  const widgetKept = {
+    name: 'a widget keeps its name',
+    covers: 'stores widgets by name',
+    steps: [
+      { request: { method: 'POST', path: '/widgets', body: { name: 'gear' } }, expect: { status: 201, json: { name: 'gear' } }, capture: { id: 'id' } },
+      { request: { method: 'GET', path: '/widgets/{{id}}' }, expect: { status: 200, json: { id: '{{id}}', name: 'gear' } } },
+    ],
+  };
+  const acceptanceFile = (scenarios: unknown[]) => ({ 'docs/acceptance.json': JSON.stringify({ scenarios }) });
+  const check = (report: VerificationReport, name: string) => report.contract?.find((entry) => entry.name === name);
+
+  it('runs every scenario against the started droplet, after the contract checks, each as a check', async () => {
+    const { report } = await verifyFixture({ extraFiles: acceptanceFile([widgetKept]) });
+    expect(report.passed).toBe(true);
+    expect(check(report, 'acceptance: a widget keeps its name')).toEqual({
+      name: 'acceptance: a widget keeps its name',
+      passed: true,
+      expected: 'covers "stores widgets by name"',
+      got: 'all 2 steps passed',
+    });
+  });
+
+  it('fails a droplet that passes its own tests but does not serve what a scenario asks, naming the scenario', async () => {
+    const report = (
+      await verifyFixture({
+        extraFiles: acceptanceFile([
+          widgetKept,
+          { name: 'a report sums the widgets', covers: 'reports on widgets', steps: [{ request: { method: 'GET', path: '/widgets/report' }, expect: { status: 200 } }] },
+        ]),
+      })
+    ).report;
+    expect(report.passed).toBe(false);
+    expect(report.stage).toBe('contract');
+    expect(failedChecks(report)).toEqual(['acceptance: a report sums the widgets']);
+    expect(check(report, 'acceptance: a report sums the widgets')).toMatchObject({
+      expected: 'covers "reports on widgets"; step 1: GET /widgets/report answers 200',
+      got: expect.stringMatching(/^404: /),
+    });
+    expect(report.summary).toBe('Contract check failed: acceptance: a report sums the widgets.');
+  });
+
+  it('fails on a scenarios file that is not the format, saying why, without running it', async () => {
+    const { report } = await verifyFixture({ extraFiles: { 'docs/acceptance.json': JSON.stringify({ scenarios: [{ ...widgetKept, steps: [{ request: { method: 'GET', path: 'http://elsewhere/x' }, expect: { status: 200 } }] }] }) } });
+    expect(report.passed).toBe(false);
+    expect(failedChecks(report)).toEqual(['acceptance scenarios are valid']);
+    expect(check(report, 'acceptance scenarios are valid')?.got).toBe(
+      'docs/acceptance.json: scenarios.0.steps.0.request.path: must be a path on the droplet, starting with a single "/"',
+    );
+  });
+});

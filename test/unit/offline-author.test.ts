@@ -185,7 +185,7 @@ describe('OfflineAuthor', () => {
 describe('loadFoundationFiles', () => {
   it('reads the project foundation files', async () => {
     const files = await loadFoundationFiles(FOUNDATION_DIR);
-    expect(files.map((file) => file.path)).toEqual(['SECURITY.md', 'TECH_STACK.md', 'TESTING.md', 'UDC.md']);
+    expect(files.map((file) => file.path)).toEqual(['ACCEPTANCE.md', 'SECURITY.md', 'TECH_STACK.md', 'TESTING.md', 'UDC.md']);
     expect(files.find((file) => file.path === 'UDC.md')?.content).toContain('"authentication": { "type": "bearer", "env": "API_TOKEN" }');
   });
 
