@@ -53,6 +53,20 @@ describe('an auto build of the seed intent', () => {
     expect(build.steps[4]!.details.report).toMatchObject({ passed: true });
   });
 
+  it('proves the droplet serves its resources with the acceptance scenarios it carries', () => {
+    const contract = (build.steps[4]!.details.report as { contract: { name: string; passed: boolean; got: string }[] }).contract;
+    const acceptance = contract.filter((check) => check.name.startsWith('acceptance: '));
+    // Analytics Engine for tracking droplet metrics and performance: two resources, two scenarios each.
+    expect(acceptance.map((check) => check.name)).toEqual([
+      'acceptance: a metric keeps what it was given, changes and goes away',
+      'acceptance: metrics are refused without the API token',
+      'acceptance: a performance keeps what it was given, changes and goes away',
+      'acceptance: performance are refused without the API token',
+    ]);
+    expect(acceptance.every((check) => check.passed)).toBe(true);
+    expect(acceptance[0]!.got).toBe('all 5 steps passed');
+  });
+
   it('serves the droplet at its deployment URL', async () => {
     expect(build.deployment_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const health = await api<{ status: string }>(build.deployment_url!, '/health');

@@ -1,6 +1,7 @@
 /** Every file of a generated droplet, from its plan. */
 import type { RepoFile } from '../../domain/files.js';
 import type { DropletPlan } from './plan.js';
+import { acceptanceJson } from './templates/acceptance.js';
 import { APP_JS, CRUD_JS, UDC_JS, resourceJs, resourcesIndexJs } from './templates/http.js';
 import { GITIGNORE, envExample, manifestJs, packageJson, readme } from './templates/project.js';
 import { resourceTestJs } from './templates/resource-tests.js';
@@ -14,6 +15,8 @@ export function dropletFiles(plan: DropletPlan, fastifyVersion: string): RepoFil
     { path: 'README.md', content: readme(plan) },
     { path: '.env.example', content: envExample(plan) },
     { path: '.gitignore', content: GITIGNORE },
+    // What proves the droplet serves its resources: run by the verifier against the started droplet.
+    { path: 'docs/acceptance.json', content: acceptanceJson(plan) },
     { path: 'src/server.js', content: SERVER_JS },
     { path: 'src/config.js', content: CONFIG_JS },
     { path: 'src/manifest.js', content: manifestJs(plan) },

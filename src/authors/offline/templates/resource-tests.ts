@@ -18,7 +18,8 @@ function sampleValue(field: FieldPlan, variant: 0 | 1): SampleValue {
   }
 }
 
-function sample(resource: ResourcePlan, variant: 0 | 1): Record<string, SampleValue> {
+/** A valid record of the resource: variant 0 for creating, 1 for changing. */
+export function sample(resource: ResourcePlan, variant: 0 | 1): Record<string, SampleValue> {
   return Object.fromEntries(resource.fields.map((field) => [field.name, sampleValue(field, variant)]));
 }
 
