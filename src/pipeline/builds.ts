@@ -136,8 +136,8 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
     get: (buildId) => views.get(buildId),
 
     async list(query: ListBuildsQuery) {
-      const { builds, total } = await catalog.list(query);
-      return { builds: await Promise.all(builds.map((build) => views.get(build.id))), total };
+      const { ids, total } = await catalog.list(query);
+      return { builds: await Promise.all(ids.map((id) => views.get(id))), total };
     },
 
     async events(buildId, afterSeq) {

@@ -16,7 +16,6 @@ import { createStepRun, runStep, type StepRun } from './step-context.js';
 import { STEPS } from './steps/index.js';
 import type { RunnerDeps, Step, StepResult } from './types.js';
 
-
 type Verdict = 'next' | 'stop';
 
 /** One run of one step, as the functions that journal its end see it. */
@@ -31,7 +30,7 @@ interface StepAttempt {
   startedAt: number;
 }
 
-export function errorInfo(error: unknown, redact: (text: string) => string): ErrorInfo {
+function errorInfo(error: unknown, redact: (text: string) => string): ErrorInfo {
   if (error instanceof AppError) {
     return { code: error.code, message: redact(error.message), details: JSON.parse(redact(JSON.stringify(error.details))) as ErrorInfo['details'] };
   }
@@ -70,8 +69,7 @@ export function createRunner(deps: RunnerDeps): RunBuild {
     const summary = GATE_SUMMARIES[gate.name](build);
     const approval = { gate: gate.name, step_number: stepNumber, requested_at: new Date().toISOString(), summary };
     // A cancel may land between the check above and this change: the build stops either way.
-    if ((await unlessMoved(store.awaitApproval(build.id, approval))) === 'stop') return true;
-    log.info({ gate: gate.name }, 'waiting for approval');
+    if ((await unlessMoved(store.awaitApproval(build.id, approval))) === 'next') log.info({ gate: gate.name }, 'waiting for approval');
     return true;
   }
 

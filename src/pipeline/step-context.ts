@@ -2,13 +2,12 @@
  * What a step is handed: its prerequisites (checked here, with one error), a progress
  * journal that keeps events in order, the model-call ledger and the document helper.
  */
-import type { Logger } from 'pino';
 import { type StepName, stepNumberOf } from '../domain/build.js';
 import { StepError } from '../domain/errors.js';
 import type { BuildRecord } from '../domain/records.js';
 import { effectiveCap } from '../domain/usage.js';
 import { createModelJournal, type StepModelJournal } from './model-journal.js';
-import type { ProgressData, Redaction, RunnerDeps, Step, StepContext, StepResult } from './types.js';
+import type { ProgressData, RunnerDeps, Step, StepContext, StepResult } from './types.js';
 
 /** Journal writes of one step, one after another; the step's end waits for them. */
 export class StepJournal {
@@ -55,7 +54,7 @@ function outputsNamed(names: readonly StepName[], outputs: ReadonlyMap<StepName,
 }
 
 export function createStepRun(
-  deps: RunnerDeps & { log: Logger; redaction: Redaction },
+  deps: RunnerDeps,
   build: BuildRecord,
   step: Step,
   outputs: ReadonlyMap<StepName, unknown>,

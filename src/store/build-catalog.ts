@@ -1,20 +1,18 @@
 /** Read-only questions across builds: listing, counts, estimates, droplet ids and names. */
 import type { BuildCatalog, ListBuildsQuery } from '../domain/ports/build-store.js';
-import type { BuildRecord } from '../domain/records.js';
-import { type Row, toBuild } from './build-tables.js';
 import type { Db } from './db.js';
 
 export class SqliteBuildCatalog implements BuildCatalog {
   constructor(private readonly db: Db) {}
 
-  async list(query: ListBuildsQuery): Promise<{ builds: BuildRecord[]; total: number }> {
+  async list(query: ListBuildsQuery): Promise<{ ids: string[]; total: number }> {
     const where = query.status ? 'WHERE status = ?' : '';
     const params = query.status ? [query.status] : [];
     const total = (this.db.prepare(`SELECT count(*) AS n FROM builds ${where}`).get(...params) as { n: number }).n;
     const rows = this.db
-      .prepare(`SELECT * FROM builds ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
-      .all(...params, query.limit, query.offset) as Row[];
-    return { builds: rows.map(toBuild), total };
+      .prepare(`SELECT id FROM builds ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
+      .all(...params, query.limit, query.offset) as { id: string }[];
+    return { ids: rows.map((row) => row.id), total };
   }
 
   async countsByStatus(): Promise<Record<string, number>> {

@@ -89,7 +89,8 @@ export interface ListBuildsQuery {
 
 /** Read-only questions across builds: lists, counts, estimates, droplet ids and names. */
 export interface BuildCatalog {
-  list(query: ListBuildsQuery): Promise<{ builds: BuildRecord[]; total: number }>;
+  /** One page of build ids, newest first (the status views come from the store, cached), and the total. */
+  list(query: ListBuildsQuery): Promise<{ ids: string[]; total: number }>;
   countsByStatus(): Promise<Record<string, number>>;
   /** Working seconds (the sum of step durations) of the most recent completed builds. */
   recentDurations(limit: number): Promise<number[]>;
