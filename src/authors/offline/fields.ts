@@ -1,6 +1,13 @@
 /** The fields of a resource: a few well-known kinds of record, and a general default. */
 
-export type FieldType = 'string' | 'number' | 'boolean' | 'tags';
+/**
+ * What a field holds, as the droplet validates it (see `field-schema.ts`):
+ * `string` (free text, `maxLength`, or one of `enum`), `url`, `email`, `datetime`
+ * (ISO 8601 time), `date` (YYYY-MM-DD), `integer`, `number`, `boolean`, `tags`
+ * (a list of short strings), `reference` (the id of an existing record of the
+ * resource named by `references`; 422 when there is none).
+ */
+export type FieldType = 'string' | 'url' | 'email' | 'datetime' | 'date' | 'integer' | 'number' | 'boolean' | 'tags' | 'reference';
 
 export interface FieldPlan {
   name: string;
@@ -11,6 +18,8 @@ export interface FieldPlan {
   maxLength?: number;
   /** Strings only: the allowed values. */
   enum?: string[];
+  /** References only: the plural of the resource whose id this field holds (`warehouses`). */
+  references?: string;
 }
 
 const name = (what: string): FieldPlan => ({

@@ -1,5 +1,6 @@
 /** Who writes SPECs and code. Steps depend on this interface only. */
 import type { DropletIdentity } from '../build.js';
+import type { IntentCoverage } from '../coverage.js';
 import type { FileChange, RepoFile } from '../files.js';
 import type { ModelCallRecord } from '../usage.js';
 import type { VerificationReport } from '../verification.js';
@@ -14,11 +15,20 @@ export interface SpecRequest {
   intent: string;
   droplet: DropletIdentity;
   foundation: readonly FoundationFile[];
+  /** Why the author's previous SPEC could not be accepted (its proof files were invalid), when it could not. */
+  previousAnswerError?: string;
 }
 
+/** A SPEC and its machine-readable proof, committed side by side under `docs/`. */
 export interface SpecDocument {
   /** The whole `docs/SPEC.md`. */
   markdown: string;
+  /** The whole `docs/openapi.json`: OpenAPI 3.1 of the business routes and the five UDC endpoints. */
+  openapi: string;
+  /** The whole `docs/acceptance.json`: the scenarios that prove the droplet does what the intent asked. */
+  acceptance: string;
+  /** What of the intent the SPEC serves, when the author can tell. */
+  coverage?: IntentCoverage;
 }
 
 export interface CodeRequest {

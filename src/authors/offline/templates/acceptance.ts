@@ -3,7 +3,7 @@
  * given (create, read back, change, delete), and strangers are refused.
  */
 import type { DropletPlan, ResourcePlan } from '../plan.js';
-import { sample } from './resource-tests.js';
+import { sample } from '../samples.js';
 
 function keepsWhatItWasGiven(resource: ResourcePlan) {
   const base = `/${resource.plural}`;

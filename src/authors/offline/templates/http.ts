@@ -1,5 +1,5 @@
 /** The generated droplet's HTTP layer: app, UDC routes and the CRUD routes of each resource. */
-import type { FieldPlan } from '../fields.js';
+import { fieldSchema } from '../field-schema.js';
 import type { DropletPlan, ResourcePlan } from '../plan.js';
 
 export const APP_JS = String.raw`// buildApp(config): the whole droplet as a Fastify instance. It never listens and never reads process.env.
@@ -232,27 +232,6 @@ export function defineResource({ plural, singular, properties, required }) {
   return { plural, singular, endpoints, register };
 }
 `;
-
-/** The JSON schema of one field, as generated code. */
-export function fieldSchema(field: FieldPlan): Record<string, unknown> {
-  switch (field.type) {
-    case 'number':
-      return { type: 'number', description: field.description };
-    case 'boolean':
-      return { type: 'boolean', description: field.description };
-    case 'tags':
-      return {
-        type: 'array',
-        maxItems: 20,
-        items: { type: 'string', minLength: 1, maxLength: 50 },
-        description: field.description,
-      };
-    case 'string':
-      return field.enum
-        ? { type: 'string', enum: field.enum, description: field.description }
-        : { type: 'string', minLength: 1, maxLength: field.maxLength ?? 200, description: field.description };
-  }
-}
 
 export function resourceExportName(resource: ResourcePlan): string {
   return `${resource.plural}Resource`;

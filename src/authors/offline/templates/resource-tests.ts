@@ -1,27 +1,7 @@
 /** A generated test file per resource: every route, its failures and its auth. */
 import type { FieldPlan } from '../fields.js';
 import type { ResourcePlan } from '../plan.js';
-
-type SampleValue = string | number | boolean | string[];
-
-function sampleValue(field: FieldPlan, variant: 0 | 1): SampleValue {
-  switch (field.type) {
-    case 'number':
-      return variant === 0 ? 42.5 : 7;
-    case 'boolean':
-      return variant === 0;
-    case 'tags':
-      return variant === 0 ? ['alpha', 'beta'] : ['gamma'];
-    case 'string':
-      if (field.enum) return field.enum[variant % field.enum.length]!;
-      return `${variant === 0 ? 'Example' : 'Changed'} ${field.name}`.slice(0, field.maxLength ?? 200);
-  }
-}
-
-/** A valid record of the resource: variant 0 for creating, 1 for changing. */
-export function sample(resource: ResourcePlan, variant: 0 | 1): Record<string, SampleValue> {
-  return Object.fromEntries(resource.fields.map((field) => [field.name, sampleValue(field, variant)]));
-}
+import { sample } from '../samples.js';
 
 /** A value of the wrong JSON type for the field. */
 function wrongValue(field: FieldPlan): string | number {
