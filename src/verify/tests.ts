@@ -1,8 +1,11 @@
 /** Installs a droplet's dependencies and runs its own tests, through the sandbox. */
+import { join } from 'node:path';
 import { CancelledError } from '../domain/errors.js';
 import type { Sandbox, SandboxResult } from '../sandbox/types.js';
-import type { CommandSummary } from '../domain/verification.js';
+import type { CommandSummary, TestRunSummary } from '../domain/verification.js';
+import { readRegularFile } from '../support/files.js';
 import { failingTestNames, reportsNoTests } from './test-output.js';
+import { clearTestReport, readTestReport, reporterEnvironment } from './test-report.js';
 
 export { failingTestNames, reportsNoTests } from './test-output.js';
 
@@ -22,7 +25,7 @@ export interface CommandOptions {
   env?: Readonly<Record<string, string>>;
 }
 
-export type TestSummary = CommandSummary & { failingTests: string[] };
+export type TestSummary = TestRunSummary;
 
 export function tailOf(text: string, chars = OUTPUT_TAIL_CHARS): string {
   return text.length <= chars ? text : `…${text.slice(text.length - chars)}`;
@@ -50,12 +53,34 @@ export async function runInstall(sandbox: Sandbox, workdir: string, options: Com
   return summarise(`npm ${INSTALL_ARGS.join(' ')}`, result);
 }
 
-/** @throws CancelledError when the signal fires. */
+/** The `test` script of the droplet's package.json, or null when there is none to read. */
+async function testScript(workdir: string): Promise<string | null> {
+  const read = await readRegularFile(join(workdir, 'package.json'), { maxBytes: 1024 * 1024, within: workdir });
+  if (read.status !== 'read') return null;
+  try {
+    const script = (JSON.parse(read.content.toString('utf8')) as { scripts?: { test?: unknown } } | null)?.scripts?.test;
+    return typeof script === 'string' ? script : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs `npm test`; with node:test the failures come from its structured report (every
+ * failing file, assertion and stack), else from its text output (names only).
+ * @throws CancelledError when the signal fires.
+ */
 export async function runTests(sandbox: Sandbox, workdir: string, options: CommandOptions): Promise<TestSummary> {
-  const result = await sandbox.run({ command: 'npm', args: TEST_ARGS, cwd: workdir, network: false, ...options });
+  const reporter = reporterEnvironment(workdir, await testScript(workdir));
+  if (reporter) await clearTestReport(workdir);
+  const env = { ...options.env, ...reporter };
+  const result = await sandbox.run({ command: 'npm', args: TEST_ARGS, cwd: workdir, network: false, ...options, env });
   const summary = summarise('npm test', result);
+  const failures = reporter ? await readTestReport(workdir) : null;
   const noTests = summary.exitCode === 0 && reportsNoTests(result.output);
-  return { ...summary, failingTests: noTests ? [] : failingTestNames(result.output) };
+  if (noTests) return { ...summary, failingTests: [] };
+  if (failures === null || (failures.length === 0 && summary.exitCode !== 0)) return { ...summary, failingTests: failingTestNames(result.output) };
+  return { ...summary, failingTests: [...new Set(failures.map((failure) => failure.name))].slice(0, 50), failures };
 }
 
 function seconds(ms: number): string {
