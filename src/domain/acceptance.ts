@@ -72,6 +72,7 @@ export type AcceptanceParse = { ok: true; file: AcceptanceFile } | { ok: false; 
 
 /** Parses the text of `docs/acceptance.json`; the reason names the first problem and where it is. */
 export function parseAcceptanceFile(text: string): AcceptanceParse {
+  if (text.trim() === '') return { ok: false, reason: 'docs/acceptance.json is missing or empty' };
   let raw: unknown;
   try {
     raw = JSON.parse(text);

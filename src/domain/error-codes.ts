@@ -33,6 +33,10 @@ export const STEP_ERROR_CODES = {
   EMPTY_SPEC: transient,
   NO_CODE: transient,
   MODEL_NO_SPEC: transient,
+  // The SPEC's docs/openapi.json or docs/acceptance.json, still invalid after one send-back.
+  INVALID_SPEC_PROOF: transient,
+  // An auto-mode SPEC that serves none of the intent: nobody would review what it ships.
+  INTENT_NOT_COVERED: final,
   MODEL_OUTPUT_INVALID: { retryable: true, unusableAnswer: true },
   MODEL_EMPTY_ANSWER: { retryable: true, unusableAnswer: true },
   MODEL_OUTPUT_TRUNCATED: transient,

@@ -1,4 +1,5 @@
 /** What each step saves for the steps after it (persisted, so resume and retry reuse it). */
+import type { IntentCoverage } from './coverage.js';
 import type { Deployment } from './deployment.js';
 import type { VerificationReport } from './verification.js';
 
@@ -8,6 +9,11 @@ export interface IntentOutput {
 
 export interface SpecOutput {
   spec: string;
+  /** `docs/openapi.json` and `docs/acceptance.json`; absent in SPECs saved before they existed. */
+  openapi?: string;
+  acceptance?: string;
+  /** What of the intent the SPEC serves, when its author could tell. */
+  coverage?: IntentCoverage;
 }
 
 export interface PackageOutput {

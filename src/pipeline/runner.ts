@@ -38,7 +38,7 @@ function errorInfo(error: unknown, redact: (text: string) => string): ErrorInfo 
 }
 
 const GATE_SUMMARIES = {
-  after_spec: () => 'Review the SPEC (steps[1].details.spec) before the repository and code are written.',
+  after_spec: () => 'Review the SPEC, its acceptance scenarios and its API operations (steps[1].details.spec, .scenarios, .operations) before the repository and code are written.',
   before_deploy: (build: BuildRecord) => `Review the verified droplet before it is deployed (${build.repositoryPath ?? 'repository'}).`,
 };
 

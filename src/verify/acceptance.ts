@@ -4,18 +4,19 @@
  * taken for the steps after it. A scenario stops at its first failing step. Requests go
  * through the verifier's probe, so they never leave the droplet's origin.
  */
-import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { parseAcceptanceFile, type AcceptanceScenario, type AcceptanceStep, type ScenarioResult } from '../domain/acceptance.js';
+import type { AcceptanceScenario, AcceptanceStep, ScenarioResult } from '../domain/acceptance.js';
 import type { ContractCheck } from '../domain/verification.js';
-import { readRegularFile } from '../support/files.js';
 import { probe, snippet } from './http-probe.js';
+import type { AcceptanceExchange } from './openapi-checks.js';
 
 export interface AcceptanceRunOptions {
   /** The droplet's API token, sent unless a step says `"auth": false`. */
   token: string;
   timeoutMs: number;
   signal: AbortSignal;
+  /** Told of every answer, for the checks against the OpenAPI document. */
+  onExchange?: (exchange: AcceptanceExchange) => void;
 }
 
 type Captures = ReadonlyMap<string, unknown>;
@@ -98,6 +99,7 @@ async function runStep(baseUrl: string, step: AcceptanceStep, captures: Captures
   });
   if (!outcome.answered) return { passed: false, expected: wanted, got: outcome.reason };
   const { response } = outcome;
+  options.onExchange?.({ method, path, status: response.status, json: response.json });
   if (response.status !== step.expect.status) return { passed: false, expected: wanted, got: `${response.status}: ${snippet(response.text)}` };
   if (expectedJson !== undefined) {
     const mismatch = subsetMismatch(expectedJson, response.json);
@@ -131,28 +133,6 @@ export async function runAcceptance(baseUrl: string, scenarios: readonly Accepta
     results.push(result);
   }
   return results;
-}
-
-/** The droplet's scenarios file is a few KiB; droplet code could make it a link or a FIFO. */
-const ACCEPTANCE_LIMIT_BYTES = 1024 * 1024;
-export const ACCEPTANCE_FILE = 'docs/acceptance.json';
-
-export type AcceptanceRead = { kind: 'none' } | { kind: 'scenarios'; scenarios: AcceptanceScenario[] } | { kind: 'invalid'; check: ContractCheck };
-
-/**
- * `docs/acceptance.json` of the workspace, parsed. Absent is `none` (authors that write
- * no scenarios yet); unreadable or invalid is a failed check naming why.
- */
-export async function readAcceptance(workdir: string): Promise<AcceptanceRead> {
-  const read = await readRegularFile(join(workdir, ACCEPTANCE_FILE), { maxBytes: ACCEPTANCE_LIMIT_BYTES, within: workdir });
-  if (read.status === 'missing') return { kind: 'none' };
-  const invalid = (got: string): AcceptanceRead => ({
-    kind: 'invalid',
-    check: { name: 'acceptance scenarios are valid', passed: false, expected: `${ACCEPTANCE_FILE} in the format of foundation-files/ACCEPTANCE.md`, got },
-  });
-  if (read.status === 'refused') return invalid(`"${ACCEPTANCE_FILE}" ${read.why}`);
-  const parsed = parseAcceptanceFile(read.content.toString('utf8'));
-  return parsed.ok ? { kind: 'scenarios', scenarios: parsed.file.scenarios } : invalid(parsed.reason);
 }
 
 /** One contract check per scenario, so a failing one is reported and repaired like any other check. */

@@ -13,8 +13,10 @@ import type { Sandbox, SandboxProcess } from '../sandbox/types.js';
 import { checkContract } from './contract.js';
 import { probe, snippet } from './http-probe.js';
 import type { ContractCheck } from '../domain/verification.js';
-import type { AcceptanceScenario } from '../domain/acceptance.js';
+import type { AcceptanceScenario, ScenarioResult } from '../domain/acceptance.js';
 import { acceptanceChecks, runAcceptance } from './acceptance.js';
+import { openApiChecks, type AcceptanceExchange } from './openapi-checks.js';
+import type { ApiDescription } from './openapi.js';
 
 const DEFAULT_ENTRY = 'src/server.js';
 const HOST = '127.0.0.1';
@@ -30,12 +32,16 @@ export interface DropletRunOptions {
   signal: AbortSignal;
   /** Run against the droplet after the contract checks, each as a check of its own. */
   acceptance?: readonly AcceptanceScenario[];
+  /** Held against the acceptance run: every operation exercised, every answer as documented. */
+  api?: ApiDescription | null;
   onProgress?: (message: string, data?: Record<string, unknown>) => void;
 }
 
 export interface DropletRun {
   /** `droplet starts`, then (when it started) the contract checks and `logs are JSON lines`. */
   checks: ContractCheck[];
+  /** How each acceptance scenario went; empty when there were none or the droplet did not start. */
+  scenarios: ScenarioResult[];
   durationMs: number;
   /** What the droplet said of itself (version, capabilities), for the registry. */
   observed: { version?: string; capabilities?: string[] };
@@ -137,11 +143,28 @@ function redact(checks: ContractCheck[], secret: string): ContractCheck[] {
   return checks.map((entry) => ({ ...entry, expected: clean(entry.expected), got: clean(entry.got) }));
 }
 
+/** Runs the scenarios, then holds what they saw against the OpenAPI document; adds the checks to `checks`. */
+async function checkAcceptance(baseUrl: string, token: string, options: DropletRunOptions, checks: ContractCheck[]): Promise<ScenarioResult[]> {
+  if (!options.acceptance?.length) return [];
+  const exchanges: AcceptanceExchange[] = [];
+  const results = await runAcceptance(baseUrl, options.acceptance, {
+    token,
+    timeoutMs: ACCEPTANCE_STEP_TIMEOUT_MS,
+    signal: options.signal,
+    onExchange: (exchange) => exchanges.push(exchange),
+  });
+  checks.push(...acceptanceChecks(results, options.acceptance));
+  if (options.api) checks.push(...openApiChecks(options.api, exchanges));
+  const passed = results.filter((result) => result.passed).length;
+  options.onProgress?.(`Acceptance: ${passed} of ${results.length} scenarios passed.`, { scenarios_passed: passed, scenarios: results.length });
+  return results;
+}
+
 /** @throws CancelledError when the signal fires (the droplet is stopped first). */
 export async function runDropletChecks(sandbox: Sandbox, workdir: string, droplet: DropletIdentity, options: DropletRunOptions): Promise<DropletRun> {
   const entry = await dropletEntry(workdir);
   if ('refused' in entry) {
-    return { checks: [{ name: 'droplet starts', passed: false, expected: 'a plain package.json whose main is inside the workspace', got: entry.refused }], durationMs: 0, observed: {} };
+    return { checks: [{ name: 'droplet starts', passed: false, expected: 'a plain package.json whose main is inside the workspace', got: entry.refused }], scenarios: [], durationMs: 0, observed: {} };
   }
   const port = await freePort(HOST);
   // A fresh token per run: it never reaches a report, an event or the repository.
@@ -165,6 +188,7 @@ export async function runDropletChecks(sandbox: Sandbox, workdir: string, drople
     signal: options.signal,
   });
   const checks: ContractCheck[] = [];
+  let scenarios: ScenarioResult[] = [];
   let observed: DropletRun['observed'] = {};
   try {
     const hostPort = (await proc.exposedPort) ?? port;
@@ -174,10 +198,7 @@ export async function runDropletChecks(sandbox: Sandbox, workdir: string, drople
     if (started.passed) {
       options.onProgress?.(`Droplet ${started.got} on port ${port}.`, { port });
       checks.push(...(await checkContract(baseUrl, { token, signal: options.signal, requireAuthentication: true })));
-      if (options.acceptance?.length) {
-        const results = await runAcceptance(baseUrl, options.acceptance, { token, timeoutMs: ACCEPTANCE_STEP_TIMEOUT_MS, signal: options.signal });
-        checks.push(...acceptanceChecks(results, options.acceptance));
-      }
+      scenarios = await checkAcceptance(baseUrl, token, options, checks);
       observed = await observe(baseUrl, token, options.signal);
     }
   } finally {
@@ -186,5 +207,7 @@ export async function runDropletChecks(sandbox: Sandbox, workdir: string, drople
   const result = await proc.exited;
   if (result.aborted || options.signal.aborted) throw new CancelledError();
   if (checks[0]?.passed) checks.push(logCheck(result.output));
-  return { checks: redact(checks, token), durationMs: result.durationMs, observed };
+  const clean = (text: string) => text.split(token).join('[redacted]');
+  scenarios = scenarios.map((scenario) => ({ ...scenario, expected: clean(scenario.expected), got: clean(scenario.got) }));
+  return { checks: redact(checks, token), scenarios, durationMs: result.durationMs, observed };
 }

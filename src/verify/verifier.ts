@@ -12,13 +12,14 @@ import type { DropletIdentity } from '../domain/build.js';
 import { throwIfAborted } from '../domain/errors.js';
 import { readRegularFile } from '../support/files.js';
 import type { Sandbox } from '../sandbox/types.js';
-import { readAcceptance } from './acceptance.js';
 import { runDropletChecks } from './droplet-run.js';
+import { loadProof } from './proof-files.js';
+import { checkSpecProof } from './spec-proof.js';
 import { installInputProblems, installInputsCheck } from './install-inputs.js';
 import { checkTestCoverage, describeCoverageFailure } from './test-coverage.js';
 import { describeInstallFailure, describeTestFailure, runInstall, runTests } from './tests.js';
 import type { ContractCheck, VerificationReport } from '../domain/verification.js';
-import type { Verifier, VerifyOptions } from '../domain/ports/verifier.js';
+import type { SpecProofCheck, SpecProofFiles, Verifier, VerifyOptions } from '../domain/ports/verifier.js';
 
 export interface DropletVerifierOptions {
   sandbox: Sandbox;
@@ -46,7 +47,11 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export class DropletVerifier implements Verifier {
   constructor(private readonly options: DropletVerifierOptions) {}
 
-  async verify(workdir: string, droplet: DropletIdentity, { signal, onProgress }: VerifyOptions): Promise<VerificationReport> {
+  checkSpecProof(files: SpecProofFiles): Promise<SpecProofCheck> {
+    return checkSpecProof(files);
+  }
+
+  async verify(workdir: string, droplet: DropletIdentity, { signal, onProgress, proof }: VerifyOptions): Promise<VerificationReport> {
     const { sandbox, installTimeoutMs, testTimeoutMs, startTimeoutMs } = this.options;
     throwIfAborted(signal);
 
@@ -85,11 +90,10 @@ export class DropletVerifier implements Verifier {
     if (testFailure) return { passed: false, stage: 'tests', summary: testFailure, install, tests, childProcessMs };
     onProgress?.(`npm test ok in ${seconds(tests.durationMs)}.`, { durationMs: tests.durationMs });
 
-    const acceptance = await readAcceptance(workdir);
-    const scenarios = acceptance.kind === 'scenarios' ? { acceptance: acceptance.scenarios } : {};
-    const run = await runDropletChecks(sandbox, workdir, droplet, { startTimeoutMs, signal, onProgress, ...scenarios });
+    const held = await loadProof(workdir, proof);
+    const run = await runDropletChecks(sandbox, workdir, droplet, { startTimeoutMs, signal, onProgress, acceptance: held.scenarios, api: held.api });
     childProcessMs += run.durationMs;
-    const contract = [...run.checks, ...(acceptance.kind === 'invalid' ? [acceptance.check] : []), coverage.check];
+    const contract = [...run.checks, ...held.invalid, coverage.check];
     const passedCount = contract.filter((entry) => entry.passed).length;
     onProgress?.(`Contract: ${passedCount} of ${contract.length} checks passed.`, { passed: passedCount, total: contract.length });
     const contractFailure = describeContractFailure(contract);
@@ -100,6 +104,7 @@ export class DropletVerifier implements Verifier {
       install,
       tests,
       contract,
+      ...(run.scenarios.length > 0 ? { acceptance: run.scenarios } : {}),
       childProcessMs,
       observed: run.observed,
     };

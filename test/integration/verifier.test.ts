@@ -8,6 +8,7 @@ import type { VerificationReport } from '../../src/domain/verification.js';
 import { isProcessAlive, ProcessSandbox } from '../../src/sandbox/process-sandbox.js';
 import { writeFixtureDroplet, type FixtureDropletOptions } from '../support/fixture-droplet.js';
 import { processesUnder } from '../support/processes.js';
+import { minimalOpenApi } from '../support/spec-proof.js';
 
 let root: string;
 let verifier: DropletVerifier;
@@ -235,5 +236,79 @@ describe('acceptance scenarios in docs/acceptance.json', () => {
     expect(check(report, 'acceptance scenarios are valid')?.got).toBe(
       'docs/acceptance.json: scenarios.0.steps.0.request.path: must be a path on the droplet, starting with a single "/"',
     );
+  });
+});
+
+describe('the SPEC\'s OpenAPI document held against the acceptance run', () => {
+  const widget = { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string' }, name: { type: 'string' } } };
+  const answer = (schema: unknown) => ({ description: 'ok', content: { 'application/json': { schema } } });
+  function openapi(widgetSchema: unknown = widget): Record<string, unknown> {
+    const document = minimalOpenApi() as { paths: Record<string, unknown> };
+    document.paths['/widgets'] = {
+      get: { responses: { '200': answer({ type: 'object', required: ['widgets'], properties: { widgets: { type: 'array', items: widgetSchema } } }) } },
+      post: { requestBody: { content: { 'application/json': { schema: { type: 'object' }, example: { name: 'gear' } } } }, responses: { '201': answer(widgetSchema) } },
+    };
+    document.paths['/widgets/{id}'] = { get: { responses: { '200': answer(widgetSchema), '404': answer({ type: 'object', required: ['error'] }) } } };
+    return document;
+  }
+  const scenarios = [{
+    name: 'a widget keeps its name',
+    covers: 'stores widgets by name',
+    steps: [
+      { request: { method: 'POST', path: '/widgets', body: { name: 'gear' } }, expect: { status: 201 }, capture: { id: 'id' } },
+      { request: { method: 'GET', path: '/widgets/{{id}}' }, expect: { status: 200, json: { name: 'gear' } } },
+      { request: { method: 'GET', path: '/widgets' }, expect: { status: 200 } },
+    ],
+  }];
+  const proofOf = (document: unknown, list: unknown[] = scenarios) => ({ openapi: JSON.stringify(document), acceptance: JSON.stringify({ scenarios: list }) });
+
+  async function verifyWith(proof: { openapi: string; acceptance: string }) {
+    counter += 1;
+    const dir = join(root, `droplet-${counter}`);
+    dirs.push(dir);
+    const fixture = await writeFixtureDroplet(dir, {});
+    return verifier.verify(dir, { dropletId: fixture.dropletId, name: fixture.name }, { signal: new AbortController().signal, proof });
+  }
+  const named = (report: VerificationReport, prefix: string) => (report.contract ?? []).filter((entry) => entry.name.startsWith(prefix));
+
+  it('passes when every operation is requested and every answer matches its schema; the scenarios join the report', async () => {
+    const report = await verifyWith(proofOf(openapi()));
+    expect(report.passed).toBe(true);
+    expect(named(report, 'openapi: ')).toEqual([
+      { name: 'openapi: every operation is exercised', passed: true, expected: 'each of the 3 business operations in docs/openapi.json is requested by an acceptance step', got: 'all 3 were requested' },
+      expect.objectContaining({ name: 'openapi: answers match the documented schemas', passed: true, got: 'all 3 answers matched' }),
+    ]);
+    expect(report.acceptance).toEqual([{ name: 'a widget keeps its name', covers: 'stores widgets by name', passed: true, failedStep: null, expected: '', got: '' }]);
+  });
+
+  it('fails an answer that departs from its documented schema, naming the request and where', async () => {
+    const report = await verifyWith(proofOf(openapi({ ...widget, properties: { ...widget.properties, name: { type: 'integer' } } })));
+    expect(report.passed).toBe(false);
+    expect(named(report, 'openapi: ').filter((entry) => !entry.passed).map((entry) => entry.name)).toEqual(['openapi: answers match the documented schemas']);
+    expect(named(report, 'openapi: answers')[0]!.got).toMatch(/^POST \/widgets answered 201 with a body where \/name must be integer/);
+    // The scenarios themselves passed: it is the document the droplet does not keep.
+    expect(report.acceptance?.every((result) => result.passed)).toBe(true);
+  });
+
+  it('fails a documented operation no acceptance step requests, and an answer whose status is not documented', async () => {
+    const report = await verifyWith(proofOf(openapi(), [{ ...scenarios[0]!, steps: [scenarios[0]!.steps[0]!, { request: { method: 'GET', path: '/widgets/nothing-here' }, expect: { status: 404 } }] }]));
+    expect(report.passed).toBe(false);
+    const failed = named(report, 'openapi: ').filter((entry) => !entry.passed);
+    expect(failed.map((entry) => [entry.name, entry.got])).toEqual([
+      ['openapi: every operation is exercised', 'not requested: GET /widgets'],
+    ]);
+    const unlisted = await verifyWith(proofOf(openapi(), [{ ...scenarios[0]!, steps: [...scenarios[0]!.steps, { request: { method: 'POST', path: '/widgets', body: {} }, expect: { status: 400 } }] }]));
+    expect(named(unlisted, 'openapi: answers')[0]).toMatchObject({ passed: false, got: 'POST /widgets answered 400, which POST /widgets does not document' });
+  });
+
+  it('holds the droplet to the SPEC\'s proof, not to a docs/acceptance.json its own code carries', async () => {
+    counter += 1;
+    const dir = join(root, `droplet-${counter}`);
+    dirs.push(dir);
+    const fixture = await writeFixtureDroplet(dir, { extraFiles: { 'docs/acceptance.json': JSON.stringify({ scenarios: [{ name: 'nothing to see', covers: 'x', steps: [{ request: { method: 'GET', path: '/health' }, expect: { status: 200 } }] }] }) } });
+    const failing = [{ name: 'a report sums the widgets', covers: 'reports', steps: [{ request: { method: 'GET', path: '/widgets/report' }, expect: { status: 200 } }] }];
+    const report = await verifier.verify(dir, { dropletId: fixture.dropletId, name: fixture.name }, { signal: new AbortController().signal, proof: { openapi: JSON.stringify(minimalOpenApi()), acceptance: JSON.stringify({ scenarios: failing }) } });
+    expect(report.passed).toBe(false);
+    expect(report.acceptance).toEqual([expect.objectContaining({ name: 'a report sums the widgets', passed: false, failedStep: 1 })]);
   });
 });

@@ -41,7 +41,9 @@ import type { Registry } from '../../src/domain/ports/registry.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded.js';
 import { DropletStore } from '../../src/store/droplets.js';
 import type { DropletRepo, Workspace } from '../../src/domain/ports/repository.js';
-import type { Verifier, VerifyOptions } from '../../src/domain/ports/verifier.js';
+import type { SpecProofCheck, SpecProofFiles, Verifier, VerifyOptions } from '../../src/domain/ports/verifier.js';
+import { checkSpecProof } from '../../src/verify/spec-proof.js';
+import { minimalProof } from './spec-proof.js';
 import type { BuildRecord } from '../../src/domain/records.js';
 import type { DropletRegistration, RegisteredDroplet } from '../../src/domain/registration.js';
 import type { UsageFigures } from '../../src/domain/usage.js';
@@ -187,13 +189,15 @@ export class StubAuthor implements Author {
   readonly repairRequests: RepairRequest[] = [];
   /** What writeSpec answers; an empty string makes the step fail with EMPTY_SPEC. */
   spec: ((droplet: DropletIdentity) => string) = SPEC_MARKDOWN;
+  /** The proof files (and coverage) writeSpec answers beside the SPEC. */
+  proof: (request: SpecRequest) => Omit<SpecDocument, 'markdown'> = () => minimalProof();
 
   constructor(private readonly probe: Probe) {}
 
   async writeSpec(request: SpecRequest, options: AuthorCallOptions): Promise<SpecDocument> {
     this.specRequests.push(request);
     await this.probe.enter('spec_generation', options.signal);
-    return { markdown: this.spec(request.droplet) };
+    return { markdown: this.spec(request.droplet), ...this.proof(request) };
   }
 
   async writeCode(request: CodeRequest, options: AuthorCallOptions): Promise<FileChange[]> {
@@ -317,11 +321,19 @@ export class StubVerifier implements Verifier {
   /** The next attempts' reports, in order; when empty, every attempt passes. An Error entry is thrown. */
   readonly script: (VerificationReport | Error)[] = [];
   readonly workdirs: string[] = [];
+  /** The SPEC proof each attempt was held to (undefined for SPECs without one). */
+  readonly proofs: (SpecProofFiles | undefined)[] = [];
 
   constructor(private readonly probe: Probe) {}
 
+  /** The real guard: it is pure and fast. */
+  checkSpecProof(files: SpecProofFiles): Promise<SpecProofCheck> {
+    return checkSpecProof(files);
+  }
+
   async verify(workdir: string, _droplet: DropletIdentity, options: VerifyOptions): Promise<VerificationReport> {
     this.workdirs.push(workdir);
+    this.proofs.push(options.proof);
     await this.probe.enter('verifier', options.signal);
     const next = this.script.shift() ?? passingReport();
     if (next instanceof Error) throw next;

@@ -45,9 +45,14 @@ describe('approval gates', () => {
     const host = made.make();
     const { build_id: id } = await host.submit({ approvalMode: 'checkpoints' });
     const atSpec = await host.settle(id, 'waiting_approval');
-    expect(atSpec.pending_approval).toMatchObject({ gate: 'after_spec', step_number: 3, summary: 'Review the SPEC (steps[1].details.spec) before the repository and code are written.' });
+    expect(atSpec.pending_approval).toMatchObject({ gate: 'after_spec', step_number: 3, summary: 'Review the SPEC, its acceptance scenarios and its API operations (steps[1].details.spec, .scenarios, .operations) before the repository and code are written.' });
     expect(atSpec.steps.map((step) => step.status)).toEqual(STEPS_1_TO(2, 'completed'));
     expect(atSpec.steps[1]!.details.spec).toContain('# analytics-engine SPEC');
+    // The proof, parsed, next to the SPEC: what the reviewer approves the droplet will be held to.
+    expect(atSpec.steps[1]!.details.scenarios).toEqual((JSON.parse(host.author.proof(host.author.specRequests[0]!).acceptance) as { scenarios: unknown }).scenarios);
+    expect((atSpec.steps[1]!.details.operations as { method: string; path: string }[]).map((operation) => `${operation.method} ${operation.path}`)).toEqual([
+      'GET /health', 'GET /capabilities', 'GET /state', 'GET /dependencies', 'POST /message',
+    ]);
     expect(host.probe.entered.coordinator_package).toBe(0);
 
     await host.service.approve(id, { approved: true });

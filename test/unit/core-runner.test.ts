@@ -31,7 +31,7 @@ describe('a full auto build', () => {
     expect(view.repository_path).toBe('/virtual/repos/1-analytics-engine');
     expect(view.repository_url).toBe('file:///virtual/repos/1-analytics-engine');
     expect(view.deployment_url).toBeNull();
-    expect(view.files_created).toEqual(['docs/INTENT.md', 'docs/SPEC.md', 'docs/foundation/UDC.md', 'package.json', 'src/server.js']);
+    expect(view.files_created).toEqual(['docs/INTENT.md', 'docs/SPEC.md', 'docs/openapi.json', 'docs/acceptance.json', 'docs/foundation/UDC.md', 'package.json', 'src/server.js']);
 
     expect(host.trail(queued.build_id)).toEqual([
       'build.queued',
@@ -70,6 +70,15 @@ describe('a full auto build', () => {
     expect(host.author.codeRequests[0]!.spec).toBe(spec);
     expect(repo.files.get('docs/SPEC.md')).toBe(spec);
     expect(view.steps[1]!.details).toMatchObject({ author: 'stub', spec, sections: ['Endpoints', 'Data'] });
+    // The SPEC's proof: committed beside it, handed to the verifier, and parsed for the reviewer.
+    const proof = host.author.proof(host.author.specRequests[0]!);
+    expect(repo.files.get('docs/openapi.json')).toBe(proof.openapi);
+    expect(repo.files.get('docs/acceptance.json')).toBe(proof.acceptance);
+    expect(host.verifier.proofs[0]).toEqual(proof);
+    expect(view.steps[1]!.details).toMatchObject({
+      scenarios: [{ name: 'the droplet says it is healthy' }],
+      operations: expect.arrayContaining([{ method: 'GET', path: '/health', operation_id: 'getHealth', summary: null, udc: true }]) as unknown,
+    });
     // The deploy ships the verified commit; the registry gets what verification observed.
     const verified = host.record(id);
     const deploy = host.deployTarget!.requests[0]!;
@@ -86,7 +95,7 @@ describe('a full auto build', () => {
     expect(host.events(id).at(-1)).toMatchObject({ type: 'build.completed', data: { deployment_url: 'http://127.0.0.1:4001' } });
     expect([...repo.files.keys()].sort()).toEqual([
       'docs/DEPLOYMENT.md', 'docs/INTENT.md', 'docs/NOTIFICATIONS.md', 'docs/REGISTRATION.md', 'docs/SPEC.md', 'docs/VERIFICATION.md',
-      'docs/foundation/UDC.md', 'package.json', 'src/server.js',
+      'docs/acceptance.json', 'docs/foundation/UDC.md', 'docs/openapi.json', 'package.json', 'src/server.js',
     ]);
   });
 

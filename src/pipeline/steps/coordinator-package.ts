@@ -11,7 +11,12 @@ export const coordinatorPackageStep = defineStep({
   needs: ['spec_generation'],
   uses: [],
   async run({ build, droplet, providers, needs, progress, setLocations }) {
-    const { spec } = needs.spec_generation;
+    const { spec, openapi, acceptance } = needs.spec_generation;
+    // The SPEC's proof sits beside it; SPECs saved before the proof existed have none.
+    const proofFiles = [
+      ...(openapi === undefined ? [] : [{ kind: 'write' as const, path: 'docs/openapi.json', content: openapi }]),
+      ...(acceptance === undefined ? [] : [{ kind: 'write' as const, path: 'docs/acceptance.json', content: acceptance }]),
+    ];
     const repo = providers.workspace.repoFor(droplet);
     await repo.ensure();
     await setLocations({ repositoryPath: repo.path, repositoryUrl: pathToFileURL(repo.path).href });
@@ -23,7 +28,11 @@ export const coordinatorPackageStep = defineStep({
     const commits = (
       await repo.commitEach([
         { changes: [{ kind: 'write', path: 'docs/INTENT.md', content: intentDoc }], message: 'docs: record the architect intent', trailers: trailers('intent') },
-        { changes: [{ kind: 'write', path: 'docs/SPEC.md', content: spec }], message: 'docs: add the SPEC', trailers: trailers('spec_generation') },
+        {
+          changes: [{ kind: 'write', path: 'docs/SPEC.md', content: spec }, ...proofFiles],
+          message: proofFiles.length > 0 ? 'docs: add the SPEC, its OpenAPI description and its acceptance scenarios' : 'docs: add the SPEC',
+          trailers: trailers('spec_generation'),
+        },
         {
           changes: foundation.map((file) => ({ kind: 'write' as const, path: `docs/foundation/${file.path}`, content: file.content })),
           message: 'docs: add the foundation files this droplet is built against',
@@ -37,7 +46,7 @@ export const coordinatorPackageStep = defineStep({
       details: {
         repository_path: repo.path,
         commits: commits.map((commit) => ({ sha: commit.sha, message: commit.message.split('\n')[0] })),
-        files: ['docs/INTENT.md', 'docs/SPEC.md', ...foundation.map((file) => `docs/foundation/${file.path}`)],
+        files: ['docs/INTENT.md', 'docs/SPEC.md', ...proofFiles.map((file) => file.path), ...foundation.map((file) => `docs/foundation/${file.path}`)],
       },
       output,
     };

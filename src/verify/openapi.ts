@@ -1,0 +1,123 @@
+/**
+ * `docs/openapi.json`: parsed, validated against the OpenAPI 3.1 schema by
+ * @apidevtools/swagger-parser ($refs resolved), and checked for what the executor needs
+ * of it: the five UDC endpoints, and an example for every request body.
+ */
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { API_METHODS, isUdcOperation, UDC_OPERATIONS, type ApiMethod, type ApiOperation } from '../domain/api-description.js';
+
+/** The parts of a dereferenced OpenAPI 3.1 operation read here; everything else is passed over. */
+interface MediaObject {
+  schema?: unknown;
+  example?: unknown;
+  examples?: Record<string, unknown>;
+}
+interface OperationObject {
+  operationId?: string;
+  summary?: string;
+  requestBody?: { content?: Record<string, MediaObject> };
+  responses?: Record<string, { content?: Record<string, MediaObject> }>;
+}
+type PathItem = Partial<Record<Lowercase<ApiMethod>, OperationObject>>;
+
+export interface DocumentedOperation extends ApiOperation {
+  /** The operation as the document has it, $refs resolved. */
+  definition: OperationObject;
+}
+
+export interface ApiDescription {
+  operations: DocumentedOperation[];
+}
+
+export type ApiDescriptionParse = { ok: true; api: ApiDescription } | { ok: false; reason: string };
+
+const FILE = 'docs/openapi.json';
+
+function operationsOf(paths: Record<string, PathItem>): DocumentedOperation[] {
+  return Object.entries(paths).flatMap(([path, item]) =>
+    API_METHODS.flatMap((method) => {
+      const definition = item[method.toLowerCase() as Lowercase<ApiMethod>];
+      if (!definition) return [];
+      return [{
+        method,
+        path,
+        operation_id: definition.operationId ?? null,
+        summary: definition.summary ?? null,
+        udc: isUdcOperation(method, path),
+        definition,
+      }];
+    }),
+  );
+}
+
+function hasExample(media: MediaObject): boolean {
+  return media.example !== undefined || Object.keys(media.examples ?? {}).length > 0;
+}
+
+/** The first thing the executor needs that the (schema-valid) document lacks. */
+function missingPart(operations: readonly DocumentedOperation[]): string | null {
+  for (const udc of UDC_OPERATIONS) {
+    if (!operations.some((operation) => operation.method === udc.method && operation.path === udc.path)) {
+      return `${FILE} does not list the UDC endpoint ${udc.method} ${udc.path}`;
+    }
+  }
+  for (const operation of operations) {
+    const media = operation.definition.requestBody?.content?.['application/json'];
+    if (operation.definition.requestBody && !media) return `${FILE}: ${operation.method} ${operation.path} takes a body that is not application/json`;
+    if (media && !hasExample(media)) return `${FILE}: ${operation.method} ${operation.path} takes a body but gives no example of it`;
+  }
+  return null;
+}
+
+/** The first `$ref` that points outside the document: the executor reads no file or URL an author names. */
+function outsideReference(value: unknown): string | null {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = outsideReference(item);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, item] of Object.entries(value)) {
+    if (key === '$ref' && typeof item === 'string' && !item.startsWith('#')) return item;
+    const found = outsideReference(item);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** Parses the text of `docs/openapi.json`; the reason names the first problem. */
+export async function parseApiDescription(text: string): Promise<ApiDescriptionParse> {
+  if (text.trim() === '') return { ok: false, reason: `${FILE} is missing or empty` };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: `${FILE} is not JSON (${(error as Error).message})` };
+  }
+  const version = (raw as { openapi?: unknown } | null)?.openapi;
+  if (typeof version !== 'string' || !/^3\.1\.\d+$/.test(version)) {
+    return { ok: false, reason: `${FILE} must be OpenAPI 3.1 ("openapi": "3.1.0"), not ${JSON.stringify(version ?? null)}` };
+  }
+  const outside = outsideReference(raw);
+  if (outside) return { ok: false, reason: `${FILE} refers outside itself ($ref ${JSON.stringify(outside)}); keep every schema in the document` };
+  let document: { paths?: Record<string, PathItem> };
+  try {
+    document = (await SwaggerParser.validate(raw as never, { resolve: { external: false, file: false, http: false } })) as typeof document;
+  } catch (error) {
+    return { ok: false, reason: `${FILE} is not a valid OpenAPI 3.1 document: ${(error as Error).message.replace(/\s+/g, ' ').trim()}` };
+  }
+  const operations = operationsOf(document.paths ?? {});
+  const missing = missingPart(operations);
+  return missing ? { ok: false, reason: missing } : { ok: true, api: { operations } };
+}
+
+/** The JSON schema the document gives for an answer: exact status, then `4XX`-style, then `default`. */
+export function responseSchemaFor(operation: DocumentedOperation, status: number): { documented: boolean; schema?: unknown } {
+  const responses = operation.definition.responses ?? {};
+  const response = responses[String(status)] ?? responses[`${Math.floor(status / 100)}XX`] ?? responses.default;
+  if (!response) return { documented: false };
+  const schema = response.content?.['application/json']?.schema;
+  return schema === undefined ? { documented: true } : { documented: true, schema };
+}
