@@ -46,7 +46,7 @@ async function build(intent: string, script: (files: FileChange[]) => { code: Fi
   const dropletId = nextId++;
   const droplet = await workingDroplet(intent, dropletId);
   const { code, repairs = [] } = script(droplet.files);
-  scripts.set(dropletId, { spec: droplet.spec, code, repairs });
+  scripts.set(dropletId, { spec: droplet.spec, proof: droplet.proof, code, repairs });
   const buildId = await submitBuild(server.baseUrl, {
     architect_intent: intent,
     droplet_id: dropletId,

@@ -152,7 +152,7 @@ export async function startHostileHost(settings: Record<string, string> = {}): P
     async build(intent, extra) {
       const dropletId = nextId++;
       const droplet = await workingDroplet(intent, dropletId);
-      scripts.set(dropletId, { spec: droplet.spec, code: [...droplet.files, ...extra] });
+      scripts.set(dropletId, { spec: droplet.spec, proof: droplet.proof, code: [...droplet.files, ...extra] });
       const buildId = await submitBuild(baseUrl, { architect_intent: intent, droplet_id: dropletId, droplet_name: deriveDropletName(intent), approval_mode: 'auto' }, auth);
       return { buildId, dropletId };
     },

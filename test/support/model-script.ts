@@ -6,6 +6,8 @@
 import { loadFoundationFiles } from '../../src/authors/foundation.js';
 import { OfflineAuthor } from '../../src/authors/offline/index.js';
 import type { FileChange } from '../../src/domain/files.js';
+import type { SpecProofFiles } from '../../src/domain/ports/verifier.js';
+import { minimalProof } from './spec-proof.js';
 import { deriveDropletName } from '../../src/domain/naming.js';
 import type { FakeModelFallback, RecordedRequest, ScriptedBlock, ScriptedReply } from './fake-model-server.js';
 
@@ -13,6 +15,8 @@ type ScriptedMessage = Extract<ScriptedReply, { kind: 'message' }>;
 
 export interface ScriptedDroplet {
   spec: string;
+  /** The SPEC's docs/openapi.json and docs/acceptance.json, as the offline author wrote them. */
+  proof: SpecProofFiles;
   files: FileChange[];
 }
 
@@ -22,9 +26,9 @@ export async function workingDroplet(intent: string, dropletId = 1): Promise<Scr
   const droplet = { dropletId, name: deriveDropletName(intent) };
   const foundation = await loadFoundationFiles();
   const signal = new AbortController().signal;
-  const spec = (await author.writeSpec({ intent, droplet, foundation }, { signal })).markdown;
+  const { markdown: spec, openapi, acceptance } = await author.writeSpec({ intent, droplet, foundation }, { signal });
   const files = await author.writeCode({ intent, droplet, spec, foundation }, { signal });
-  return { spec, files };
+  return { spec, proof: { openapi, acceptance }, files };
 }
 
 export function writeCalls(changes: readonly FileChange[]): ScriptedBlock[] {
@@ -62,7 +66,16 @@ export function editAnswer(edits: ReadonlyArray<{ path: string; oldText: string;
   };
 }
 
-export const specAnswer = (spec: string): ScriptedMessage => toolAnswer([{ kind: 'write', path: 'docs/SPEC.md', content: spec }], 'The SPEC.');
+/** A SPEC answer: docs/SPEC.md and its proof files (by default the smallest valid proof). */
+export const specAnswer = (spec: string, proof: SpecProofFiles = minimalProof()): ScriptedMessage =>
+  toolAnswer(
+    [
+      { kind: 'write', path: 'docs/SPEC.md', content: spec },
+      { kind: 'write', path: 'docs/openapi.json', content: proof.openapi },
+      { kind: 'write', path: 'docs/acceptance.json', content: proof.acceptance },
+    ],
+    'The SPEC.',
+  );
 
 export type TaskKind = 'spec' | 'code' | 'repair' | 'unknown';
 
@@ -93,6 +106,8 @@ export type ScriptedRepair = FileChange[] | ScriptedReply;
 
 export interface DropletScript {
   spec: string;
+  /** The SPEC's proof files; the smallest valid proof when absent. */
+  proof?: SpecProofFiles;
   code: FileChange[];
   /** Answered in order, one per repair request. */
   repairs?: ScriptedRepair[];
@@ -104,7 +119,7 @@ export function scriptedByDroplet(scripts: ReadonlyMap<number, DropletScript>): 
     const script = scripts.get(dropletIdOf(request));
     if (!script) return { kind: 'error', status: 500, message: 'no script for this droplet' };
     const task = taskOf(request);
-    if (task === 'spec') return specAnswer(script.spec);
+    if (task === 'spec') return specAnswer(script.spec, script.proof);
     if (task === 'code') return toolAnswer(script.code);
     const repair = task === 'repair' ? script.repairs?.shift() : undefined;
     if (!repair) return { kind: 'error', status: 500, message: `no ${task} scripted` };
