@@ -61,7 +61,7 @@ describe('resource derivation', () => {
 describe('OfflineAuthor', () => {
   const author = new OfflineAuthor();
 
-  it('is the offline author and pins the Fastify version installed here', async () => {
+  it('is the offline author and pins the Fastify (and schema compiler) versions installed here', async () => {
     expect(author.id).toBe('offline');
     const installed = JSON.parse(await readFile(new URL('../../node_modules/fastify/package.json', import.meta.url), 'utf8')) as { version: string };
     expect(installedFastifyVersion()).toBe(installed.version);
@@ -70,11 +70,12 @@ describe('OfflineAuthor', () => {
       name: 'analytics-engine',
       type: 'module',
       main: 'src/server.js',
-      scripts: { start: 'node src/server.js', test: 'node --test' },
-      engines: { node: '>=20' },
+      scripts: { start: 'node src/server.js', test: 'node --test test/index.js' },
+      engines: { node: '>=20.12' },
       dependencies: { fastify: installed.version },
     });
-    expect(Object.keys(pkg.dependencies as object)).toEqual(['fastify']);
+    const compiler = JSON.parse(await readFile(new URL('../../node_modules/@fastify/ajv-compiler/package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(pkg.dependencies).toEqual({ fastify: installed.version, '@fastify/ajv-compiler': compiler.version });
   });
 
   it('gives byte-identical output for the same request, from separate instances', async () => {
@@ -99,7 +100,7 @@ describe('OfflineAuthor', () => {
     expect(markdown).toContain('| `value` | number | yes |');
   });
 
-  it('writes the droplet files, one module and one test file per resource, at safe relative paths', async () => {
+  it('writes the skeleton files and the plan as data, at safe relative paths', async () => {
     const changes = await author.writeCode(codeRequest(), { signal });
     const paths = changes.map((change) => change.path);
     expect(changes.every((change) => change.kind === 'write')).toBe(true);
@@ -112,22 +113,23 @@ describe('OfflineAuthor', () => {
     }
     for (const expected of [
       'package.json', 'README.md', '.env.example', '.gitignore', 'src/server.js', 'src/app.js', 'src/udc.js', 'src/metrics.js',
-      'src/resources/metrics.js', 'src/resources/performance.js', 'test/udc.test.js',
-      'test/resources/metrics.test.js', 'test/resources/performance.test.js',
+      'src/plan.json', 'src/manifest.json', 'src/crud.js', 'src/store.js', 'test/index.js', 'test/udc.test.js', 'test/resources.test.js',
     ]) {
       expect(paths).toContain(expected);
     }
     expect(writes(changes).get('.gitignore')).toContain('node_modules');
+    expect(writes(changes).get('.gitignore')).toContain('/data/');
+    expect(writes(changes).get('.env.example')).toContain('DATA_DIR=data');
   });
 
   it('derives different resources from a different intent', async () => {
+    const seed = writes(await author.writeCode(codeRequest(), { signal }));
     const files = writes(await author.writeCode(codeRequest('Create a notification service that sends alerts to users'), { signal }));
-    expect([...files.keys()].filter((path) => path.startsWith('src/resources/')).sort()).toEqual([
-      'src/resources/alerts.js',
-      'src/resources/index.js',
-      'src/resources/users.js',
-    ]);
-    expect(files.get('src/resources/alerts.js')).toContain('severity');
+    const plan = JSON.parse(files.get('src/plan.json')!) as { resources: { plural: string }[] };
+    expect(plan.resources.length).toBeGreaterThan(0);
+    expect(files.get('src/plan.json')).not.toBe(seed.get('src/plan.json'));
+    // The code is the skeleton's, the same for every droplet: only the data differs.
+    expect(files.get('src/crud.js')).toBe(seed.get('src/crud.js'));
   });
 
   it('keeps a hostile intent out of the code: every generated JavaScript file still parses', async () => {
@@ -144,7 +146,7 @@ describe('OfflineAuthor', () => {
     for (const script of scripts) {
       await expect(run(process.execPath, ['--check', join(dir, script)])).resolves.toBeDefined();
     }
-    expect(writes(changes).get('src/manifest.js')).toContain(JSON.stringify(`${intent}.`.replace(/\s+/g, ' ')));
+    expect((JSON.parse(writes(changes).get('src/manifest.json')!) as { description: string }).description).toBe(`${intent}.`.replace(/\s+/g, ' '));
   });
 
   it('repair returns only the generated files that differ from what it was shown', async () => {
@@ -154,9 +156,9 @@ describe('OfflineAuthor', () => {
       attempt: 1,
       failure,
       files: [
-        { path: 'src/app.js', content: 'broken' },
-        { path: 'src/udc.js', content: generated.get('src/udc.js')! },
-        { path: 'package-lock.json', content: '{}' },
+        { path: 'src/app.js', content: 'broken', why: 'in a stack trace', lines: [1], excerpt: false },
+        { path: 'src/udc.js', content: generated.get('src/udc.js')!, why: 'imported by src/app.js', lines: [], excerpt: false },
+        { path: 'package-lock.json', content: '{}', why: 'the lockfile', lines: [], excerpt: false },
       ],
     };
     const repaired = await author.repair(request, { signal });
@@ -165,7 +167,7 @@ describe('OfflineAuthor', () => {
 
   it('repair regenerates every file when nothing it was shown differs, so it is never empty', async () => {
     const generated = await author.writeCode(codeRequest(), { signal });
-    const shown = [...writes(generated)].map(([path, content]) => ({ path, content }));
+    const shown = [...writes(generated)].map(([path, content]) => ({ path, content, why: 'generated', lines: [], excerpt: false }));
     for (const files of [shown, []]) {
       const repaired = await author.repair({ ...codeRequest(), attempt: 2, failure, files }, { signal });
       expect(repaired).toEqual(generated);

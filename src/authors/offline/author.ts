@@ -6,7 +6,7 @@
 import { throwIfAborted } from '../../domain/errors.js';
 import type { Author, AuthorCallOptions, CodeRequest, RepairRequest, SpecDocument, SpecRequest } from '../../domain/ports/author.js';
 import type { FileChange, RepoFile } from '../../domain/files.js';
-import { installedFastifyVersion } from './fastify-version.js';
+import { installedDropletDependencies, type DropletDependencies } from './fastify-version.js';
 import { dropletFiles } from './files.js';
 import { planDroplet } from './plan.js';
 import { renderSpec } from './spec.js';
@@ -19,8 +19,8 @@ export class OfflineAuthor implements Author {
   readonly id = 'offline';
   readonly description = 'Deterministic template author: a Fastify droplet with CRUD resources derived from the intent, no model.';
 
-  /** `fastifyVersion` defaults to the version installed next to the executor. */
-  constructor(private readonly fastifyVersion: string = installedFastifyVersion()) {}
+  /** `dependencies` default to the versions installed next to the executor. */
+  constructor(private readonly dependencies: DropletDependencies = installedDropletDependencies()) {}
 
   async writeSpec(request: SpecRequest, options: AuthorCallOptions): Promise<SpecDocument> {
     throwIfAborted(options.signal);
@@ -49,6 +49,6 @@ export class OfflineAuthor implements Author {
   }
 
   private generate(request: CodeRequest): RepoFile[] {
-    return dropletFiles(planDroplet(request.intent, request.droplet), this.fastifyVersion);
+    return dropletFiles(planDroplet(request.intent, request.droplet), this.dependencies);
   }
 }

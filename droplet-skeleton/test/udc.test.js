@@ -1,33 +1,29 @@
-/** Generated tests of the UDC endpoints and of the configuration. */
-import type { DropletPlan } from '../plan.js';
-import { resourceEndpoints } from '../spec.js';
+// @ts-check
+// The five UDC endpoints, their shapes and their authentication.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { loadManifest, loadPlan } from '../src/plan.js';
+import { AUTH, ISO_TIME, TOKEN, UUID, assertError, build } from './support/app.js';
 
-const UDC_TEST_BODY = String.raw`
-const TOKEN = 'test-token';
-const AUTH = { authorization: 'Bearer ' + TOKEN };
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const manifest = loadManifest();
 
-async function build(t, env = {}) {
-  const app = buildApp(loadConfig({ LOG_LEVEL: 'silent', API_TOKEN: TOKEN, ...env }));
-  t.after(() => app.close());
-  return app;
-}
+// The business routes the SPEC promises for the resources of plan.json; /capabilities must list exactly these.
+const BUSINESS_ROUTES = loadPlan().resources.flatMap(({ plural }) => [
+  { method: 'GET', path: '/' + plural },
+  { method: 'POST', path: '/' + plural },
+  { method: 'GET', path: '/' + plural + '/:id' },
+  { method: 'PUT', path: '/' + plural + '/:id' },
+  { method: 'PATCH', path: '/' + plural + '/:id' },
+  { method: 'DELETE', path: '/' + plural + '/:id' },
+]);
 
-function assertError(response, status, code) {
-  assert.equal(response.statusCode, status);
-  const body = response.json();
-  assert.equal(body.error.code, code);
-  assert.equal(typeof body.error.message, 'string');
-  assert.ok(body.error.message.length > 0);
-  assert.equal(typeof body.error.details, 'object');
-}
-
+/** A port nothing listens on. */
 async function closedPort() {
   const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
@@ -35,7 +31,7 @@ async function closedPort() {
 const message = { from_service: 'orchestrator', message_type: 'task_assignment', payload: { task: 'refresh' }, trace_id: 't-1' };
 
 test('GET /health is public and has the UDC shape', async (t) => {
-  const app = await build(t);
+  const app = build(t);
   const response = await app.inject({ method: 'GET', url: '/health' });
   assert.equal(response.statusCode, 200);
   const body = response.json();
@@ -46,7 +42,7 @@ test('GET /health is public and has the UDC shape', async (t) => {
 });
 
 test('every endpoint but /health refuses a missing or wrong token with 401', async (t) => {
-  const app = await build(t);
+  const app = build(t);
   const requests = [
     { method: 'GET', url: '/capabilities' },
     { method: 'GET', url: '/state' },
@@ -63,23 +59,23 @@ test('every endpoint but /health refuses a missing or wrong token with 401', asy
 });
 
 test('GET /capabilities lists every business route and declares bearer auth', async (t) => {
-  const app = await build(t);
+  const app = build(t);
   const response = await app.inject({ method: 'GET', url: '/capabilities', headers: AUTH });
   assert.equal(response.statusCode, 200);
   const body = response.json();
   assert.equal(body.service_name, manifest.name);
   assert.equal(body.droplet_id, manifest.dropletId);
   assert.ok(Number.isInteger(body.droplet_id));
-  assert.ok(body.capabilities.length > 0 && body.capabilities.every((c) => typeof c === 'string'));
-  assert.ok(body.supported_operations.length > 0 && body.supported_operations.every((o) => typeof o === 'string'));
-  const listed = body.integration_endpoints.map((e) => e.method + ' ' + e.path).sort();
+  assert.ok(body.capabilities.length > 0 && body.capabilities.every((/** @type {unknown} */ c) => typeof c === 'string'));
+  assert.ok(body.supported_operations.length > 0 && body.supported_operations.every((/** @type {unknown} */ o) => typeof o === 'string'));
+  const listed = body.integration_endpoints.map((/** @type {{ method: string, path: string }} */ e) => e.method + ' ' + e.path).sort();
   assert.deepEqual(listed, BUSINESS_ROUTES.map((r) => r.method + ' ' + r.path).sort());
   for (const endpoint of body.integration_endpoints) assert.equal(typeof endpoint.description, 'string');
   assert.deepEqual(body.authentication, { type: 'bearer', env: 'API_TOKEN' });
 });
 
 test('without API_TOKEN the droplet is open and declares no authentication', async (t) => {
-  const app = await build(t, { API_TOKEN: '', SERVICE_NAME: 'renamed', DROPLET_ID: '77' });
+  const app = build(t, { API_TOKEN: '', SERVICE_NAME: 'renamed', DROPLET_ID: '77' });
   const response = await app.inject({ method: 'GET', url: '/capabilities' });
   assert.equal(response.statusCode, 200);
   const body = response.json();
@@ -89,7 +85,7 @@ test('without API_TOKEN the droplet is open and declares no authentication', asy
 });
 
 test('GET /state reports status, mode and metrics from real requests', async (t) => {
-  const app = await build(t);
+  const app = build(t);
   for (let i = 0; i < 3; i += 1) await app.inject({ method: 'GET', url: '/capabilities', headers: AUTH });
   await app.inject({ method: 'GET', url: '/health' });
   let body = (await app.inject({ method: 'GET', url: '/state', headers: AUTH })).json();
@@ -106,13 +102,13 @@ test('GET /state reports status, mode and metrics from real requests', async (t)
 });
 
 test('GET /state says production in production', async (t) => {
-  const app = await build(t, { ENVIRONMENT: 'production' });
+  const app = build(t, { ENVIRONMENT: 'production' });
   const body = (await app.inject({ method: 'GET', url: '/state', headers: AUTH })).json();
   assert.equal(body.mode, 'production');
 });
 
 test('GET /dependencies has the three lists, empty without a registry', async (t) => {
-  const app = await build(t);
+  const app = build(t);
   const response = await app.inject({ method: 'GET', url: '/dependencies', headers: AUTH });
   assert.equal(response.statusCode, 200);
   assert.deepEqual(response.json(), { required_services: [], optional_services: [], external_apis: [] });
@@ -124,7 +120,7 @@ test('GET /dependencies reports an unreachable registry as unavailable', async (
   const registryUrl = new URL('http://127.0.0.1:' + port);
   registryUrl.username = 'fleet';
   registryUrl.password = 'fake-pw';
-  const app = await build(t, { REGISTRY_URL: registryUrl.href });
+  const app = build(t, { REGISTRY_URL: registryUrl.href });
   const body = (await app.inject({ method: 'GET', url: '/dependencies', headers: AUTH })).json();
   assert.equal(body.optional_services.length, 1);
   assert.equal(body.optional_services[0].name, 'registry');
@@ -138,15 +134,16 @@ test('GET /dependencies reports a reachable registry as available', async (t) =>
     response.writeHead(request.url === '/health' ? 200 : 404, { 'content-type': 'application/json', connection: 'close' });
     response.end('{"status":"healthy"}');
   });
-  await new Promise((resolve) => registry.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => registry.listen(0, '127.0.0.1', () => resolve(undefined)));
   t.after(() => new Promise((resolve) => { registry.closeAllConnections(); registry.close(resolve); }));
-  const app = await build(t, { REGISTRY_URL: 'http://127.0.0.1:' + registry.address().port + '/' });
+  const { port } = /** @type {import('node:net').AddressInfo} */ (registry.address());
+  const app = build(t, { REGISTRY_URL: 'http://127.0.0.1:' + port + '/' });
   const body = (await app.inject({ method: 'GET', url: '/dependencies', headers: AUTH })).json();
   assert.equal(body.optional_services[0].status, 'available');
 });
 
 test('POST /message accepts every message type', async (t) => {
-  const app = await build(t);
+  const app = build(t);
   for (const type of ['task_assignment', 'status_update', 'query', 'command', 'event', 'status']) {
     const response = await app.inject({ method: 'POST', url: '/message', headers: AUTH, payload: { ...message, message_type: type } });
     assert.equal(response.statusCode, 200);
@@ -158,7 +155,7 @@ test('POST /message accepts every message type', async (t) => {
 });
 
 test('POST /message refuses invalid messages with 400', async (t) => {
-  const app = await build(t);
+  const app = build(t);
   const invalid = [
     { ...message, message_type: 'shout' },
     { ...message, payload: 'not an object' },
@@ -173,79 +170,14 @@ test('POST /message refuses invalid messages with 400', async (t) => {
 });
 
 test('POST /message refuses an oversized body with 413', async (t) => {
-  const app = await build(t, { BODY_LIMIT_BYTES: '1024' });
+  const app = build(t, { BODY_LIMIT_BYTES: '1024' });
   const payload = { ...message, payload: { blob: 'x'.repeat(2048) } };
   assertError(await app.inject({ method: 'POST', url: '/message', headers: AUTH, payload }), 413, 'PAYLOAD_TOO_LARGE');
 });
 
 test('an unknown path is a 404 in the UDC error shape', async (t) => {
-  const app = await build(t);
+  const app = build(t);
   const response = await app.inject({ method: 'GET', url: '/no-such-route?x=1', headers: AUTH });
   assertError(response, 404, 'NOT_FOUND');
   assert.equal(response.json().error.details.path, '/no-such-route');
 });
-`;
-
-export function udcTestJs(plan: DropletPlan): string {
-  const routes = plan.resources
-    .flatMap(resourceEndpoints)
-    .map((endpoint) => `  { method: ${JSON.stringify(endpoint.method)}, path: ${JSON.stringify(endpoint.path)} },`);
-  return [
-    "import { test } from 'node:test';",
-    "import assert from 'node:assert/strict';",
-    "import { createServer } from 'node:http';",
-    "import { buildApp } from '../src/app.js';",
-    "import { loadConfig } from '../src/config.js';",
-    "import { manifest } from '../src/manifest.js';",
-    '',
-    '// The business routes the SPEC promises; /capabilities must list exactly these.',
-    'const BUSINESS_ROUTES = [',
-    ...routes,
-    '];',
-  ].join('\n') + '\n' + UDC_TEST_BODY;
-}
-
-export const CONFIG_TEST_JS = String.raw`import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../src/config.js';
-import { manifest } from '../src/manifest.js';
-
-test('defaults come from the manifest and bind to loopback', () => {
-  const config = loadConfig({});
-  assert.equal(config.serviceName, manifest.name);
-  assert.equal(config.dropletId, manifest.dropletId);
-  assert.equal(config.port, 3000);
-  assert.equal(config.host, '127.0.0.1');
-  assert.equal(config.environment, 'development');
-  assert.equal(config.logLevel, 'info');
-  assert.equal(config.apiToken, undefined);
-  assert.equal(config.registryUrl, undefined);
-});
-
-test('the environment overrides the defaults', () => {
-  const config = loadConfig({
-    SERVICE_NAME: 'other', SERVICE_PORT: '8080', HOST: '0.0.0.0', DROPLET_ID: '9', ENVIRONMENT: 'staging',
-    LOG_LEVEL: 'debug', API_TOKEN: 'abc', REGISTRY_URL: 'https://registry.example/', BODY_LIMIT_BYTES: '2048',
-  });
-  assert.deepEqual(config, {
-    serviceName: 'other', port: 8080, host: '0.0.0.0', dropletId: 9, registryUrl: 'https://registry.example',
-    environment: 'staging', logLevel: 'debug', apiToken: 'abc', bodyLimit: 2048,
-  });
-});
-
-test('bad values are refused with a message naming the variable', () => {
-  const bad = {
-    SERVICE_PORT: ['abc', '70000', '-1'],
-    DROPLET_ID: ['1.5', 'x'],
-    ENVIRONMENT: ['prod'],
-    LOG_LEVEL: ['loud'],
-    REGISTRY_URL: ['not a url', 'ftp://registry.example'],
-    BODY_LIMIT_BYTES: ['10'],
-  };
-  for (const [key, values] of Object.entries(bad)) {
-    for (const value of values) {
-      assert.throws(() => loadConfig({ [key]: value }), (error) => error instanceof ConfigError && error.message.startsWith(key));
-    }
-  }
-});
-`;
