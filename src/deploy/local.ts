@@ -11,7 +11,7 @@ import type { DeploymentRecord, DeploymentStore, NewDeployment } from '../store/
 import { freePort } from '../sandbox/ports.js';
 import { isHealthy, waitUntilHealthy, type HealthOutcome } from './health.js';
 import { isProcessAlive, runsFrom, stopProcessGroup } from './process-group.js';
-import { copyRelease, entryPointOf, LOG_FILE, logTail, releaseDirFor } from './release.js';
+import { copyRelease, dropletDataDirFor, entryPointOf, LOG_FILE, logTail, releaseDirFor } from './release.js';
 import type { DeployRequest, DeployTarget } from '../domain/ports/deploy.js';
 import type { Deployment } from '../domain/deployment.js';
 
@@ -49,6 +49,13 @@ interface Launched {
   releaseDir: string;
   startedAt: number;
   isRunning: () => boolean;
+}
+
+/** Where a release runs: its port, its identity, and the records it keeps across releases. */
+interface DropletPlace {
+  port: number;
+  droplet: DeployRequest['droplet'];
+  dataDir: string;
 }
 
 const OUTCOME_REASONS: Record<Exclude<HealthOutcome, 'healthy'>, string> = {
@@ -122,7 +129,8 @@ export class LocalDeployTarget implements DeployTarget {
     const port = await freePort(this.host);
     const url = `http://${this.host}:${port}`;
     const startedAt = Date.now();
-    const child = this.start(entry, releaseDir, port, droplet);
+    const dataDir = await dropletDataDirFor(this.options.dataDir, droplet);
+    const child = this.start(entry, releaseDir, { port, droplet, dataDir });
     const pid = await spawned(child);
     let running = true;
     child.once('exit', () => (running = false));
@@ -233,12 +241,12 @@ export class LocalDeployTarget implements DeployTarget {
     this.options.deployments.recordFailed(record);
   }
 
-  private start(entry: string, releaseDir: string, port: number, droplet: DeployRequest['droplet']): ChildProcess {
+  private start(entry: string, releaseDir: string, place: DropletPlace): ChildProcess {
     const log = openSync(join(releaseDir, LOG_FILE), 'a');
     try {
       const child = spawn(this.nodeBinary, [entry], {
         cwd: releaseDir,
-        env: this.dropletEnv(port, droplet),
+        env: this.dropletEnv(place),
         // Own process group, not tied to the executor: the droplet outlives it.
         detached: true,
         stdio: ['ignore', log, log],
@@ -251,7 +259,7 @@ export class LocalDeployTarget implements DeployTarget {
   }
 
   /** Built from scratch: the executor's own environment (and its secrets) never reaches a droplet. */
-  private dropletEnv(port: number, droplet: DeployRequest['droplet']): Record<string, string> {
+  private dropletEnv({ port, droplet, dataDir }: DropletPlace): Record<string, string> {
     const { env } = this.options;
     return {
       PATH: this.pathEnv,
@@ -264,6 +272,7 @@ export class LocalDeployTarget implements DeployTarget {
       DROPLET_ID: String(droplet.dropletId),
       ENVIRONMENT: 'production',
       LOG_LEVEL: env.LOG_LEVEL,
+      DATA_DIR: dataDir,
       ...(env.REGISTRY_URL ? { REGISTRY_URL: env.REGISTRY_URL } : {}),
       ...(env.API_TOKEN ? { API_TOKEN: env.API_TOKEN } : {}),
     };

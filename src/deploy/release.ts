@@ -10,15 +10,34 @@ const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const DEFAULT_ENTRY = 'src/server.js';
 export const LOG_FILE = 'droplet.log';
 
-/** `${dataDir}/deployments/<id>-<name>/<releaseId>`; both parts are checked as single path segments. */
-export function releaseDirFor(dataDir: string, droplet: DropletIdentity, releaseId: string): string {
+/** Beside the releases in a droplet's directory: its module stores and its records. */
+const DROPLET_FOLDERS = new Set(['modules', 'data']);
+
+/** `${dataDir}/deployments/<id>-<name>`, the identity checked as a single path segment. */
+function dropletDirFor(dataDir: string, droplet: DropletIdentity): string {
   if (!Number.isInteger(droplet.dropletId) || droplet.dropletId < 1 || !DROPLET_NAME_PATTERN.test(droplet.name)) {
     throw new StepError('DEPLOY_INVALID_RELEASE', `Droplet ${droplet.dropletId} "${droplet.name}" is not a valid identity.`);
   }
-  if (!SAFE_SEGMENT.test(releaseId) || releaseId.includes('..')) {
+  return resolve(dataDir, 'deployments', `${droplet.dropletId}-${droplet.name}`);
+}
+
+/** `${dataDir}/deployments/<id>-<name>/<releaseId>`; both parts are checked as single path segments. */
+export function releaseDirFor(dataDir: string, droplet: DropletIdentity, releaseId: string): string {
+  const dropletDir = dropletDirFor(dataDir, droplet);
+  if (!SAFE_SEGMENT.test(releaseId) || releaseId.includes('..') || DROPLET_FOLDERS.has(releaseId)) {
     throw new StepError('DEPLOY_INVALID_RELEASE', `Release id "${releaseId}" is not a safe directory name.`);
   }
-  return resolve(dataDir, 'deployments', `${droplet.dropletId}-${droplet.name}`, releaseId);
+  return join(dropletDir, releaseId);
+}
+
+/**
+ * The droplet's DATA_DIR, `${dataDir}/deployments/<id>-<name>/data`: outside every
+ * release, so its records outlive a restart and a redeploy. Made when missing.
+ */
+export async function dropletDataDirFor(dataDir: string, droplet: DropletIdentity): Promise<string> {
+  const path = join(dropletDirFor(dataDir, droplet), 'data');
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  return path;
 }
 
 const exists = (path: string) => stat(path).then(() => true, () => false);

@@ -132,8 +132,11 @@ describe('LocalDeployTarget', () => {
     expect(body.dep).toBe('tiny-dep');
     const env = body.env as Record<string, string>;
     expect(Object.keys(env).sort()).toEqual(
-      ['API_TOKEN', 'DROPLET_ID', 'ENVIRONMENT', 'HOST', 'LANG', 'LOG_LEVEL', 'NODE_ENV', 'PATH', 'SERVICE_NAME', 'SERVICE_PORT', 'TZ'],
+      ['API_TOKEN', 'DATA_DIR', 'DROPLET_ID', 'ENVIRONMENT', 'HOST', 'LANG', 'LOG_LEVEL', 'NODE_ENV', 'PATH', 'SERVICE_NAME', 'SERVICE_PORT', 'TZ'],
     );
+    // The records live beside the releases, not in one: a redeploy keeps them.
+    expect(env.DATA_DIR).toBe(join(dataDir, 'deployments', '7-echo-service', 'data'));
+    expect(existsSync(env.DATA_DIR!)).toBe(true);
     expect(env).toMatchObject({ SERVICE_NAME: 'echo-service', SERVICE_PORT: String(deployment.port), DROPLET_ID: '7', ENVIRONMENT: 'production', NODE_ENV: 'production' });
     expect(existsSync(join(releaseDir, '.git'))).toBe(false);
     expect(existsSync(join(releaseDir, 'node_modules', 'tiny-dep', 'index.js'))).toBe(true);
