@@ -4,7 +4,8 @@ import { FALLBACK_PRICE, parsePriceOverrides, PriceTable } from '../../src/autho
 import { failureBrief, fileForRepair, trimOutput } from '../../src/authors/model/prompts.js';
 import { retryAfterFrom } from '../../src/authors/model/types.js';
 import { loadConfig } from '../../src/composition/config.js';
-import { failureFingerprint, involvedFiles } from '../../src/domain/verification-failure.js';
+import { selectRepairContext } from '../../src/domain/repair-context.js';
+import { failureFingerprint } from '../../src/domain/verification-failure.js';
 import type { VerificationReport } from '../../src/domain/verification.js';
 
 describe('the price table', () => {
@@ -102,10 +103,13 @@ describe('what a repair is shown', () => {
   });
 
   it('sends the files a failure names, never docs or the lockfile', () => {
-    const files = ['docs/SPEC.md', 'package-lock.json', 'package.json', 'src/app.js', 'src/notes.js', 'test/notes.test.js', 'test/health.test.js'];
-    expect(involvedFiles(failing, files)).toEqual(['test/notes.test.js']);
+    const paths = ['docs/SPEC.md', 'package-lock.json', 'package.json', 'src/app.js', 'src/notes.js', 'test/notes.test.js', 'test/health.test.js'];
+    const files = new Map(paths.map((path) => [path, `// ${path}\n`]));
+    const sent = (report: VerificationReport) => selectRepairContext(report, files).files.map((file) => file.path);
+    expect(sent(failing)).toEqual(['test/notes.test.js']);
+    // Nothing named, no route registered: every source.
     const contract: VerificationReport = { ...failing, stage: 'contract', tests: undefined, contract: [{ name: 'GET /health shape', passed: false, expected: 'x', got: 'y' }] };
-    expect(involvedFiles(contract, files)).toEqual(['package.json', 'src/app.js', 'src/notes.js']);
+    expect(sent(contract)).toEqual(['package.json', 'src/app.js', 'src/notes.js']);
   });
 
   it('fingerprints failures by what failed and how, not by timings', () => {

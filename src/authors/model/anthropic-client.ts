@@ -37,11 +37,14 @@ const STOP_REASONS: Record<string, StopReason> = {
 /** Error types the API sends in a body or mid-stream that a later identical call may not hit. */
 const TRANSIENT_TYPES = new Set(['overloaded_error', 'api_error', 'rate_limit_error', 'timeout_error']);
 
-function toContent(message: ModelMessage): ContentBlockParam[] {
-  return message.parts.map((part): ContentBlockParam => {
-    if (part.type === 'text') return { type: 'text', text: part.text };
-    if (part.type === 'tool_call') return { type: 'tool_use', id: part.id, name: part.name, input: part.input };
-    return { type: 'tool_result', tool_use_id: part.toolCallId, content: part.content };
+/** With `breakpoint`, the message's last block ends the cached prefix: the next turn of the conversation reads it back. */
+function toContent(message: ModelMessage, breakpoint: boolean): ContentBlockParam[] {
+  const cache = { cache_control: { type: 'ephemeral' as const } };
+  return message.parts.map((part, index): ContentBlockParam => {
+    const marker = breakpoint && index === message.parts.length - 1 ? cache : {};
+    if (part.type === 'text') return { type: 'text', text: part.text, ...marker };
+    if (part.type === 'tool_call') return { type: 'tool_use', id: part.id, name: part.name, input: part.input, ...marker };
+    return { type: 'tool_result', tool_use_id: part.toolCallId, content: part.content, ...(part.isError ? { is_error: true } : {}), ...marker };
   });
 }
 
@@ -115,7 +118,9 @@ export class AnthropicClient implements ModelClient {
       description: tool.description,
       input_schema: tool.inputSchema as Tool['input_schema'],
     }));
-    const messages: MessageParam[] = request.messages.map((message) => ({ role: message.role, content: toContent(message) }));
+    // A conversation of several turns (reads, continuations) caches itself up to its last message; a first call has nothing to reuse.
+    const last = request.messages.length - 1;
+    const messages: MessageParam[] = request.messages.map((message, index) => ({ role: message.role, content: toContent(message, last > 0 && index === last) }));
     let stream: MessageStream | undefined;
     try {
       stream = this.sdkFor(options.onActivity).messages.stream(

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { FileChange } from '../../domain/files.js';
 import { FILE_BLOCK_CLOSE, FILE_BLOCK_DELETE, FILE_BLOCK_END, FILE_BLOCK_START } from './prompts.js';
+import { READ_TOOL_NAMES } from './tools.js';
 import type { ModelReply } from './types.js';
 
 /** Replace the one occurrence of `oldText` in a file the model was shown (cheaper than resending it). */
@@ -66,6 +67,8 @@ export function changesFromToolCalls(parts: ModelReply['parts'], truncated: bool
   let cutOff: string | null = null;
   const calls = parts.filter((part) => part.type === 'tool_call');
   calls.forEach((call, index) => {
+    // Reads change nothing: the author answers them and the conversation goes on.
+    if (READ_TOOL_NAMES.has(call.name)) return;
     const read = TOOL_READERS[call.name];
     if (!read) {
       invalid.push(`unknown tool "${call.name}"`);

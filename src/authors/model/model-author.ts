@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { StepError } from '../../domain/errors.js';
-import type { Author, AuthorCallOptions, AuthorStatus, CodeRequest, RepairRequest, SpecDocument, SpecRequest } from '../../domain/ports/author.js';
+import type { Author, AuthorCallOptions, AuthorStatus, AuthorWorkspace, CodeRequest, RepairRequest, SpecDocument, SpecRequest } from '../../domain/ports/author.js';
 import type { FileChange } from '../../domain/files.js';
 import type { UsageFigures } from '../../domain/usage.js';
-import { type FileOperation, parseAnswer } from './file-output.js';
+import { type FileOperation, type ParsedAnswer, parseAnswer } from './file-output.js';
 import { estimateTokens, type PriceTable } from './pricing.js';
 import {
   codeTask,
@@ -23,6 +23,7 @@ import {
   systemPrompt,
 } from './prompts.js';
 import { ModelUnavailableError, type RetryPolicy, sendWithRetries } from './retry.js';
+import { READ_TOOL_NAMES, READ_TOOLS, RepositoryReader } from './tools.js';
 import type { ModelClient, ModelMessage, ModelPart, ModelReply, ModelRequest, TokenUsage } from './types.js';
 
 export interface ModelAuthorOptions {
@@ -33,6 +34,8 @@ export interface ModelAuthorOptions {
   outputFormat?: OutputFormat;
   /** Continuations of one answer cut off by the output limit before the step fails as truncated. */
   maxContinuations?: number;
+  /** Answers of one task that may read the repository (read_file, list_files) before reads are refused. */
+  maxReadTurns?: number;
   /** Scrubs the executor's secret values from prompts and reported errors (test output may hold anything). */
   redact?: (text: string) => string;
 }
@@ -45,6 +48,16 @@ interface Task {
   message: string;
   /** Files the model was shown, which edit_file may change. */
   shown?: readonly { path: string; content: string }[];
+  /** What read_file and list_files read; absent, they are answered that there is nothing to read. */
+  workspace?: AuthorWorkspace;
+}
+
+/** The repository as the answer so far leaves it: a file the model was shown, wrote or deleted reads as such. */
+function withAnswerSoFar(workspace: AuthorWorkspace, contents: ReadonlyMap<string, string | null>): AuthorWorkspace {
+  return {
+    readFile: async (path) => (contents.has(path) ? (contents.get(path) ?? null) : workspace.readFile(path)),
+    listFiles: (dir) => workspace.listFiles(dir),
+  };
 }
 
 /**
@@ -90,12 +103,14 @@ export class ModelAuthor implements Author {
   readonly description: string;
   private readonly format: OutputFormat;
   private readonly maxContinuations: number;
+  private readonly maxReadTurns: number;
   private lastCall: Omit<AuthorStatus, 'provider' | 'model'> = { api: 'unknown', last_call_at: null, last_error: null };
 
   constructor(private readonly options: ModelAuthorOptions) {
     this.id = options.client.provider;
     this.format = options.outputFormat ?? 'tools';
     this.maxContinuations = options.maxContinuations ?? 3;
+    this.maxReadTurns = options.maxReadTurns ?? 6;
     this.description =
       options.client.provider === 'anthropic'
         ? `Claude (${options.client.model}) through the Anthropic Messages API`
@@ -124,6 +139,7 @@ export class ModelAuthor implements Author {
         purpose: 'code',
         context: [foundationBlock(request.foundation), specBlock(request.spec)],
         message: codeTask(request.intent, request.droplet),
+        ...(request.workspace ? { workspace: request.workspace } : {}),
       },
       options,
     );
@@ -134,72 +150,116 @@ export class ModelAuthor implements Author {
       {
         purpose: `repair after attempt ${request.attempt}`,
         context: [foundationBlock(request.foundation), specBlock(request.spec)],
-        message: repairTask(request.droplet, request.attempt, request.failure, request.files, request.previousAnswerError),
+        message: repairTask(request.droplet, request.attempt, request.failure, request.files, {
+          previousAnswerError: request.previousAnswerError,
+          notShown: request.notShown,
+          canRead: this.format === 'tools' && request.workspace !== undefined,
+        }),
         shown: request.files,
+        ...(request.workspace ? { workspace: request.workspace } : {}),
       },
       options,
     );
   }
 
-  /** One task: the call and its continuations, each answer applied in turn. */
+  /**
+   * One task: a conversation of calls, each answer applied in turn. It goes on when
+   * the answer was cut off by the output limit (a bounded number of continuations) or
+   * asked to read the repository (a bounded number of turns; the reads are answered),
+   * and ends with the first answer that does neither.
+   */
   private async runTask(task: Task, options: AuthorCallOptions): Promise<FileChange[]> {
     const base = {
       system: systemPrompt(this.format),
       context: task.context,
-      tools: this.format === 'tools' ? FILE_TOOLS : [],
+      tools: this.format === 'tools' ? [...FILE_TOOLS, ...READ_TOOLS] : [],
       maxOutputTokens: this.options.maxOutputTokens,
     };
     const redact = this.options.redact ?? ((text: string) => text);
     const messages: ModelMessage[] = [{ role: 'user', parts: [{ type: 'text', text: redact(task.message) }] }];
     const collected = new Map<string, FileChange>();
     const contents = new Map<string, string | null>((task.shown ?? []).map((file) => [file.path, file.content]));
-    for (let call = 0; call <= this.maxContinuations; call += 1) {
-      const purpose = call === 0 ? task.purpose : `${task.purpose} (continued ${call})`;
-      const request: ModelRequest = { ...base, messages };
-      const reply = await this.call(request, purpose, options);
-      if (reply.stopReason === 'context_exceeded') {
-        throw new StepError('MODEL_CONTEXT_EXCEEDED', `The ${task.purpose} task does not fit the model's context window; use a model with a larger one or narrow the intent.`);
-      }
-      if (reply.stopReason === 'refusal') {
-        const reason = reply.parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join(' ').trim();
-        throw new StepError('MODEL_REFUSED', `The model declined the ${task.purpose} task: ${reason || `stop reason ${reply.rawStopReason}`}.`);
-      }
-      const answer = parseAnswer(reply, this.format);
-      if (answer.invalid.length > 0) {
-        throw new StepError('MODEL_OUTPUT_INVALID', `The model's answer to the ${task.purpose} task is not a valid file change: ${answer.invalid.join('; ')}.`);
-      }
+    const reader = new RepositoryReader(task.workspace && withAnswerSoFar(task.workspace, contents));
+    let continuations = 0;
+    let readTurns = 0;
+    for (;;) {
+      const purpose = messages.length === 1 ? task.purpose : continuations > 0 && readTurns === 0 ? `${task.purpose} (continued ${continuations})` : `${task.purpose} (turn ${continuations + readTurns + 1})`;
+      const reply = await this.call({ ...base, messages }, purpose, options);
+      const answer = this.usableAnswer(reply, task.purpose);
       const errors = answer.changes.map((operation) => applyOperation(operation, contents, collected)).filter((error) => error !== null);
       if (errors.length > 0) {
         throw new StepError('MODEL_OUTPUT_INVALID', `The model's answer to the ${task.purpose} task has edits that do not apply: ${errors.join('; ')}.`);
       }
-      if (reply.stopReason !== 'max_tokens') {
-        if (collected.size === 0) {
-          throw new StepError(
-            'MODEL_EMPTY_ANSWER',
-            `The model wrote no files for the ${task.purpose} task${answer.text ? `: "${answer.text.slice(0, 500)}"` : ` (stop reason ${reply.rawStopReason ?? 'none'})`}.`,
-          );
-        }
-        return [...collected.values()];
+      const truncated = reply.stopReason === 'max_tokens';
+      const reads = reply.parts.filter((part) => part.type === 'tool_call' && READ_TOOL_NAMES.has(part.name) && !(truncated && part === reply.parts.at(-1)));
+      if (!truncated && reads.length === 0) return this.finished(task.purpose, collected, answer.text, reply);
+      if (truncated && (continuations += 1) > this.maxContinuations) throw this.truncatedError(task.purpose, collected);
+      if (reads.length > 0 && (readTurns += 1) > this.maxReadTurns + 1) {
+        throw new StepError('MODEL_EMPTY_ANSWER', `The model was still reading the repository after ${this.maxReadTurns} turns of the ${task.purpose} task and wrote ${collected.size} file(s).`);
       }
-      messages.push(...this.continuation(reply, [...collected.keys()], answer.cutOff));
+      // Past the turns allowed, reads are answered with a refusal, once: the next answer must write.
+      const refusal = readTurns > this.maxReadTurns ? `Refused: the ${this.maxReadTurns} turns of reading are spent. Write your changes now with what you have.` : undefined;
+      const results = new Map<string, ModelPart>();
+      for (const call of reads) {
+        if (call.type !== 'tool_call') continue;
+        const read = await reader.answer(call, refusal);
+        if (read.file && !contents.has(read.file.path)) contents.set(read.file.path, read.file.content);
+        results.set(call.id, { ...read.result, content: redact(read.result.content) });
+      }
+      messages.push(...this.nextTurn(reply, [...collected.keys()], truncated ? { cutOff: answer.cutOff } : null, results));
     }
-    throw new StepError(
+  }
+
+  /** The reply as changes, or the step error its stop reason or its calls call for. */
+  private usableAnswer(reply: ModelReply, purpose: string): ParsedAnswer {
+    if (reply.stopReason === 'context_exceeded') {
+      throw new StepError('MODEL_CONTEXT_EXCEEDED', `The ${purpose} task does not fit the model's context window; use a model with a larger one or narrow the intent.`);
+    }
+    if (reply.stopReason === 'refusal') {
+      const reason = reply.parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join(' ').trim();
+      throw new StepError('MODEL_REFUSED', `The model declined the ${purpose} task: ${reason || `stop reason ${reply.rawStopReason}`}.`);
+    }
+    const answer = parseAnswer(reply, this.format);
+    if (answer.invalid.length > 0) {
+      throw new StepError('MODEL_OUTPUT_INVALID', `The model's answer to the ${purpose} task is not a valid file change: ${answer.invalid.join('; ')}.`);
+    }
+    return answer;
+  }
+
+  private finished(purpose: string, collected: Map<string, FileChange>, text: string, reply: ModelReply): FileChange[] {
+    if (collected.size === 0) {
+      throw new StepError(
+        'MODEL_EMPTY_ANSWER',
+        `The model wrote no files for the ${purpose} task${text ? `: "${text.slice(0, 500)}"` : ` (stop reason ${reply.rawStopReason ?? 'none'})`}.`,
+      );
+    }
+    return [...collected.values()];
+  }
+
+  private truncatedError(purpose: string, collected: Map<string, FileChange>): StepError {
+    return new StepError(
       'MODEL_OUTPUT_TRUNCATED',
-      `The model's answer to the ${task.purpose} task was still cut off at the output limit after ${this.maxContinuations} continuation(s); nothing was written. Raise MODEL_MAX_OUTPUT_TOKENS or narrow the intent.`,
+      `The model's answer to the ${purpose} task was still cut off at the output limit after ${this.maxContinuations} continuation(s); nothing was written. Raise MODEL_MAX_OUTPUT_TOKENS or narrow the intent.`,
       { saved_files: [...collected.keys()] },
     );
   }
 
-  /** The assistant's complete output so far and the note asking for the rest. */
-  private continuation(reply: ModelReply, saved: string[], cutOff: string | null): ModelMessage[] {
-    const cut = cutOff !== null && reply.parts.at(-1)?.type === 'tool_call' ? reply.parts.at(-1) : undefined;
+  /**
+   * The assistant's complete output so far and the user turn that answers it: each
+   * tool call's result (a read's content, `saved` for a change) and, after a cut-off,
+   * the note asking for the rest.
+   */
+  private nextTurn(reply: ModelReply, saved: string[], cut: { cutOff: string | null } | null, reads: ReadonlyMap<string, ModelPart>): ModelMessage[] {
+    const last = reply.parts.at(-1);
+    const dropped = cut !== null && last?.type === 'tool_call' && (cut.cutOff !== null || READ_TOOL_NAMES.has(last.name)) ? last : undefined;
     // The APIs refuse empty text blocks in a replayed turn.
-    const kept = reply.parts.filter((part) => part !== cut && (part.type !== 'text' || part.text.trim().length > 0));
+    const kept = reply.parts.filter((part) => part !== dropped && (part.type !== 'text' || part.text.trim().length > 0));
     const results: ModelPart[] = kept.flatMap((part) =>
-      part.type === 'tool_call' ? [{ type: 'tool_result' as const, toolCallId: part.id, content: 'saved' }] : [],
+      part.type === 'tool_call' ? [reads.get(part.id) ?? { type: 'tool_result' as const, toolCallId: part.id, content: 'saved' }] : [],
     );
     const assistant: ModelMessage = { role: 'assistant', parts: kept.length > 0 ? kept : [{ type: 'text', text: '(no complete file)' }] };
-    return [assistant, { role: 'user', parts: [...results, { type: 'text', text: continuationNote(saved, cutOff) }] }];
+    const note: ModelPart[] = cut ? [{ type: 'text', text: continuationNote(saved, cut.cutOff) }] : [];
+    return [assistant, { role: 'user', parts: [...results, ...note] }];
   }
 
   /** One paid call, or its saved answer when this build already paid for the very same request. */

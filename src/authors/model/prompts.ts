@@ -6,9 +6,9 @@
  * SPEC, repository files and verification reports.
  */
 import type { DropletIdentity } from '../../domain/build.js';
-import type { VerificationReport } from '../../domain/verification.js';
+import type { TestFailure, VerificationReport } from '../../domain/verification.js';
 import type { FoundationFile } from '../../domain/ports/author.js';
-import type { RepoFile } from '../../domain/files.js';
+import { excerptLines, type RepairFile } from '../../domain/repair-context.js';
 import type { ModelTool } from './types.js';
 
 /** How the model hands files back: tool calls, or file blocks for servers without tool support. */
@@ -63,9 +63,11 @@ export const FILE_TOOLS: ModelTool[] = [
 
 const OUTPUT_RULES: Record<OutputFormat, string> = {
   tools: [
-    'Hand back files only through the write_file, edit_file and delete_file tools, every change in this one answer.',
-    'The calls are applied after your answer ends; you will not receive their results, so do not wait for them.',
+    'Hand back files only through the write_file, edit_file and delete_file tools.',
+    'They are applied when your answer ends and their results only say "saved": do not wait for them.',
     'Each write_file carries the complete file, never a diff or an excerpt.',
+    'read_file and list_files show you files of the repository you were not shown; their results come back to you and you',
+    'go on. Read only what the task needs (the turns are limited), then write every change.',
   ].join('\n'),
   file_blocks: [
     'Hand back files only as file blocks, every file you change in this one answer. A block is:',
@@ -142,6 +144,25 @@ export function trimOutput(output: string, limit = MAX_OUTPUT_EXCERPT): string {
   return text.length <= limit ? text : `${text.slice(0, limit)}\n[… trimmed]`;
 }
 
+const MAX_FAILURES_SHOWN = 20;
+const MAX_OUTPUT_WITH_REPORT = 2_000;
+
+function indented(text: string, max = 600): string {
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
+  return cut.replace(/\n/g, '\n    ');
+}
+
+/** One failing test: where it is, what it asserted, and the repository frames of its stack. */
+function describeTestFailure(failure: TestFailure): string {
+  const where = failure.file ? ` (${failure.file}${failure.line ? `:${failure.line}` : ''})` : '';
+  const lines = [`- ${failure.name}${where}`, `    ${indented(failure.message || '(no message)')}`];
+  if (failure.expected !== undefined || failure.actual !== undefined) {
+    lines.push(`    expected${failure.operator ? ` (${failure.operator})` : ''}: ${indented(failure.expected ?? '')}`, `    actual: ${indented(failure.actual ?? '')}`);
+  }
+  if (failure.stack.length > 0) lines.push(`    at ${failure.stack.map((frame) => `${frame.path}:${frame.line}`).join(' < ')}`);
+  return lines.join('\n');
+}
+
 /** What went wrong in a verification attempt, as short as a model needs it. */
 export function failureBrief(report: VerificationReport): string {
   const lines = [`Stage that failed: ${report.stage}. ${report.summary}`];
@@ -149,60 +170,64 @@ export function failureBrief(report: VerificationReport): string {
     lines.push('', `\`${report.install.command}\` output (trimmed):`, trimOutput(report.install.outputTail));
   }
   if (report.tests && report.stage === 'tests') {
-    if (report.tests.failingTests.length > 0) lines.push('', 'Failing tests:', ...report.tests.failingTests.map((name) => `- ${name}`));
+    const failures = report.tests.failures ?? [];
+    if (failures.length > 0) lines.push('', 'Failing tests (from the test runner\'s report):', ...failures.slice(0, MAX_FAILURES_SHOWN).map(describeTestFailure));
+    else if (report.tests.failingTests.length > 0) lines.push('', 'Failing tests:', ...report.tests.failingTests.map((name) => `- ${name}`));
+    if (failures.length > MAX_FAILURES_SHOWN) lines.push(`- and ${failures.length - MAX_FAILURES_SHOWN} more`);
     if (report.tests.timedOut) lines.push('', 'The test run timed out.');
-    lines.push('', `\`${report.tests.command}\` output (trimmed):`, trimOutput(report.tests.outputTail));
+    // The report has the assertions; the output adds what it cannot say (a file that failed to load, stderr).
+    const limit = failures.length > 0 ? MAX_OUTPUT_WITH_REPORT : MAX_OUTPUT_EXCERPT;
+    lines.push('', `\`${report.tests.command}\` output (trimmed):`, trimOutput(report.tests.outputTail, limit));
   }
   const failedChecks = report.contract?.filter((check) => !check.passed) ?? [];
   if (failedChecks.length > 0) {
-    lines.push('', 'UDC contract checks that failed:');
+    lines.push('', 'Contract and acceptance checks that failed:');
     for (const check of failedChecks) lines.push(`- ${check.name}: expected ${check.expected}; got ${check.got}`);
   }
   return lines.join('\n');
 }
 
-/** Files longer than this are shown as numbered excerpts around the lines the failure names. */
+/** Files longer than this are shown as numbered excerpts around the lines the failure names (when the selection did not say). */
 const EXCERPT_OVER_CHARS = 4_000;
-const EXCERPT_CONTEXT_LINES = 20;
-const EXCERPT_HEAD_LINES = 8;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**
- * A file as the repair author sees it: whole when short or when the failure names no
- * line of it; else its first lines and the lines around each one named, numbered, so
- * the model can change it with edit_file without the whole file being sent.
+ * A file as the repair author sees it: whole, or (when the selection says so, or when
+ * it is long and the failure names lines of it) its first lines and the lines around
+ * each one involved, numbered, so the model can change it with edit_file.
  */
-export function fileForRepair(file: RepoFile, failureText: string): string {
+export function fileForRepair(file: RepairFile, failureText = ''): string {
   const named = [...failureText.matchAll(new RegExp(`${escapeRegExp(file.path)}:(\\d+)`, 'g'))].map((match) => Number(match[1]));
-  if (file.content.length <= EXCERPT_OVER_CHARS || named.length === 0) return `## ${file.path}\n\n${file.content}`;
+  const involved = [...new Set([...(file.lines ?? []), ...named])];
+  const why = file.why ? ` (${file.why})` : '';
+  const excerpt = file.excerpt ?? (file.content.length > EXCERPT_OVER_CHARS && involved.length > 0);
+  if (!excerpt || involved.length === 0) return `## ${file.path}${why}\n\n${file.content}`;
   const lines = file.content.split('\n');
-  const shown = new Set<number>();
-  for (let line = 1; line <= Math.min(EXCERPT_HEAD_LINES, lines.length); line += 1) shown.add(line);
-  for (const center of named) {
-    for (let line = Math.max(1, center - EXCERPT_CONTEXT_LINES); line <= Math.min(lines.length, center + EXCERPT_CONTEXT_LINES); line += 1) shown.add(line);
-  }
   const out: string[] = [];
   let previous = 0;
-  for (const line of [...shown].sort((a, b) => a - b)) {
+  for (const line of excerptLines(lines.length, involved)) {
     if (line !== previous + 1) out.push('      …');
     out.push(`${String(line).padStart(5)}| ${lines[line - 1]}`);
     previous = line;
   }
   if (previous < lines.length) out.push('      …');
-  return `## ${file.path} (excerpt of ${lines.length} lines; change it with edit_file)\n\n${out.join('\n')}`;
+  return `## ${file.path} (excerpt of ${lines.length} lines${file.why ? `; ${file.why}` : ''}; change it with edit_file)\n\n${out.join('\n')}`;
 }
 
-export function repairTask(
-  droplet: DropletIdentity,
-  attempt: number,
-  report: VerificationReport,
-  files: readonly RepoFile[],
-  previousAnswerError?: string,
-): string {
+export interface RepairTaskOptions {
+  previousAnswerError?: string | undefined;
+  /** Involved files left out of the prompt by its budget. */
+  notShown?: readonly string[] | undefined;
+  /** Whether read_file is offered (tool output and a workspace). */
+  canRead?: boolean;
+}
+
+export function repairTask(droplet: DropletIdentity, attempt: number, report: VerificationReport, files: readonly RepairFile[], options: RepairTaskOptions = {}): string {
   const failureText = [report.install?.outputTail ?? '', report.tests?.outputTail ?? ''].join('\n');
+  const notShown = options.notShown ?? [];
   return [
     `Task: verification attempt ${attempt} of this droplet failed. Fix it.`,
     identity(droplet),
@@ -210,10 +235,13 @@ export function repairTask(
     '',
     '# What failed',
     failureBrief(report),
-    ...(previousAnswerError ? ['', '# Your previous answer to this failure could not be applied', previousAnswerError] : []),
+    ...(options.previousAnswerError ? ['', '# Your previous answer to this failure could not be applied', options.previousAnswerError] : []),
     '',
-    '# The files involved',
+    '# The files involved (the failing tests, the code they run, the routes that failed)',
     ...files.map((file) => fileForRepair(file, failureText)),
+    ...(notShown.length > 0
+      ? ['', `# Also involved, not shown${options.canRead ? ' (read them with read_file if you need them)' : ''}`, ...notShown.map((path) => `- ${path}`)]
+      : []),
   ].join('\n');
 }
 

@@ -7,7 +7,7 @@
 export type ModelPart =
   | { type: 'text'; text: string }
   | { type: 'tool_call'; id: string; name: string; input: unknown }
-  | { type: 'tool_result'; toolCallId: string; content: string };
+  | { type: 'tool_result'; toolCallId: string; content: string; isError?: boolean };
 
 export interface ModelMessage {
   role: 'user' | 'assistant';

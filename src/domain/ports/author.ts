@@ -1,7 +1,8 @@
 /** Who writes SPECs and code. Steps depend on this interface only. */
 import type { DropletIdentity } from '../build.js';
 import type { IntentCoverage } from '../coverage.js';
-import type { FileChange, RepoFile } from '../files.js';
+import type { FileChange } from '../files.js';
+import type { RepairFile } from '../repair-context.js';
 import type { ModelCallRecord } from '../usage.js';
 import type { VerificationReport } from '../verification.js';
 
@@ -31,11 +32,25 @@ export interface SpecDocument {
   coverage?: IntentCoverage;
 }
 
+/**
+ * A read-only view of the droplet's repository for an author that explores it (a
+ * model author's read_file and list_files tools). Tracked files only; every path is
+ * untrusted and goes through the repository's safe-path check.
+ */
+export interface AuthorWorkspace {
+  /** A tracked file's text, or null when there is no such tracked file. @throws UnsafePathError for a path leading out of the repository. */
+  readFile(path: string): Promise<string | null>;
+  /** Tracked files under `dir` (`''` or `.` for all), repository-relative. @throws UnsafePathError likewise. */
+  listFiles(dir: string): Promise<string[]>;
+}
+
 export interface CodeRequest {
   intent: string;
   droplet: DropletIdentity;
   spec: string;
   foundation: readonly FoundationFile[];
+  /** The repository as it stands, for authors that read it; absent for callers that offer none. */
+  workspace?: AuthorWorkspace;
 }
 
 
@@ -45,8 +60,13 @@ export interface RepairRequest extends CodeRequest {
   failure: VerificationReport;
   /** Why the author's previous answer to this same failure could not be applied, when it could not. */
   previousAnswerError?: string;
-  /** The files the failure involves (for a model author: only these are sent). */
-  files: readonly RepoFile[];
+  /**
+   * The files the failure involves, whole, each with why it is sent and the lines
+   * involved (for a model author: only these are shown, long ones as excerpts).
+   */
+  files: readonly RepairFile[];
+  /** Involved too, but over the budget of what is shown: named so the author can read them. */
+  notShown?: readonly string[];
 }
 
 

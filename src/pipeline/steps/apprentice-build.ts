@@ -1,6 +1,7 @@
 /** Step 4: the author writes every file of the droplet; each write is its own commit. */
 import { StepError, throwIfAborted } from '../../domain/errors.js';
 import type { CodeOutput } from '../../domain/step-outputs.js';
+import { authorWorkspace } from '../repair-context.js';
 import { defineStep } from '../types.js';
 
 export const apprenticeBuildStep = defineStep({
@@ -15,7 +16,7 @@ export const apprenticeBuildStep = defineStep({
     const foundation = await providers.foundation();
 
     progress(`${providers.author.id} author is writing the code`);
-    const changes = await providers.author.writeCode({ intent, droplet, spec, foundation }, { signal, calls });
+    const changes = await providers.author.writeCode({ intent, droplet, spec, foundation, workspace: authorWorkspace(repo) }, { signal, calls });
     if (changes.length === 0) throw new StepError('NO_CODE', 'The author returned no files.');
     throwIfAborted(signal);
     // One commit per file, made in one pass; every path is checked before any is written.

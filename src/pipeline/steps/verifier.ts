@@ -7,8 +7,9 @@ import { traitsOf } from '../../domain/error-codes.js';
 import { StepError, throwIfAborted } from '../../domain/errors.js';
 import type { FileChange } from '../../domain/files.js';
 import type { VerifyOutput } from '../../domain/step-outputs.js';
-import { failureFingerprint, involvedFiles } from '../../domain/verification-failure.js';
+import { failureFingerprint } from '../../domain/verification-failure.js';
 import type { VerificationReport } from '../../domain/verification.js';
+import { authorWorkspace, gatherRepairContext } from '../repair-context.js';
 import { defineStep, type StepContext } from '../types.js';
 
 export function renderReport(attempt: number, report: VerificationReport): string {
@@ -33,8 +34,8 @@ type VerifierContext = StepContext<'intent' | 'spec_generation', never>;
 async function repair(context: VerifierContext, attempt: number, failure: VerificationReport): Promise<boolean> {
   const { build, droplet, providers, signal, needs, calls } = context;
   const repo = providers.workspace.repoFor(droplet);
-  // Only the files the failure involves: a repair must not resend the whole repository.
-  const involved = involvedFiles(failure, await repo.listFiles());
+  // What the failure involves (failing tests, their stacks, the code they import, the routes that failed), not the whole repository.
+  const shown = await gatherRepairContext(repo, failure);
   const request = {
     intent: needs.intent.intent,
     droplet,
@@ -42,7 +43,9 @@ async function repair(context: VerifierContext, attempt: number, failure: Verifi
     foundation: await providers.foundation(),
     attempt,
     failure,
-    files: await repo.readFiles(involved),
+    files: shown.files,
+    notShown: shown.notShown,
+    workspace: authorWorkspace(repo),
   };
   let changes: FileChange[];
   try {
@@ -57,7 +60,8 @@ async function repair(context: VerifierContext, attempt: number, failure: Verifi
   context.progress(`repair after attempt ${attempt} changed ${commit ? changes.length : 0} file(s)`, {
     attempt,
     files: changes.map((change) => change.path),
-    files_sent: involved,
+    files_sent: shown.files.map((file) => file.path),
+    files_not_shown: shown.notShown,
     commit: commit?.sha ?? null,
   });
   return commit !== null;
