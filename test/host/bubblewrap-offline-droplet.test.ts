@@ -26,7 +26,9 @@ beforeAll(async () => {
   const signal = new AbortController().signal;
   const spec = await author.writeSpec({ intent: INTENT, droplet, foundation }, { signal });
   const changes = await author.writeCode({ intent: INTENT, droplet, spec: spec.markdown, foundation }, { signal });
-  for (const change of changes) {
+  // The SPEC's proof too: its scenarios create records, which the droplet writes to ./data in the sandbox.
+  const proof = [{ kind: 'write' as const, path: 'docs/acceptance.json', content: spec.acceptance }, { kind: 'write' as const, path: 'docs/openapi.json', content: spec.openapi }];
+  for (const change of [...changes, ...proof]) {
     if (change.kind !== 'write') continue;
     await mkdir(dirname(join(dir, change.path)), { recursive: true });
     await writeFile(join(dir, change.path), change.content);
@@ -56,6 +58,8 @@ describe('the offline droplet in the bubblewrap sandbox', () => {
     expect(report.summary).toMatch(/passed/);
     expect(report.passed).toBe(true);
     expect(report.contract!.every((check) => check.passed)).toBe(true);
+    expect(report.acceptance?.length).toBeGreaterThan(0);
+    expect(report.acceptance!.every((scenario) => scenario.passed)).toBe(true);
     expect(processesUnder(dir)).toEqual([]);
   });
 });
