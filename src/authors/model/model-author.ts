@@ -41,6 +41,8 @@ export interface ModelAuthorOptions {
 }
 
 const SPEC_PATH = 'docs/SPEC.md';
+/** What a SPEC answer holds: the SPEC and its proof. */
+const SPEC_FILES = [SPEC_PATH, 'docs/openapi.json', 'docs/acceptance.json'] as const;
 
 interface Task {
   purpose: string;
@@ -123,14 +125,21 @@ export class ModelAuthor implements Author {
 
   async writeSpec(request: SpecRequest, options: AuthorCallOptions): Promise<SpecDocument> {
     const changes = await this.runTask(
-      { purpose: 'spec', context: [foundationBlock(request.foundation)], message: specTask(request.intent, request.droplet) },
+      {
+        purpose: request.previousAnswerError ? 'spec, sent back' : 'spec',
+        context: [foundationBlock(request.foundation)],
+        message: specTask(request.intent, request.droplet, request.previousAnswerError),
+      },
       options,
     );
-    const spec = changes.find((change) => change.kind === 'write' && change.path === SPEC_PATH);
+    const written = (path: string) => changes.find((change) => change.kind === 'write' && change.path === path);
+    const [spec, openapi, acceptance] = SPEC_FILES.map(written);
     if (!spec || spec.kind !== 'write') {
       throw new StepError('MODEL_NO_SPEC', `The model's answer held no ${SPEC_PATH} (it wrote: ${changes.map((change) => change.path).join(', ') || 'nothing'}).`);
     }
-    return { markdown: spec.content };
+    // A missing proof file is left empty: the SPEC step's check names it and sends the SPEC back.
+    const content = (change: FileChange | undefined) => (change?.kind === 'write' ? change.content : '');
+    return { markdown: spec.content, openapi: content(openapi), acceptance: content(acceptance) };
   }
 
   writeCode(request: CodeRequest, options: AuthorCallOptions): Promise<FileChange[]> {

@@ -102,12 +102,19 @@ function identity(droplet: DropletIdentity): string {
   return `Droplet: id ${droplet.dropletId}, name "${droplet.name}".`;
 }
 
-export function specTask(intent: string, droplet: DropletIdentity): string {
+export function specTask(intent: string, droplet: DropletIdentity, previousAnswerError?: string): string {
   return [
-    'Task: write the SPEC of a new droplet as the file docs/SPEC.md.',
+    'Task: write the SPEC of a new droplet as three files:',
+    '- docs/SPEC.md: purpose, the five UDC endpoints with their shapes, the resources and their fields, validation rules,',
+    '  error codes, configuration (environment variables), and the tests that prove it. Use ## headings per section.',
+    '  End with a "## Not covered" section naming any part of the intent this droplet will not do.',
+    '- docs/openapi.json: an OpenAPI 3.1 document ("openapi": "3.1.0") of every business route and the five UDC endpoints,',
+    '  with a JSON schema for each request body and each response, and an `example` for every request body.',
+    '- docs/acceptance.json: acceptance scenarios in the format of ACCEPTANCE.md in the foundation files, at least one for',
+    '  each thing the intent asks for; together their steps must request every business operation of docs/openapi.json,',
+    '  and request nothing it does not list.',
     identity(droplet),
-    'Cover: purpose, the five UDC endpoints with their shapes, the resources and their fields, validation rules,',
-    'error codes, configuration (environment variables), and the tests that prove it. Use ## headings per section.',
+    ...(previousAnswerError ? ['', `Your previous answer could not be accepted: ${previousAnswerError}. Write all three files again, fixed.`] : []),
     '',
     "The architect's intent:",
     intent.trim(),
