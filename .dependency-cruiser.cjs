@@ -94,6 +94,13 @@ module.exports = {
       to: { path: 'node_modules/(@anthropic-ai/sdk|openai)/' },
     },
     {
+      name: 'language-libraries-only-in-the-offline-author',
+      comment: 'Reading intents (compromise, pluralize, franc) is the offline author\'s job; others get its answers through ports.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/authors/offline/' },
+      to: { path: 'node_modules/(compromise|pluralize|franc-min)/' },
+    },
+    {
       name: 'fastify-only-in-http',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/(http|composition)/' },

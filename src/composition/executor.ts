@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { IntentDropletNamer } from '../authors/offline/index.js';
 import type { Author } from '../domain/ports/author.js';
 import { buildApp } from '../http/app.js';
 import { createBuildService, recoverBuilds } from '../pipeline/builds.js';
@@ -92,6 +93,8 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
     notifyChannels: providers.notifiers.map((notifier) => notifier.channel),
     log: log.child({ component: 'builds' }),
     maxBuildCostUsd,
+    // Every author's droplets are named by reading the intent, not only the offline author's.
+    namer: new IntentDropletNamer(),
     refusal: () => unavailableReason && `Builds are refused: SANDBOX=required, but ${unavailableReason}.`,
   });
 

@@ -13,9 +13,42 @@ export function words(text: string): string[] {
     .filter(Boolean);
 }
 
+/** A droplet name: kebab-case, starting with a letter, 3..50 characters (what the submit route accepts). */
+export const DROPLET_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
 /**
- * "Build Analytics Engine for tracking droplet metrics" → "analytics-engine".
- * Always returns a valid kebab-case name of 3..50 characters.
+ * Words → a valid droplet name, or null when they make none: accents are folded,
+ * anything but letters and digits goes, words past 50 characters are dropped whole.
+ */
+export function dropletNameFrom(parts: readonly string[]): string | null {
+  const kept: string[] = [];
+  for (const part of parts.flatMap(words)) {
+    if (kept.length === 0 && !/^[a-z]/.test(part)) continue;
+    if ([...kept, part].join('-').length > 50) break;
+    kept.push(part);
+  }
+  const name = kept.join('-');
+  return name.length >= 3 && DROPLET_NAME.test(name) ? name : null;
+}
+
+/**
+ * `droplet-1c9a4e`: the name of an intent no rule can read (another language, a single
+ * word), the same for the same intent, instead of a slug of words it did not understand.
+ * The hash is FNV-1a over the intent's normalised text.
+ */
+export function fallbackDropletName(intent: string): string {
+  let hash = 0x811c9dc5;
+  for (const char of intent.replace(/\s+/g, ' ').trim().toLowerCase()) {
+    hash ^= char.codePointAt(0)!;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `droplet-${hash.toString(16).padStart(8, '0').slice(0, 6)}`;
+}
+
+/**
+ * "Build Analytics Engine for tracking droplet metrics" → "analytics-engine", by word
+ * rules alone: the default when no intent reader is wired in (the composition root
+ * wires the offline author's). Always returns a valid name of 3..50 characters.
  */
 export function deriveDropletName(intent: string): string {
   const all = words(intent);
@@ -28,10 +61,7 @@ export function deriveDropletName(intent: string): string {
     picked.push(word);
     if (picked.length === 4) break;
   }
-  let name = picked.join('-').replace(/^[0-9-]+/, '');
-  if (name.length > 50) name = name.slice(0, 50).replace(/-[^-]*$/, '');
-  if (name.length < 3) name = `droplet${name ? `-${name}` : ''}`;
-  return name.replace(/-+$/, '');
+  return dropletNameFrom(picked) ?? fallbackDropletName(intent);
 }
 
 function pad(value: number): string {

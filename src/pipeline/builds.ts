@@ -4,6 +4,7 @@ import { STEP_COUNT } from '../domain/build.js';
 import { buildIdFor, deriveDropletName } from '../domain/naming.js';
 import { ConflictError, InputError, UnavailableError } from '../domain/errors.js';
 import type { BuildCatalog, BuildStore, DropletDirectory, ModelCallLedger } from '../domain/ports/build-store.js';
+import type { DropletNamer } from '../domain/ports/droplet-namer.js';
 import type { EventBus } from '../domain/ports/event-bus.js';
 import type { BuildQueue } from '../domain/ports/queue.js';
 import type { BuildRecord } from '../domain/records.js';
@@ -28,7 +29,11 @@ export interface BuildServiceDeps {
   refusal?: () => string | null;
   /** The clock build ids and creation times come from. */
   now?: () => Date;
+  /** Names droplets whose request gives no name; word rules alone (`deriveDropletName`) when absent. */
+  namer?: DropletNamer;
 }
+
+const WORD_RULES: DropletNamer = { nameFor: deriveDropletName };
 
 function median(values: number[]): number | null {
   if (values.length === 0) return null;
@@ -73,7 +78,7 @@ function checkChannels(deps: BuildServiceDeps, channels: readonly string[]): voi
 /** The id and name for a new build: both given, one given, or neither (derived). */
 async function identify(deps: BuildServiceDeps, input: SubmitBuildInput): Promise<{ dropletId: number; name: string }> {
   const { catalog, droplets } = deps;
-  const name = input.dropletName ?? deriveDropletName(input.architectIntent);
+  const name = input.dropletName ?? (deps.namer ?? WORD_RULES).nameFor(input.architectIntent);
   const knownId = (await droplets.idForName(name)) ?? (await catalog.idForDropletName(name));
   if (input.dropletId === undefined) {
     return { dropletId: knownId ?? Math.max(await droplets.maxId(), await catalog.maxDropletId()) + 1, name };

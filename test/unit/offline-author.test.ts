@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FOUNDATION_DIR, loadFoundationFiles } from '../../src/authors/foundation.js';
-import { OfflineAuthor, deriveResourceNames, installedFastifyVersion } from '../../src/authors/offline/index.js';
+import { OfflineAuthor, installedFastifyVersion, planDroplet } from '../../src/authors/offline/index.js';
 import type { CodeRequest, FoundationFile, RepairRequest } from '../../src/domain/ports/author.js';
 import type { FileChange } from '../../src/domain/files.js';
 import { CancelledError } from '../../src/domain/errors.js';
@@ -45,16 +45,18 @@ const failure: VerificationReport = {
   childProcessMs: 10,
 };
 
+// The reading itself (singulars, names, fields, coverage) is tested in intent-reading.test.ts.
 describe('resource derivation', () => {
   it.each([
     [SEED_INTENT, ['metrics', 'performance']],
-    ['Create a notification service that sends alerts to users', ['alerts', 'users']],
-    ['Build a task queue to schedule background jobs', ['jobs']],
-    ['Build a blog engine for posts, comments and authors', ['posts', 'comments']],
-    ['Inventory tracker', ['items']],
+    // "to users" says where alerts go, behaviour a store of records does not have (not covered).
+    ['Create a notification service that sends alerts to users', ['alerts']],
+    ['Build a task queue to schedule background jobs', ['background_jobs']],
+    ['Build a blog engine for posts, comments and authors', ['posts', 'comments', 'authors']],
+    ['Inventory tracker', ['inventories']],
     ['Build a tool for health', ['items']],
   ])('%s → %j', (intent, expected) => {
-    expect(deriveResourceNames(intent)).toEqual(expected);
+    expect(planDroplet(intent, droplet).resources.map((resource) => resource.plural)).toEqual(expected);
   });
 });
 
@@ -90,7 +92,7 @@ describe('OfflineAuthor', () => {
   it('writes a SPEC with every section, the endpoints and the foundation files it was given', async () => {
     const { markdown } = await author.writeSpec({ intent: SEED_INTENT, droplet, foundation }, { signal });
     const sections = [...markdown.matchAll(/^## (.+)$/gm)].map((match) => match[1]);
-    expect(sections).toEqual(['Purpose', 'Endpoints', 'Data model', 'UDC compliance', 'Success criteria', 'Built against']);
+    expect(sections).toEqual(['Purpose', 'Endpoints', 'Data model', 'Not covered', 'UDC compliance', 'Success criteria', 'Built against']);
     for (const endpoint of ['/health', '/capabilities', '/state', '/dependencies', '/message', '/metrics/:id', '/performance/:id']) {
       expect(markdown).toContain(`\`${endpoint}\``);
     }
@@ -98,6 +100,32 @@ describe('OfflineAuthor', () => {
     expect(markdown).toContain('- `foundation-files/UDC.md`');
     expect(markdown).toContain('- `foundation-files/nested/TEMPLATES.md`');
     expect(markdown).toContain('| `value` | number | yes |');
+  });
+
+  it('says in its SPEC what of the intent it does not do, and returns the coverage beside it', async () => {
+    const intent = 'Build a notification hub that fans out messages to email and slack';
+    const spec = await author.writeSpec({ intent, droplet, foundation }, { signal });
+    expect(spec.coverage).toEqual({ covered: ['messages'], not_covered: ['notification hub', 'fans out messages to email and slack'] });
+    const section = spec.markdown.split('## Not covered\n')[1]!.split('\n## ')[0]!;
+    expect(section).toContain('- "notification hub"\n- "fans out messages to email and slack"');
+    expect(section).toContain('It serves "messages".');
+    const seed = await author.writeSpec({ intent: SEED_INTENT, droplet, foundation }, { signal });
+    expect(seed.markdown).toContain('## Not covered\n\nNothing that the offline author could tell');
+  });
+
+  it('shows the field kinds it read in the data model', async () => {
+    const intent = 'Track warehouses with a website, an email and a due date, and stock levels per warehouse recorded at set times';
+    const { markdown } = await author.writeSpec({ intent, droplet, foundation }, { signal });
+    for (const row of [
+      '| `website` | URL (at most 2000 characters) | no |',
+      '| `email` | email address | no |',
+      '| `due_date` | date (YYYY-MM-DD) | no |',
+      '| `quantity` | integer | yes |',
+      '| `warehouse_id` | id of a `warehouses` record (422 when there is none) | yes |',
+      '| `recorded_at` | ISO 8601 date-time | no |',
+    ]) {
+      expect(markdown).toContain(row);
+    }
   });
 
   it('writes the skeleton files and the plan as data, at safe relative paths', async () => {

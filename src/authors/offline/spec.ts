@@ -36,10 +36,42 @@ function endpointTable(lines: readonly EndpointLine[]): string {
 }
 
 function fieldType(field: FieldPlan): string {
-  if (field.type === 'tags') return 'string[] (at most 20, each at most 50 characters)';
-  if (field.enum) return `one of ${field.enum.map((value) => `\`${value}\``).join(', ')}`;
-  if (field.type === 'string' && field.maxLength) return `string (1..${field.maxLength} characters)`;
-  return field.type;
+  switch (field.type) {
+    case 'tags':
+      return 'string[] (at most 20, each at most 50 characters)';
+    case 'url':
+      return `URL (at most ${field.maxLength ?? 2000} characters)`;
+    case 'email':
+      return 'email address';
+    case 'datetime':
+      return 'ISO 8601 date-time';
+    case 'date':
+      return 'date (YYYY-MM-DD)';
+    case 'reference':
+      return `id of a \`${field.references ?? '?'}\` record (422 when there is none)`;
+    case 'string':
+      if (field.enum) return `one of ${field.enum.map((value) => `\`${value}\``).join(', ')}`;
+      return `string (1..${field.maxLength ?? 200} characters)`;
+    default:
+      return field.type;
+  }
+}
+
+const quoted = (phrases: readonly string[]): string => phrases.map((phrase) => `"${phrase.replace(/"/g, "'")}"`).join(', ');
+
+/** What of the intent the droplet does not do, said plainly (and what it does, for contrast). */
+function notCovered(plan: DropletPlan): string {
+  const { covered, not_covered: missing } = plan.coverage;
+  const serves = covered.length > 0 ? `It serves ${quoted(covered)}.` : 'It serves no part of the intent: nothing in it named a record to keep.';
+  if (missing.length === 0) return `Nothing that the offline author could tell: every part of the intent it read maps to a resource or a field. ${serves}`;
+  return [
+    'The offline author builds droplets that keep records. These parts of the intent ask for something',
+    'else, so this droplet does not do them:',
+    '',
+    ...missing.map((phrase) => `- "${phrase.replace(/"/g, "'")}"`),
+    '',
+    serves,
+  ].join('\n');
 }
 
 function dataModel(resource: ResourcePlan): string {
@@ -94,6 +126,10 @@ ${plan.resources.map(dataModel).join('\n\n')}
 
 Bodies are validated by JSON schema: unknown fields, wrong types and missing required
 fields are refused with 400. \`PUT\` needs every required field; \`PATCH\` needs at least one field.
+
+## Not covered
+
+${notCovered(plan)}
 
 ## UDC compliance
 
