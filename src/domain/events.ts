@@ -3,6 +3,7 @@
  * its data. Clients receive these as `{seq, build_id, type, at, data}`.
  */
 import type { ApprovalMode, GateName, StepName } from './build.js';
+import type { IntentCoverage } from './coverage.js';
 import type { ErrorInfo } from './status.js';
 
 interface StepRef {
@@ -26,7 +27,8 @@ export interface BuildEventData {
   'build.retried': { from_step: number };
   'build.resumed': { reason: string };
   'build.failed': Partial<StepRef> & { error: ErrorSummary };
-  'build.completed': { deployment_url: string | null; repository_path: string | null };
+  /** `intent_coverage`: what of the intent the droplet serves and does not (the SPEC step's reading), null when its author could not tell. */
+  'build.completed': { deployment_url: string | null; repository_path: string | null; intent_coverage: IntentCoverage | null };
   'step.started': StepRef & { name: string };
   /** A line of progress; steps add fields of their own (attempt, model_call, checks…). */
   'step.progress': StepRef & { message: string } & Record<string, unknown>;

@@ -3,6 +3,7 @@
  * as the seed's clients expect). Produced by the pipeline, served by HTTP and WS as is.
  */
 import type { ApprovalMode, BuildStatus, GateName, StepName, StepStatus } from './build.js';
+import type { IntentCoverage } from './coverage.js';
 
 export interface ErrorInfo {
   code: string;
@@ -60,6 +61,11 @@ export interface BuildView {
   error: BuildError | null;
   /** What the build's model calls used and cost so far (zeros for the offline author). */
   usage: BuildUsage;
+  /**
+   * Which parts of the intent the SPEC serves and which it could not map, as its author
+   * read them; null before the SPEC is written or when the author cannot tell.
+   */
+  intent_coverage: IntentCoverage | null;
 }
 
 export interface BuildUsage {

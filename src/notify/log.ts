@@ -19,6 +19,7 @@ export class LogNotifier implements Notifier {
           droplet_name: notification.dropletName,
           deployment_url: notification.deploymentUrl,
           repository_path: notification.repositoryPath,
+          intent_coverage: notification.intentCoverage,
           completed_at: notification.completedAt,
         },
       },

@@ -1,5 +1,6 @@
 /** Store records → the status object clients see. */
 import { STEP_COUNT, STEP_LABELS, stepNameAt } from '../domain/build.js';
+import { coverageFrom, type IntentCoverage } from '../domain/coverage.js';
 import { traitsOf } from '../domain/error-codes.js';
 import type { BuildRecord, StepRecord } from '../domain/records.js';
 import type { BuildError, BuildUsage, BuildView, ErrorInfo, StepView } from '../domain/status.js';
@@ -31,6 +32,16 @@ function filesCreated(steps: readonly StepRecord[]): string[] {
     if (Array.isArray(listed)) for (const file of listed) if (typeof file === 'string') files.add(file);
   }
   return [...files];
+}
+
+/**
+ * The SPEC step's reading of the intent: in its details once it is written, or in its
+ * error when an auto build stopped because nothing of the intent was covered.
+ */
+function intentCoverage(steps: readonly StepRecord[]): IntentCoverage | null {
+  const spec = steps.find((step) => step.name === 'spec_generation');
+  if (!spec) return null;
+  return coverageFrom(spec.details.intent_coverage) ?? coverageFrom(spec.error?.details.intent_coverage);
 }
 
 /** A build's error says whether POST …/retry can help. */
@@ -65,5 +76,6 @@ export function toBuildView(build: BuildRecord, steps: readonly StepRecord[], us
     pending_approval: build.pendingApproval,
     error: buildError(build.error),
     usage,
+    intent_coverage: intentCoverage(steps),
   };
 }

@@ -4,6 +4,7 @@
  * together), answered as a promise so the pipeline does not care which store it has.
  */
 import { STEP_LABELS, stepNameAt } from '../domain/build.js';
+import { coverageFrom } from '../domain/coverage.js';
 import { ConflictError } from '../domain/errors.js';
 import type { BuildEvent } from '../domain/events.js';
 import type { BuildStore, GateDecision, RetryRequest, StepOutcome } from '../domain/ports/build-store.js';
@@ -212,7 +213,9 @@ export class SqliteBuildStore implements BuildStore {
     tables.change(buildId, () => {
       const build = tables.requireMovable(buildId, 'complete');
       tables.move(buildId, 'complete');
-      return [{ type: 'build.completed', data: { deployment_url: build.deploymentUrl, repository_path: build.repositoryPath } }];
+      const spec = tables.steps(buildId).find((step) => step.name === 'spec_generation');
+      const coverage = coverageFrom(spec?.details.intent_coverage);
+      return [{ type: 'build.completed', data: { deployment_url: build.deploymentUrl, repository_path: build.repositoryPath, intent_coverage: coverage } }];
     });
   }
 

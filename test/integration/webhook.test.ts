@@ -40,6 +40,7 @@ const notification: BuildNotification = {
   deploymentUrl: 'http://127.0.0.1:41001',
   repositoryPath: '/data/repos/13-analytics-engine',
   summary: 'Droplet analytics-engine is live — “ünïcode” included.',
+  intentCoverage: { covered: ['droplet metrics', 'performance'], not_covered: [] },
   completedAt: '2026-01-01T00:10:00.000Z',
 };
 

@@ -35,6 +35,7 @@ import type { BuildNotification, DeliveryResult } from '../../src/domain/notific
 import type { Author, AuthorCallOptions, CodeRequest, FoundationFile, RepairRequest, SpecDocument, SpecRequest } from '../../src/domain/ports/author.js';
 import type { ModelCallLedger } from '../../src/domain/ports/build-store.js';
 import type { DeployRequest, DeployTarget } from '../../src/domain/ports/deploy.js';
+import type { DropletNamer } from '../../src/domain/ports/droplet-namer.js';
 import type { DeliveryLog, Notifier } from '../../src/domain/ports/notifier.js';
 import type { RunBuild } from '../../src/domain/ports/queue.js';
 import type { Registry } from '../../src/domain/ports/registry.js';
@@ -424,6 +425,8 @@ export interface CoreHostOptions {
   deploy?: boolean;
   /** The first build is created at this time, each next one a second later. */
   epoch?: Date;
+  /** Names droplets submitted without a name; the build service's word rules when absent. */
+  namer?: DropletNamer;
 }
 
 export const INTENT = 'Build Analytics Engine for tracking droplet metrics';
@@ -518,6 +521,7 @@ export class CoreHost {
       defaultEstimateSeconds: 60,
       maxBuildCostUsd: null,
       now: () => new Date(epoch + 1000 * created++),
+      ...(options.namer && { namer: options.namer }),
     });
   }
 

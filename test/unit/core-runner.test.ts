@@ -45,7 +45,7 @@ describe('a full auto build', () => {
     const events = host.events(queued.build_id);
     expect(events.map((event) => event.seq)).toEqual([...events.map((event) => event.seq)].sort((a, b) => a - b));
     expect(events[1]!.data).toEqual({ from_step: 1 });
-    expect(events.at(-1)!.data).toEqual({ deployment_url: null, repository_path: '/virtual/repos/1-analytics-engine' });
+    expect(events.at(-1)!.data).toEqual({ deployment_url: null, repository_path: '/virtual/repos/1-analytics-engine', intent_coverage: null });
     // Every progress line sits between its own step's start and end.
     let current = 0;
     for (const event of events) {

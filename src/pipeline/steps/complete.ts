@@ -1,18 +1,22 @@
 /**
- * Step 8: tells every configured channel the droplet is live. Each delivery is
- * remembered by `<build id>:build.completed`, so a resumed step does not repeat it.
+ * Step 8: tells every configured channel the droplet is live, and what of the intent it
+ * does not serve. Each delivery is remembered by `<build id>:build.completed`, so a
+ * resumed step does not repeat it.
  */
+import { notCoveredSentence } from '../../domain/coverage.js';
 import type { DeliveryResult } from '../../domain/notification.js';
 import { defineStep } from '../types.js';
 
 export const completeStep = defineStep({
   name: 'complete',
   needs: ['verifier'],
-  uses: ['deployer'],
+  uses: ['deployer', 'spec_generation'],
   async run({ build, droplet, providers, signal, needs, uses, log, recordDocument }) {
     const deployment = uses.deployer;
     const verified = needs.verifier;
     const wanted = build.notifyChannels;
+    const intentCoverage = uses.spec_generation?.coverage ?? null;
+    const gaps = notCoveredSentence(intentCoverage);
     // `log` always speaks; the rest only when the request did not narrow the channels.
     const notifiers = providers.notifiers.filter((notifier) => notifier.channel === 'log' || !wanted || wanted.includes(notifier.channel));
     const notification = {
@@ -23,9 +27,15 @@ export const completeStep = defineStep({
       dropletName: droplet.name,
       deploymentUrl: deployment?.url ?? null,
       repositoryPath: build.repositoryPath,
-      summary: deployment
-        ? `Droplet #${droplet.dropletId} ${droplet.name} is live at ${deployment.url} (verified in ${verified.attempts} attempt(s)).`
-        : `Droplet #${droplet.dropletId} ${droplet.name} is built and verified (not deployed).`,
+      summary: [
+        deployment
+          ? `Droplet #${droplet.dropletId} ${droplet.name} is live at ${deployment.url} (verified in ${verified.attempts} attempt(s)).`
+          : `Droplet #${droplet.dropletId} ${droplet.name} is built and verified (not deployed).`,
+        gaps,
+      ]
+        .filter(Boolean)
+        .join(' '),
+      intentCoverage,
       completedAt: new Date().toISOString(),
     };
     const deliveries: DeliveryResult[] = [];
@@ -41,6 +51,6 @@ export const completeStep = defineStep({
     }
     const lines = deliveries.map((delivery) => `- ${delivery.channel}: ${delivery.delivered ? 'delivered' : 'not delivered'} (${delivery.detail})`);
     await recordDocument('docs/NOTIFICATIONS.md', `# Notifications\n\n${notification.summary}\n\n${lines.join('\n')}\n`, `notify: ${notification.deliveryId}`);
-    return { details: { summary: notification.summary, deliveries } };
+    return { details: { summary: notification.summary, deliveries, ...(intentCoverage && { intent_coverage: intentCoverage }) } };
   },
 });
