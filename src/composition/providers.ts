@@ -10,6 +10,7 @@ import { WebhookNotifier } from '../notify/webhook.js';
 import type { Providers } from '../pipeline/types.js';
 import type { EmbeddedRegistry } from '../registry/embedded.js';
 import { GitWorkspace } from '../repo/repo.js';
+import { DependencyStore } from '../sandbox/dependency-store.js';
 import type { ProcessLedger } from '../sandbox/process-ledger.js';
 import type { Sandbox } from '../sandbox/types.js';
 import type { Db } from '../store/db.js';
@@ -40,6 +41,8 @@ export interface ProviderInputs {
 
 export function createProviders({ config, db, author, sandbox, ledger, registry, log }: ProviderInputs): Providers {
   const notifications = new NotificationStore(db);
+  // One store of installed dependencies, for verification and the deploy alike.
+  const dependencies = new DependencyStore(join(config.dataDir, 'dependencies'));
   let foundation: Promise<FoundationFile[]> | undefined;
   return {
     author,
@@ -47,6 +50,7 @@ export function createProviders({ config, db, author, sandbox, ledger, registry,
     workspace: new GitWorkspace({ reposDir: join(config.dataDir, 'repos'), secretScanner: new SecretScanner(config.secrets) }),
     verifier: new DropletVerifier({
       sandbox,
+      dependencies,
       installTimeoutMs: config.INSTALL_TIMEOUT_SECONDS * 1000,
       testTimeoutMs: config.TEST_TIMEOUT_SECONDS * 1000,
       startTimeoutMs: config.START_TIMEOUT_SECONDS * 1000,
@@ -55,6 +59,7 @@ export function createProviders({ config, db, author, sandbox, ledger, registry,
       config.DEPLOY_TARGET === 'local'
         ? new LocalDeployTarget({
             dataDir: config.dataDir,
+            dependencies,
             deployments: new DeploymentStore(db),
             host: config.DEPLOY_HOST,
             healthTimeoutMs: config.START_TIMEOUT_SECONDS * 1000,

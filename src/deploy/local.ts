@@ -8,6 +8,7 @@ import { closeSync, openSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { CancelledError, StepError, throwIfAborted } from '../domain/errors.js';
 import type { DeploymentRecord, DeploymentStore, NewDeployment } from '../store/deployments.js';
+import type { DependencyStore } from '../sandbox/dependency-store.js';
 import { freePort } from '../sandbox/ports.js';
 import { isHealthy, waitUntilHealthy, type HealthOutcome } from './health.js';
 import { isProcessAlive, runsFrom, stopProcessGroup } from './process-group.js';
@@ -23,6 +24,8 @@ export interface LocalDeployOptions {
   host?: string;
   /** How long a new release has to answer /health with `healthy`. */
   healthTimeoutMs: number;
+  /** Installed dependencies shared with verification: a release links the entry its lockfile names. */
+  dependencies?: DependencyStore;
   /** The only executor settings a droplet sees. */
   env: { LOG_LEVEL: string; REGISTRY_URL?: string; API_TOKEN?: string };
   /** PATH given to the droplet. Default: the running Node's directory and the system bin directories. */
@@ -90,7 +93,7 @@ export class LocalDeployTarget implements DeployTarget {
 
     const releaseDir = releaseDirFor(this.options.dataDir, droplet, releaseId);
     progress('Copying release', { directory: releaseDir });
-    await copyRelease(request.sourceDir, releaseDir);
+    await copyRelease(request.sourceDir, releaseDir, this.options.dependencies);
     const entry = await entryPointOf(releaseDir);
     throwIfAborted(signal);
 

@@ -1,10 +1,11 @@
 /** A release directory: a copy of the verified working copy that one droplet process runs from. */
 import { createHash } from 'node:crypto';
-import { cp, mkdir, open, readFile, rename, rm, stat, symlink } from 'node:fs/promises';
+import { cp, lstat, mkdir, open, readdir, readFile, rename, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { DropletIdentity } from '../domain/build.js';
 import { DROPLET_NAME_PATTERN } from '../domain/build.js';
 import { StepError } from '../domain/errors.js';
+import type { DependencyStore } from '../sandbox/dependency-store.js';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const DEFAULT_ENTRY = 'src/server.js';
@@ -57,14 +58,21 @@ async function modulesStoreFor(sourceDir: string, releaseDir: string): Promise<s
   return join(dirname(releaseDir), 'modules', createHash('sha256').update(lock).digest('hex').slice(0, 16), 'node_modules');
 }
 
+/** A real installed tree, not the link or empty mount point a dependency store entry leaves in a workspace. */
+async function isInstalledTree(path: string): Promise<boolean> {
+  const entry = await lstat(path).catch(() => null);
+  return entry !== null && entry.isDirectory() && (await readdir(path)).length > 0;
+}
+
 /**
  * Makes a fresh release directory from the verified source: the files are copied
- * (`.git` excluded) and `node_modules` is linked to the droplet's modules store. The
- * source's node_modules is moved (not copied) into the store the first time a lockfile
- * is seen: copying thousands of small files cost seconds per deploy, a rename nothing.
- * The verifier installs again before the next verification, from the npm cache.
+ * (`.git` excluded) and `node_modules` is linked to installed dependencies. Those are the
+ * dependency store's entry for the source's lockfile, the one verification ran against,
+ * when there is one; else the droplet's own modules store, into which the source's
+ * node_modules is moved (not copied) the first time a lockfile is seen: copying
+ * thousands of small files cost seconds per deploy, a rename nothing.
  */
-export async function copyRelease(sourceDir: string, releaseDir: string): Promise<void> {
+export async function copyRelease(sourceDir: string, releaseDir: string, dependencies?: DependencyStore): Promise<void> {
   const source = resolve(sourceDir);
   const sourceModules = join(source, 'node_modules');
   await rm(releaseDir, { recursive: true, force: true });
@@ -74,8 +82,13 @@ export async function copyRelease(sourceDir: string, releaseDir: string): Promis
     verbatimSymlinks: true,
     filter: (path) => basename(path) !== '.git' && path !== sourceModules,
   });
+  const stored = await dependencies?.find(source);
+  if (stored) {
+    await symlink(stored.modules, join(releaseDir, 'node_modules'), 'dir');
+    return;
+  }
   const store = await modulesStoreFor(source, releaseDir);
-  if (!(await exists(store)) && (await exists(sourceModules))) {
+  if (!(await exists(store)) && (await isInstalledTree(sourceModules))) {
     await mkdir(dirname(store), { recursive: true });
     await rename(sourceModules, store);
   }

@@ -62,7 +62,10 @@ export interface VerificationReport {
   stage: VerificationStage;
   /** One sentence: what failed, or that all passed. */
   summary: string;
+  /** Absent when the dependencies came from the store and nothing was installed. */
   install?: CommandSummary;
+  /** The dependency store entry the droplet ran with, and whether it was there before this attempt. */
+  dependencies?: { key: string; reused: boolean };
   tests?: TestRunSummary;
   contract?: ContractCheck[];
   /** Each acceptance scenario of the SPEC: passed, or the failing step, what it expected and got. */

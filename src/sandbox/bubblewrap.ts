@@ -10,7 +10,7 @@
  * by owner match alone, with every capability dropped. So whatever must stay unread is
  * covered: directories by an empty tmpfs, files by /dev/null.
  */
-import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { LoopbackBridge } from './loopback-bridge.js';
 import { ProcessSandbox, type ProcessSandboxOptions, type WrapContext, type WrappedCommand } from './process-sandbox.js';
@@ -73,6 +73,8 @@ export interface BubblewrapPlan {
   extraWritable?: readonly string[];
   /** Bound back read-only when a mask covers them (node installed under a hidden HOME). */
   tools?: readonly string[];
+  /** A dependency store entry, bound read-only over `<cwd>/node_modules`. */
+  dependencies?: string;
 }
 
 /** The real path when it exists (bwrap binds real paths), else the path made absolute. */
@@ -145,6 +147,8 @@ export function bubblewrapArgs(plan: BubblewrapPlan): string[] {
   // so generated code cannot rewrite history or plant hooks and config for the next git.
   const gitDir = join(cwd, '.git');
   if (isDirectoryOrFile(gitDir)) args.push('--ro-bind', gitDir, gitDir);
+  // Installed once, shared by every build with the same lockfile: nothing the droplet runs may change it.
+  if (plan.dependencies) args.push('--ro-bind', real(plan.dependencies), join(cwd, 'node_modules'));
 
   args.push(
     '--unshare-all',
@@ -186,8 +190,22 @@ export class BubblewrapSandbox extends ProcessSandbox {
     return { path: this.options.homeDir, release: () => {} };
   }
 
+  /** bwrap binds the entry over `<cwd>/node_modules`: that must be an empty directory. */
+  protected override placeDependencies(cwd: string, _dependencies: string): void {
+    const mountPoint = join(cwd, 'node_modules');
+    let current: Stats | null = null;
+    try {
+      current = lstatSync(mountPoint);
+    } catch {
+      current = null;
+    }
+    if (current && !(current.isDirectory() && readdirSync(mountPoint).length === 0)) rmSync(mountPoint, { recursive: true, force: true });
+    mkdirSync(mountPoint, { recursive: true });
+  }
+
   protected override wrap(command: string, args: readonly string[], context: WrapContext): WrappedCommand {
     const plan = {
+      ...(context.dependencies ? { dependencies: context.dependencies } : {}),
       cwd: context.cwd,
       network: context.network,
       homeDir: this.options.homeDir,

@@ -4,7 +4,7 @@
  * ResourceLimiter. Isolation beyond that (no network, read-only host) belongs to the
  * bubblewrap variant, which overrides `wrap()`.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Sandbox, SandboxCommand, SandboxProcess, SandboxResult } from './types.js';
 import type { ResourceLimiter, RunLimits } from './resource-limits.js';
@@ -80,6 +80,18 @@ export interface WrapContext {
   cwd: string;
   network: boolean;
   exposePort?: number;
+  /** The dependency store entry to show as `<cwd>/node_modules`. */
+  dependencies?: string;
+}
+
+/** Whether something (a file, a directory, a link, even a dangling one) is at `path`. */
+function occupied(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** What actually gets executed for a command: the seam an isolating sandbox wraps. */
@@ -160,6 +172,19 @@ export class ProcessSandbox implements Sandbox {
   }
 
   /**
+   * Puts the store entry in place as `<cwd>/node_modules` before the command runs: a plain
+   * process gets a link (it is not isolated anyway); a bubblewrap sandbox an empty mount point.
+   */
+  protected placeDependencies(cwd: string, dependencies: string): void {
+    const link = join(cwd, 'node_modules');
+    if (occupied(link)) {
+      if (lstatSync(link).isSymbolicLink() && readlinkSync(link) === dependencies) return;
+      rmSync(link, { recursive: true, force: true });
+    }
+    symlinkSync(dependencies, link, 'dir');
+  }
+
+  /**
    * The plain process sandbox runs the command as given: a port it listens on is
    * reachable as it is. A bubblewrap sandbox returns `bwrap … -- command args`.
    */
@@ -177,7 +202,13 @@ export class ProcessSandbox implements Sandbox {
     const home = this.privateHome();
     let wrapped: WrappedCommand;
     try {
-      wrapped = this.wrap(command.command, command.args, { cwd: command.cwd, network: command.network ?? false, exposePort });
+      if (command.dependencies) this.placeDependencies(command.cwd, command.dependencies);
+      wrapped = this.wrap(command.command, command.args, {
+        cwd: command.cwd,
+        network: command.network ?? false,
+        exposePort,
+        ...(command.dependencies ? { dependencies: command.dependencies } : {}),
+      });
     } catch (error) {
       home.release();
       void limits.release();

@@ -18,6 +18,11 @@ export interface SandboxCommand {
    * started for its contract check). The host side is `SandboxProcess.exposedPort`.
    */
   exposePort?: number;
+  /**
+   * An installed `node_modules` (a dependency store entry) that appears as
+   * `<cwd>/node_modules`: bound read-only under bubblewrap, linked for a plain process.
+   */
+  dependencies?: string;
 }
 
 export interface SandboxResult {

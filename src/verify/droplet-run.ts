@@ -34,6 +34,8 @@ export interface DropletRunOptions {
   acceptance?: readonly AcceptanceScenario[];
   /** Held against the acceptance run: every operation exercised, every answer as documented. */
   api?: ApiDescription | null;
+  /** The dependency store entry the droplet runs with. */
+  dependencies?: string;
   onProgress?: (message: string, data?: Record<string, unknown>) => void;
 }
 
@@ -186,6 +188,7 @@ export async function runDropletChecks(sandbox: Sandbox, workdir: string, drople
     network: false,
     exposePort: port,
     signal: options.signal,
+    ...(options.dependencies ? { dependencies: options.dependencies } : {}),
   });
   const checks: ContractCheck[] = [];
   let scenarios: ScenarioResult[] = [];

@@ -23,6 +23,8 @@ export interface CommandOptions {
   signal: AbortSignal;
   /** Added to the sandbox's base environment. */
   env?: Readonly<Record<string, string>>;
+  /** A dependency store entry shown to the command as its `node_modules`. */
+  dependencies?: string;
 }
 
 export type TestSummary = TestRunSummary;

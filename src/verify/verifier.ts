@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { DropletIdentity } from '../domain/build.js';
 import { throwIfAborted } from '../domain/errors.js';
 import { readRegularFile } from '../support/files.js';
+import type { DependencyStore } from '../sandbox/dependency-store.js';
 import type { Sandbox } from '../sandbox/types.js';
 import { runDropletChecks } from './droplet-run.js';
 import { loadProof } from './proof-files.js';
@@ -18,11 +19,13 @@ import { checkSpecProof } from './spec-proof.js';
 import { installInputProblems, installInputsCheck } from './install-inputs.js';
 import { checkTestCoverage, describeCoverageFailure } from './test-coverage.js';
 import { describeInstallFailure, describeTestFailure, runInstall, runTests } from './tests.js';
-import type { ContractCheck, VerificationReport } from '../domain/verification.js';
+import type { CommandSummary, ContractCheck, VerificationReport } from '../domain/verification.js';
 import type { SpecProofCheck, SpecProofFiles, Verifier, VerifyOptions } from '../domain/ports/verifier.js';
 
 export interface DropletVerifierOptions {
   sandbox: Sandbox;
+  /** Installed dependencies kept by lockfile: a tree installed once is never installed again. */
+  dependencies?: DependencyStore;
   installTimeoutMs: number;
   testTimeoutMs: number;
   /** How long the started droplet has to answer GET /health. */
@@ -41,18 +44,43 @@ export function describeContractFailure(checks: readonly ContractCheck[]): strin
   return `Contract check failed: ${shown}${more}.`;
 }
 
+/** What verification runs against: an install made now, a store entry, or both. */
+interface Installed {
+  install?: CommandSummary;
+  dependencies?: { key: string; modules: string };
+}
+
 /** package.json and package-lock.json are read whole up to this. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 export class DropletVerifier implements Verifier {
   constructor(private readonly options: DropletVerifierOptions) {}
 
+  /**
+   * The workspace's dependencies: the store's entry for its lockfile when there is one
+   * (nothing installed), else `npm install`, whose result the store then keeps.
+   */
+  private async installOnce(workdir: string, signal: AbortSignal, onProgress: VerifyOptions['onProgress']): Promise<Installed | { failure: VerificationReport }> {
+    const { sandbox, installTimeoutMs, dependencies: store } = this.options;
+    const stored = await store?.find(workdir);
+    if (stored) {
+      onProgress?.(`Dependencies reused from the store (lockfile tree ${stored.key}); nothing installed.`, { dependencies: stored.key });
+      return { dependencies: stored };
+    }
+    const install = await runInstall(sandbox, workdir, { timeoutMs: installTimeoutMs, signal });
+    const installFailure = describeInstallFailure(install, installTimeoutMs);
+    if (installFailure) return { failure: { passed: false, stage: 'install', summary: installFailure, install, childProcessMs: install.durationMs } };
+    onProgress?.(`npm install ok in ${seconds(install.durationMs)}.`, { durationMs: install.durationMs });
+    const adopted = (await store?.adopt(workdir)) ?? undefined;
+    return { install, ...(adopted ? { dependencies: adopted } : {}) };
+  }
+
   checkSpecProof(files: SpecProofFiles): Promise<SpecProofCheck> {
     return checkSpecProof(files);
   }
 
   async verify(workdir: string, droplet: DropletIdentity, { signal, onProgress, proof }: VerifyOptions): Promise<VerificationReport> {
-    const { sandbox, installTimeoutMs, testTimeoutMs, startTimeoutMs } = this.options;
+    const { sandbox, testTimeoutMs, startTimeoutMs } = this.options;
     throwIfAborted(signal);
 
     const coverage = await checkTestCoverage(workdir);
@@ -74,24 +102,31 @@ export class DropletVerifier implements Verifier {
       return { passed: false, stage: 'install', summary: `Refused to install: ${check.got}.`, contract: [check], childProcessMs: 0 };
     }
 
-    const install = await runInstall(sandbox, workdir, { timeoutMs: installTimeoutMs, signal });
-    let childProcessMs = install.durationMs;
-    const installFailure = describeInstallFailure(install, installTimeoutMs);
-    if (installFailure) return { passed: false, stage: 'install', summary: installFailure, install, childProcessMs };
-    onProgress?.(`npm install ok in ${seconds(install.durationMs)}.`, { durationMs: install.durationMs });
+    const installed = await this.installOnce(workdir, signal, onProgress);
+    if ('failure' in installed) return installed.failure;
+    const { install, dependencies } = installed;
+    let childProcessMs = install?.durationMs ?? 0;
 
     const tests = await runTests(sandbox, workdir, {
       timeoutMs: testTimeoutMs,
       signal,
+      ...(dependencies ? { dependencies: dependencies.modules } : {}),
       env: { SERVICE_NAME: droplet.name, DROPLET_ID: String(droplet.dropletId), ENVIRONMENT: 'development', LOG_LEVEL: 'warn' },
     });
     childProcessMs += tests.durationMs;
     const testFailure = describeTestFailure(tests, testTimeoutMs);
-    if (testFailure) return { passed: false, stage: 'tests', summary: testFailure, install, tests, childProcessMs };
+    if (testFailure) return { passed: false, stage: 'tests', summary: testFailure, ...(install ? { install } : {}), tests, childProcessMs };
     onProgress?.(`npm test ok in ${seconds(tests.durationMs)}.`, { durationMs: tests.durationMs });
 
     const held = await loadProof(workdir, proof);
-    const run = await runDropletChecks(sandbox, workdir, droplet, { startTimeoutMs, signal, onProgress, acceptance: held.scenarios, api: held.api });
+    const run = await runDropletChecks(sandbox, workdir, droplet, {
+      startTimeoutMs,
+      signal,
+      onProgress,
+      acceptance: held.scenarios,
+      api: held.api,
+      ...(dependencies ? { dependencies: dependencies.modules } : {}),
+    });
     childProcessMs += run.durationMs;
     const contract = [...run.checks, ...held.invalid, coverage.check];
     const passedCount = contract.filter((entry) => entry.passed).length;
@@ -101,7 +136,8 @@ export class DropletVerifier implements Verifier {
       passed: contractFailure === null,
       stage: 'contract',
       summary: contractFailure ?? `Install, tests and ${contract.length} contract checks passed.`,
-      install,
+      ...(install ? { install } : {}),
+      ...(dependencies ? { dependencies: { key: dependencies.key, reused: install === undefined } } : {}),
       tests,
       contract,
       ...(run.scenarios.length > 0 ? { acceptance: run.scenarios } : {}),

@@ -53,18 +53,24 @@ describe('an auto build of the seed intent', () => {
     expect(build.steps[4]!.details.report).toMatchObject({ passed: true });
   });
 
-  it('proves the droplet serves its resources with the acceptance scenarios it carries', () => {
-    const contract = (build.steps[4]!.details.report as { contract: { name: string; passed: boolean; got: string }[] }).contract;
-    const acceptance = contract.filter((check) => check.name.startsWith('acceptance: '));
-    // Analytics Engine for tracking droplet metrics and performance: two resources, two scenarios each.
-    expect(acceptance.map((check) => check.name)).toEqual([
-      'acceptance: a metric keeps what it was given, changes and goes away',
-      'acceptance: metrics are refused without the API token',
-      'acceptance: a performance keeps what it was given, changes and goes away',
-      'acceptance: performance are refused without the API token',
-    ]);
+  it("proves the droplet serves its resources with its SPEC's acceptance scenarios and keeps its OpenAPI document", () => {
+    const report = build.steps[4]!.details.report as { contract: { name: string; passed: boolean; got: string }[]; acceptance: { name: string; passed: boolean }[] };
+    const acceptance = report.contract.filter((check) => check.name.startsWith('acceptance: '));
+    // Analytics Engine for tracking droplet metrics and performance: per resource, three scenarios.
+    expect(acceptance.map((check) => check.name)).toEqual(
+      (build.steps[1]!.details.scenarios as { name: string }[]).map((scenario) => `acceptance: ${scenario.name}`),
+    );
+    expect(acceptance.length).toBeGreaterThanOrEqual(3);
+    expect(acceptance[0]!.name).toMatch(/^acceptance: an? .+ keeps what it was given, changes and goes away$/);
     expect(acceptance.every((check) => check.passed)).toBe(true);
-    expect(acceptance[0]!.got).toBe('all 5 steps passed');
+    expect(report.acceptance.every((scenario) => scenario.passed)).toBe(true);
+    const openapi = report.contract.filter((check) => check.name.startsWith('openapi: '));
+    expect(openapi.map((check) => [check.name, check.passed])).toEqual([
+      ['openapi: every operation is exercised', true],
+      ['openapi: answers match the documented schemas', true],
+    ]);
+    // The proof is committed beside the SPEC.
+    expect(build.files_created).toEqual(expect.arrayContaining(['docs/openapi.json', 'docs/acceptance.json']));
   });
 
   it('serves the droplet at its deployment URL', async () => {
@@ -90,6 +96,9 @@ describe('an auto build of the seed intent', () => {
     expect(perFile.length).toBe((build.steps[3]!.details.files as string[]).length);
     expect(log.all.every((commit) => commit.body.includes(`Executor-Build: ${buildId}`))).toBe(true);
     expect((await git.tags()).all).toContain(`release-${buildId}`);
+    // The lockfile npm resolved is committed by the verifier: the next build and the deploy install nothing.
+    expect(log.all.map((commit) => commit.message)).toContain('chore: lock the dependencies npm resolved');
+    expect(await git.raw(['ls-files', 'package-lock.json'])).toBe('package-lock.json\n');
   });
 
   it('journals the whole story in order', async () => {

@@ -28,6 +28,8 @@ export function renderReport(attempt: number, report: VerificationReport): strin
   return `${lines.join('\n')}\n`;
 }
 
+const LOCKFILE = 'package-lock.json';
+
 type VerifierContext = StepContext<'intent' | 'spec_generation', never>;
 
 /** Asks for a repair and commits it; returns whether the repository changed. */
@@ -67,6 +69,19 @@ async function repair(context: VerifierContext, attempt: number, failure: Verifi
   return commit !== null;
 }
 
+/**
+ * The lockfile npm resolved (or the dependency store handed over) becomes part of the
+ * droplet, so its next verification and its deploy install nothing. Committed only when
+ * it changed; read like any file the droplet's code could have touched (capped, no links).
+ */
+async function commitLockfile(context: VerifierContext): Promise<void> {
+  const repo = context.providers.workspace.repoFor(context.droplet);
+  const [lockfile] = await repo.readFiles([LOCKFILE]);
+  if (!lockfile) return;
+  const commit = await repo.commitChanges([{ kind: 'write', path: LOCKFILE, content: lockfile.content }], 'chore: lock the dependencies npm resolved', { step: 'verifier', buildId: context.build.id });
+  if (commit) context.progress(`committed ${LOCKFILE}`, { commit: commit.sha });
+}
+
 /** One attempt: restore, verify, record the report as a commit and an event. */
 async function verifyOnce(context: VerifierContext, attempt: number): Promise<{ report: VerificationReport; commit: string | null }> {
   const { droplet, providers, signal, limits, progress } = context;
@@ -74,11 +89,15 @@ async function verifyOnce(context: VerifierContext, attempt: number): Promise<{ 
   // Each attempt starts from what is committed: nothing an earlier attempt's tests planted survives.
   await repo.restoreWorkingTree();
   progress(`verification attempt ${attempt} of ${limits.maxBuildIterations}`, { attempt });
+  const { openapi, acceptance } = context.needs.spec_generation;
   const report = await providers.verifier.verify(repo.path, droplet, {
     signal,
     onProgress: (message, data) => progress(message, { attempt, ...data }),
+    // The droplet is held to its SPEC's proof, never to a copy its own code could have rewritten.
+    ...(openapi !== undefined && acceptance !== undefined ? { proof: { openapi, acceptance } } : {}),
   });
   throwIfAborted(signal);
+  await commitLockfile(context);
   const commit = await context.recordDocument('docs/VERIFICATION.md', renderReport(attempt, report), `test: verification attempt ${attempt} ${report.passed ? 'passed' : 'failed'}`);
   const failedChecks = report.contract?.filter((check) => !check.passed) ?? [];
   progress(report.summary, {
@@ -89,6 +108,7 @@ async function verifyOnce(context: VerifierContext, attempt: number): Promise<{ 
     // The structured report of what failed, as the repair author receives it.
     checks: failedChecks,
     failing_tests: report.tests?.failingTests ?? [],
+    ...(report.acceptance ? { acceptance: report.acceptance } : {}),
   });
   return { report, commit: commit?.sha ?? null };
 }
