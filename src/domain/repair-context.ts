@@ -45,7 +45,7 @@ export interface RepairBudget {
   maxFiles: number;
 }
 
-export const DEFAULT_REPAIR_BUDGET: RepairBudget = { totalChars: 48_000, excerptOverChars: 4_000, wholeMaxChars: 12_000, maxFiles: 24 };
+export const DEFAULT_REPAIR_BUDGET: RepairBudget = { totalChars: 32_000, excerptOverChars: 4_000, wholeMaxChars: 12_000, maxFiles: 24 };
 
 /** Lines of context either side of a line involved, in an excerpt; and the file's first lines (its imports). */
 export const EXCERPT_CONTEXT_LINES = 20;
@@ -81,9 +81,11 @@ function failedChecks(report: VerificationReport) {
   return (report.contract ?? []).filter((check) => !check.passed);
 }
 
+/** What the failure says, from the stage that failed only: a passing test run's output names files that are not involved. */
 function failureText(report: VerificationReport): string {
   const checks = failedChecks(report).map((check) => `${check.name} ${check.expected} ${check.got}`);
-  return [report.summary, report.install?.outputTail ?? '', report.tests?.outputTail ?? '', ...checks].join('\n');
+  const output = report.stage === 'install' ? report.install?.outputTail : report.stage === 'tests' ? report.tests?.outputTail : undefined;
+  return [report.summary, output ?? '', ...checks].join('\n');
 }
 
 /** The first path segments of the requests that failed (`acceptance: …` and UDC checks alike), e.g. `days`, `health`. */
@@ -127,6 +129,21 @@ function namedInText(text: string, paths: readonly string[]): Lead[] {
   });
 }
 
+/** The files package.json starts the service with: `main`, and the file of a `node <file>` start script. */
+export function entryFiles(files: ReadonlyMap<string, string>): string[] {
+  const manifest = files.get('package.json');
+  if (manifest === undefined) return [];
+  let parsed: { main?: unknown; scripts?: { start?: unknown } };
+  try {
+    parsed = JSON.parse(manifest) as typeof parsed;
+  } catch {
+    return [];
+  }
+  const start = typeof parsed.scripts?.start === 'string' ? /\bnode\s+(?:--\S+\s+)*([^\s;&|]+)/.exec(parsed.scripts.start)?.[1] : undefined;
+  const named = [parsed.main, start].filter((path): path is string => typeof path === 'string').map((path) => path.replace(/^\.\//, ''));
+  return [...new Set(named)].filter((path) => files.has(path));
+}
+
 function directLeads(report: VerificationReport, files: ReadonlyMap<string, string>): Lead[] {
   const paths = [...files.keys()];
   const leads: Lead[] = [];
@@ -141,6 +158,10 @@ function directLeads(report: VerificationReport, files: ReadonlyMap<string, stri
     if (isTestFile(path) || !SOURCE_FILE.test(path)) continue;
     const lines = routeLines(content, segments);
     if (lines.length > 0) leads.push({ path, why: `serves ${segments.map((segment) => `/${segment}`).join(', ')}`, lines });
+  }
+  // A request failed: the code that serves it starts at the entry point (routes may be generic over a data file).
+  if (report.stage === 'contract' && segments.length > 0) {
+    for (const path of entryFiles(files)) leads.push({ path, why: 'starts the service', lines: [] });
   }
   // The droplet's tests themselves fail the coverage check: they are what must change.
   if (failedChecks(report).some((check) => check.name.startsWith('tests cover'))) {

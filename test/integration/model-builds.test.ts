@@ -7,9 +7,11 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileChange } from '../../src/domain/files.js';
+import { DEFAULT_REPAIR_BUDGET } from '../../src/domain/repair-context.js';
 import type { BuildEvent } from '../../src/domain/events.js';
 import { deriveDropletName } from '../../src/domain/naming.js';
 import { type FakeModelServer, startFakeModelServer } from '../support/fake-model-server.js';
+import { shownSection } from '../support/fake-model/sighted.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 import {
   brokenLine,
@@ -21,6 +23,7 @@ import {
   type ScriptedRepair,
   scriptedByDroplet,
   taskOf,
+  taskText,
   withBrokenTest,
   workingDroplet,
 } from '../support/model-script.js';
@@ -90,15 +93,22 @@ describe('a model-written droplet', () => {
     // The test file is long: the failure's line and its neighbours are sent, numbered, not the whole file.
     expect(sent).toContain('## test/udc.test.js (excerpt of');
     const testFile = droplet.files.find((file) => file.path === 'test/udc.test.js');
-    expect(testFile?.kind === 'write' && Buffer.byteLength(sent) < Buffer.byteLength(testFile.content)).toBe(true);
+    const shown = shownSection(taskText(repair), 'test/udc.test.js');
+    expect(testFile?.kind === 'write' && shown !== null && shown.length < testFile.content.length).toBe(true);
     expect(sent).not.toContain('## package.json');
-    // What the seed did instead: every file again, with the SPEC, on every iteration.
+    // With the test, the code it runs (its imports, nearest first), within the selection's budget; no docs, no lockfile.
+    expect(shownSection(taskText(repair), 'src/app.js')).not.toBeNull();
+    expect(sent).not.toContain('## docs/');
+    const shownChars = [...taskText(repair).matchAll(/^## (\S+)/gm)].reduce((sum, match) => sum + (shownSection(taskText(repair), match[1]!)?.length ?? 0), 0);
+    expect(shownChars).toBeLessThanOrEqual(DEFAULT_REPAIR_BUDGET.totalChars + 2_000);
+    // What the seed did instead: every file again, with the SPEC, on every iteration (the closure costs about 0.4 of that).
     const everything = Buffer.byteLength(droplet.spec + droplet.files.map((file) => (file.kind === 'write' ? file.content : '')).join(''));
-    expect(messageBytes(repair)).toBeLessThan(everything / 3);
+    expect(messageBytes(repair)).toBeLessThan(everything / 2);
     const calls = await modelCalls(buildId);
-    const repairCall = calls[2]!;
-    const input = Number(repairCall.input_tokens) + Number(repairCall.cache_read_tokens) + Number(repairCall.cache_write_tokens);
-    expect(Number(repairCall.cache_read_tokens) / input).toBeGreaterThan(0.5);
+    const [, codeCall, repairCall] = calls;
+    // The repair reads the whole stable prefix (instructions, tools, foundation files, SPEC) from the cache the code call wrote, and writes none.
+    expect(Number(repairCall!.cache_read_tokens)).toBe(Number(codeCall!.cache_read_tokens) + Number(codeCall!.cache_write_tokens));
+    expect(Number(repairCall!.cache_write_tokens)).toBe(0);
   });
 
   it('stops early when two attempts in a row fail the same way', async () => {

@@ -101,8 +101,12 @@ export function dropletIdOf(request: RecordedRequest): number {
   return Number(/Droplet: id (\d+)/.exec(JSON.stringify(request.body?.messages ?? []))?.[1] ?? 0);
 }
 
-/** A repair answer: whole files, or a reply scripted as is (edits, faults). */
-export type ScriptedRepair = FileChange[] | ScriptedReply;
+/**
+ * A repair answer: whole files, a reply scripted as is (edits, faults), or a model
+ * that answers each turn of the repair's conversation from what it was sent (see
+ * fake-model/sighted.ts).
+ */
+export type ScriptedRepair = FileChange[] | ScriptedReply | ((request: RecordedRequest) => ScriptedReply);
 
 export interface DropletScript {
   spec: string;
@@ -115,14 +119,18 @@ export interface DropletScript {
 
 /** A fake model that answers each droplet's SPEC, code and repair requests from its script. */
 export function scriptedByDroplet(scripts: ReadonlyMap<number, DropletScript>): FakeModelFallback {
+  const current = new Map<DropletScript, ScriptedRepair>();
   return (request) => {
     const script = scripts.get(dropletIdOf(request));
     if (!script) return { kind: 'error', status: 500, message: 'no script for this droplet' };
     const task = taskOf(request);
     if (task === 'spec') return specAnswer(script.spec, script.proof);
     if (task === 'code') return toolAnswer(script.code);
-    const repair = task === 'repair' ? script.repairs?.shift() : undefined;
+    // The later turns of one repair (reads, continuations) belong to the repair that began it.
+    const repair = task !== 'repair' ? undefined : isContinuation(request) && current.has(script) ? current.get(script) : script.repairs?.shift();
     if (!repair) return { kind: 'error', status: 500, message: `no ${task} scripted` };
+    current.set(script, repair);
+    if (typeof repair === 'function') return repair(request);
     return Array.isArray(repair) ? toolAnswer(repair, 'Fixed.') : repair;
   };
 }

@@ -65,7 +65,7 @@ const testsFailed = (failures: TestFailure[]): VerificationReport => ({
 const contractFailed = (checks: ContractCheck[]): VerificationReport => ({ passed: false, stage: 'contract', summary: 'Contract check failed', childProcessMs: 0, contract: checks });
 
 const REPO = new Map<string, string>([
-  ['package.json', '{"name":"x","type":"module"}'],
+  ['package.json', '{"name":"x","type":"module","main":"src/server.js","scripts":{"start":"node src/server.js"}}'],
   ['package-lock.json', '{}'],
   ['docs/SPEC.md', '# SPEC'],
   ['README.md', '# x'],
@@ -120,14 +120,39 @@ describe('what a failed request is shown', () => {
     expect(routeLines(source, ['days'])).toEqual([1, 2, 5]);
   });
 
-  it('the route file that serves the path and the code it imports, not the tests that request it', () => {
+  it('not the files a passing test run names', () => {
+    const report: VerificationReport = {
+      ...contractFailed([acceptance]),
+      tests: { command: 'npm test', exitCode: 0, timedOut: false, truncated: false, durationMs: 1, outputTail: '> node --test test/invoice.test.js\nok 1 - test/days.test.js', failingTests: [] },
+    };
+    const paths = selectRepairContext(report, REPO).files.map((file) => file.path);
+    expect(paths.filter((path) => path.startsWith('test/'))).toEqual([]);
+  });
+
+  it('the route file that serves the path, the entry point, and the code they import, not the tests that request it', () => {
     const { files } = selectRepairContext(contractFailed([acceptance]), REPO);
     expect(files.map((file) => [file.path, file.why])).toEqual([
       ['src/resources/days.js', 'serves /days'],
+      ['src/server.js', 'starts the service'],
       ['src/crud.js', 'imported by src/resources/days.js'],
+      ['src/app.js', 'imported by src/server.js'],
       ['src/store.js', 'imported by src/crud.js'],
+      ['src/resources/index.js', 'imported by src/app.js'],
     ]);
     expect(files[0]!.lines).toEqual([4]);
+  });
+
+  it('a route served generically from a data file: the data file, and the code from the entry point', () => {
+    const repo = new Map([
+      ['package.json', '{"main":"src/server.js"}'],
+      ['src/plan.json', '{"resources": [{"plural": "days"}]}'],
+      ['src/plan.js', "const plan = readJson('plan.json');"],
+      ['src/server.js', "import './app.js';"],
+      ['src/app.js', "import { loadPlan } from './plan.js';\nimport { registerResource } from './crud.js';"],
+      ['src/crud.js', "export function registerResource(app, { plural }) { app.post('/' + plural, h); }"],
+    ]);
+    const paths = selectRepairContext(contractFailed([acceptance]), repo).files.map((file) => file.path);
+    expect(paths).toEqual(['src/plan.json', 'src/server.js', 'src/app.js', 'src/plan.js', 'src/crud.js']);
   });
 });
 
