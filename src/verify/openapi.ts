@@ -4,6 +4,7 @@
  * of it: the five UDC endpoints, and an example for every request body.
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { openApiSchemaProblem } from './openapi-schema.js';
 import { API_METHODS, isUdcOperation, UDC_OPERATIONS, type ApiMethod, type ApiOperation } from '../domain/api-description.js';
 
 /** The parts of a dereferenced OpenAPI 3.1 operation read here; everything else is passed over. */
@@ -102,9 +103,12 @@ export async function parseApiDescription(text: string): Promise<ApiDescriptionP
   }
   const outside = outsideReference(raw);
   if (outside) return { ok: false, reason: `${FILE} refers outside itself ($ref ${JSON.stringify(outside)}); keep every schema in the document` };
+  const schemaProblem = openApiSchemaProblem(raw);
+  if (schemaProblem) return { ok: false, reason: `${FILE} is not a valid OpenAPI 3.1 document: ${schemaProblem}` };
   let document: { paths?: Record<string, PathItem> };
   try {
-    document = (await SwaggerParser.validate(raw as never, { resolve: { external: false, file: false, http: false } })) as typeof document;
+    // swagger-parser checks the spec's own rules (unique operation ids, path parameters…) and resolves the $refs.
+    document = (await SwaggerParser.validate(raw as never, { resolve: { external: false, file: false, http: false }, validate: { schema: false, spec: true } })) as typeof document;
   } catch (error) {
     return { ok: false, reason: `${FILE} is not a valid OpenAPI 3.1 document: ${(error as Error).message.replace(/\s+/g, ' ').trim()}` };
   }
