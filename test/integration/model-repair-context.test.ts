@@ -114,6 +114,8 @@ describe.each(['anthropic', 'openai'] as const)('a repair across files through %
     expect(repair.exchanges).toEqual([]);
     expect(repair.tools).toContain('read_file');
     for (const edit of edits) expect(shownSection(repair.task, edit.path)).toContain(edit.oldText);
+    // The failure as the runner's structured report gave it, through the sandbox.
+    if (name.startsWith('a wrong rate')) expect(repair.task).toContain("- an invoice adds 20% tax (test/pricing.test.js:5)\n    Expected values to be strictly equal:\n    \n    130 !== 120\n    expected (strictEqual): 120\n    actual: 130\n    at test/pricing.test.js:6");
     const events = await progressEvents(executor.baseUrl, buildId);
     const committed = events.find((data) => Array.isArray(data.files) && 'files_sent' in data)!;
     expect(committed.files).toEqual(edits.map((edit) => edit.path));
