@@ -21,14 +21,14 @@ const field = (intent: string, plural: string, name: string): FieldPlan | undefi
 
 describe('resources and their singulars', () => {
   it.each([
-    ['Track warehouses, products and stock levels per warehouse', [['warehouses', 'warehouse'], ['products', 'product'], ['stock_levels', 'stock_level']]],
+    ['Track warehouses, products and stock levels per warehouse', [['warehouses', 'warehouse'], ['products', 'product'], ['stock-levels', 'stock-level']]],
     ['Build Analytics Engine for tracking droplet metrics and performance', [['metrics', 'metric'], ['performance', 'performance']]],
     ['Build a blog engine for posts, comments and authors', [['posts', 'post'], ['comments', 'comment'], ['authors', 'author']]],
     ['make me a thing for tracking my plants', [['plants', 'plant']]],
     ['Build a bookmark service that stores links with tags', [['bookmarks', 'bookmark']]],
     ['Build a recipe catalogue with ingredients and cooking times', [['recipes', 'recipe']]],
     ['Build a contact book for people with names and emails', [['people', 'person']]],
-    ['Build a tracker for order statuses and product categories', [['order_statuses', 'order_status'], ['product_categories', 'product_category']]],
+    ['Build a tracker for order statuses and product categories', [['order-statuses', 'order-status'], ['product-categories', 'product-category']]],
     ['Build Parking Finder for open spaces nearby', [['spaces', 'space']]],
   ])('%s → %j', (intent, expected) => {
     expect(resources(intent)).toEqual(expected);
@@ -48,11 +48,11 @@ describe('resources and their singulars', () => {
     }
   });
 
-  it('gives plural URL segments that are also identifiers and file names', () => {
+  it('gives kebab-case URL segments', () => {
     for (const intent of INTENTS) {
       for (const resource of plan(intent).resources) {
-        expect(resource.plural).toMatch(/^[a-z][a-z0-9_]*$/);
-        expect(resource.singular).toMatch(/^[a-z][a-z0-9_]*$/);
+        expect(resource.plural).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+        expect(resource.singular).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
       }
     }
   });
@@ -156,7 +156,7 @@ describe('fields that fit the words', () => {
 
   it('references: "stock levels per warehouse" names an existing warehouse', () => {
     const intent = 'Track warehouses, products and stock levels per warehouse';
-    expect(fieldsOf(intent, 'stock_levels')).toEqual([
+    expect(fieldsOf(intent, 'stock-levels')).toEqual([
       { name: 'quantity', type: 'integer', required: true, description: 'How many there are.' },
       { name: 'warehouse_id', type: 'reference', references: 'warehouses', required: true, description: 'The warehouse this stock level belongs to.' },
     ]);

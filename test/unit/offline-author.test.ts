@@ -51,7 +51,7 @@ describe('resource derivation', () => {
     [SEED_INTENT, ['metrics', 'performance']],
     // "to users" says where alerts go, behaviour a store of records does not have (not covered).
     ['Create a notification service that sends alerts to users', ['alerts']],
-    ['Build a task queue to schedule background jobs', ['background_jobs']],
+    ['Build a task queue to schedule background jobs', ['background-jobs']],
     ['Build a blog engine for posts, comments and authors', ['posts', 'comments', 'authors']],
     ['Inventory tracker', ['inventories']],
     ['Build a tool for health', ['items']],

@@ -152,9 +152,9 @@ function attributeField(attribute: AttributeReading, record: string): FieldPlan 
 
 /** The fields a record has before the intent describes it: its kind's, or a name, a description and tags. */
 function defaultFields(resource: ResourceReading, described: boolean): FieldPlan[] {
-  const head = resource.singular.split('_').at(-1)!;
+  const head = resource.singular.split('-').at(-1)!;
   const kind = KINDS.find((candidate) => candidate.nouns.includes(head) || candidate.nouns.includes(resource.singular));
-  const what = resource.singular.replace(/_/g, ' ');
+  const what = resource.singular.replace(/-/g, ' ');
   if (kind) return kind.fields(what);
   if (resource.attributes.some((attribute) => attribute.primary)) return [titleField(what, false)];
   return described ? [nameField(what)] : [nameField(what), { name: 'description', type: 'string', required: false, maxLength: 5000, description: `What the ${what} is.` }, tagsField];
@@ -166,7 +166,7 @@ function defaultFields(resource: ResourceReading, described: boolean): FieldPlan
  * the same name; a record always has at least one required field.
  */
 export function fieldsFor(resource: ResourceReading): FieldPlan[] {
-  const what = resource.singular.replace(/_/g, ' ');
+  const what = resource.singular.replace(/-/g, ' ');
   const described = resource.attributes.length + resource.owners.length + resource.timestamps.length > 0;
   const fields = new Map(defaultFields(resource, described).map((field) => [field.name, field]));
   const add = (field: FieldPlan | null): void => {
@@ -177,8 +177,8 @@ export function fieldsFor(resource: ResourceReading): FieldPlan[] {
   };
   for (const attribute of resource.attributes) add(attributeField(attribute, what));
   for (const owner of resource.owners) {
-    const ownerName = singular(owner);
-    add({ name: `${ownerName}_id`, type: 'reference', references: owner, required: true, description: `The ${ownerName.replace(/_/g, ' ')} this ${what} belongs to.` });
+    const ownerWords = singular(owner).split('-');
+    add({ name: snake([...ownerWords, 'id']), type: 'reference', references: owner, required: true, description: `The ${ownerWords.join(' ')} this ${what} belongs to.` });
   }
   for (const participle of resource.timestamps) add({ name: `${participle}_at`, type: 'datetime', required: false, description: `When the ${what} was ${participle}.` });
   const all = [...fields.values()];

@@ -8,9 +8,9 @@ import { fieldsFor, type FieldPlan } from './fields.js';
 import { readIntent, type ResourceReading } from './intent/reading.js';
 
 export interface ResourcePlan {
-  /** URL segment, module name and identifier, snake_case: `metrics`, `stock_levels`, `performance` (a mass noun stays). */
+  /** URL segment, kebab-case: `metrics`, `stock-levels`, `performance` (a mass noun stays as written). */
   plural: string;
-  /** One record: `metric`, `stock_level`, `performance`. */
+  /** One record: `metric`, `stock-level`, `performance`. */
   singular: string;
   fields: FieldPlan[];
 }

@@ -28,7 +28,7 @@ export function nameWords(reading: IntentReading): string[] | null {
   if (subject && (subject.words.length > 1 || !VAGUE_HEADS.has(subject.words[0]!))) return subject.words.slice(-4);
   const record = action?.resource ?? resources[0];
   if (!record) return null;
-  const recordWords = record.singular.split('_');
+  const recordWords = record.singular.split('-');
   if (action && !PLAIN_VERBS.has(action.verb)) return [...recordWords, agentNoun(action.verb)];
   return [...recordWords, 'service'];
 }

@@ -32,9 +32,9 @@ export interface AttributeReading {
 }
 
 export interface ResourceReading {
-  /** URL segment, module and identifier: snake_case, `stock_levels`. */
+  /** URL segment, kebab-case: `stock-levels`. */
   plural: string;
-  /** One record: `stock_level`. */
+  /** One record: `stock-level`. */
   singular: string;
   phrase: NounPhrase;
   attributes: AttributeReading[];
@@ -70,14 +70,14 @@ type Mode = 'objects' | 'attributes' | 'owner' | 'circumstance';
 const ARTICLES = new Set(['a', 'an', 'one', 'each', 'every', 'another']);
 const AUXILIARIES = new Set(['be', 'is', 'are', 'was', 'can', 'could', 'should', 'will', 'would', 'may', 'must', 'do', 'does', 'get', 'let', 'allow', 'want', 'need']);
 
-/** `stock_levels`/`stock_level`; a bare singular ("for performance") is a mass noun and stays as written. */
+/** `stock-levels`/`stock-level`; a bare singular ("for performance") is a mass noun and stays as written. */
 function resourceNames(phrase: NounPhrase, mass: boolean): { plural: string; singular: string } | null {
   const nouns = phrase.nouns.filter((word, index) => index === phrase.nouns.length - 1 || !STOP_NOUNS.has(word)).slice(-2);
   const head = nouns.at(-1);
   if (head === undefined) return null;
   const modifiers = nouns.slice(0, -1).map(singular);
-  const names = { singular: [...modifiers, head].join('_'), plural: [...modifiers, mass ? head : plural(head)].join('_') };
-  const valid = /^[a-z][a-z0-9_]{1,39}$/.test(names.plural) && /^[a-z][a-z0-9_]{0,39}$/.test(names.singular);
+  const names = { singular: [...modifiers, head].join('-'), plural: [...modifiers, mass ? head : plural(head)].join('-') };
+  const valid = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(names.plural) && names.plural.length <= 40 && /^[a-z][a-z0-9-]*$/.test(names.singular);
   return valid && !RESERVED_PATHS.has(names.plural) ? names : null;
 }
 
