@@ -1,41 +1,27 @@
 /**
- * Starts a verified droplet in the sandbox, waits for it to answer, runs the contract
- * check and the log check against it, and stops it (nothing is left running).
+ * The contract run of a launched droplet (droplet-launch.ts): once it answers, the UDC
+ * contract checks, its SPEC's acceptance scenarios and OpenAPI document, and the log
+ * check; then it is stopped (nothing is left running).
  */
-import { randomBytes } from 'node:crypto';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import type { DropletIdentity } from '../domain/build.js';
 import { CancelledError } from '../domain/errors.js';
-import { readRegularFile } from '../support/files.js';
-import { freePort } from '../sandbox/ports.js';
-import type { Sandbox, SandboxProcess } from '../sandbox/types.js';
 import { checkContract } from './contract.js';
-import { probe, snippet } from './http-probe.js';
+import { snippet } from './http-probe.js';
 import type { ContractCheck } from '../domain/verification.js';
 import type { AcceptanceScenario, ScenarioResult } from '../domain/acceptance.js';
 import { acceptanceChecks, runAcceptance } from './acceptance.js';
+import type { DropletLaunch } from './droplet-launch.js';
 import { openApiChecks, type AcceptanceExchange } from './openapi-checks.js';
 import type { ApiDescription } from './openapi.js';
 
-const DEFAULT_ENTRY = 'src/server.js';
-const HOST = '127.0.0.1';
-const POLL_MS = 100;
-const START_OUTPUT_CHARS = 1_500;
-/** A manifest is a few KiB; droplet code could make it a link to /dev/zero or a FIFO. */
-export const MANIFEST_LIMIT_BYTES = 1024 * 1024;
 /** One acceptance request; a droplet's business route answers well within it. */
 const ACCEPTANCE_STEP_TIMEOUT_MS = 5_000;
 
 export interface DropletRunOptions {
-  startTimeoutMs: number;
   signal: AbortSignal;
   /** Run against the droplet after the contract checks, each as a check of its own. */
   acceptance?: readonly AcceptanceScenario[];
   /** Held against the acceptance run: every operation exercised, every answer as documented. */
   api?: ApiDescription | null;
-  /** The dependency store entry the droplet runs with. */
-  dependencies?: string;
   onProgress?: (message: string, data?: Record<string, unknown>) => void;
 }
 
@@ -47,59 +33,6 @@ export interface DropletRun {
   durationMs: number;
   /** What the droplet said of itself (version, capabilities), for the registry. */
   observed: { version?: string; capabilities?: string[] };
-}
-
-/**
- * `main` of package.json when it stays inside the workspace, else the conventional entry.
- * A package.json that is not a plain, reasonably sized file is refused, not read.
- */
-export async function dropletEntry(workdir: string): Promise<{ entry: string } | { refused: string }> {
-  const manifest = await readRegularFile(join(workdir, 'package.json'), { maxBytes: MANIFEST_LIMIT_BYTES, within: workdir });
-  if (manifest.status === 'refused') return { refused: `package.json ${manifest.why}; refused to read it` };
-  if (manifest.status === 'missing') return { entry: DEFAULT_ENTRY };
-  let main: unknown;
-  try {
-    main = (JSON.parse(manifest.content.toString('utf8')) as { main?: unknown } | null)?.main;
-  } catch {
-    return { entry: DEFAULT_ENTRY };
-  }
-  if (typeof main !== 'string' || main.trim() === '') return { entry: DEFAULT_ENTRY };
-  const inside = relative(workdir, resolve(workdir, main));
-  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return { refused: `package.json main "${main}" leaves the workspace` };
-  return { entry: inside };
-}
-
-function tail(text: string, chars = START_OUTPUT_CHARS): string {
-  const trimmed = text.trim();
-  if (trimmed === '') return 'no output';
-  return trimmed.length <= chars ? trimmed : `…${trimmed.slice(trimmed.length - chars)}`;
-}
-
-/** Polls GET /health until it answers with any status, the process exits, or time runs out. */
-async function waitUntilAnswering(baseUrl: string, proc: SandboxProcess, options: DropletRunOptions): Promise<ContractCheck> {
-  const name = 'droplet starts';
-  const expected = `answers GET /health within ${(options.startTimeoutMs / 1000).toFixed(0)} s`;
-  const started = performance.now();
-  let exited: number | null | undefined;
-  void proc.exited.then((result) => {
-    exited = result.exitCode;
-  });
-  for (;;) {
-    if (options.signal.aborted) throw new CancelledError();
-    const remaining = options.startTimeoutMs - (performance.now() - started);
-    if (exited !== undefined) {
-      return { name, passed: false, expected, got: `exited with code ${exited ?? 'none'} before answering; output: ${tail(proc.output())}` };
-    }
-    if (remaining <= 0) {
-      return { name, passed: false, expected, got: `no answer on GET /health in time; output: ${tail(proc.output())}` };
-    }
-    const outcome = await probe(baseUrl, { method: 'GET', path: '/health', timeoutMs: Math.min(1_000, remaining), signal: options.signal });
-    if (outcome.answered) {
-      const after = Math.round(performance.now() - started);
-      return { name, passed: true, expected, got: `answered ${outcome.response.status} after ${after} ms` };
-    }
-    await new Promise((done) => setTimeout(done, POLL_MS));
-  }
 }
 
 /** Droplets log structured JSON lines, never bare prints: at least one line must be a JSON object. */
@@ -162,41 +95,22 @@ async function checkAcceptance(baseUrl: string, token: string, options: DropletR
   return results;
 }
 
-/** @throws CancelledError when the signal fires (the droplet is stopped first). */
-export async function runDropletChecks(sandbox: Sandbox, workdir: string, droplet: DropletIdentity, options: DropletRunOptions): Promise<DropletRun> {
-  const entry = await dropletEntry(workdir);
-  if ('refused' in entry) {
-    return { checks: [{ name: 'droplet starts', passed: false, expected: 'a plain package.json whose main is inside the workspace', got: entry.refused }], scenarios: [], durationMs: 0, observed: {} };
+/**
+ * Checks a launched droplet (waiting until it answers first) and stops it: nothing is
+ * left running. A launch that was refused is reported as the failed `droplet starts`.
+ * @throws CancelledError when the signal fires (the droplet is stopped first).
+ */
+export async function runDropletChecks(launch: DropletLaunch, options: DropletRunOptions): Promise<DropletRun> {
+  if ('refused' in launch) {
+    return { checks: [{ name: 'droplet starts', passed: false, expected: 'a plain package.json whose main is inside the workspace', got: launch.refused }], scenarios: [], durationMs: 0, observed: {} };
   }
-  const port = await freePort(HOST);
-  // A fresh token per run: it never reaches a report, an event or the repository.
-  const token = randomBytes(24).toString('base64url');
-  const proc = sandbox.start({
-    command: 'node',
-    args: [entry.entry],
-    cwd: workdir,
-    env: {
-      SERVICE_NAME: droplet.name,
-      SERVICE_PORT: String(port),
-      DROPLET_ID: String(droplet.dropletId),
-      ENVIRONMENT: 'development',
-      LOG_LEVEL: 'info',
-      HOST,
-      API_TOKEN: token,
-    },
-    // The droplet needs no internet; the sandbox forwards a host port to the one it listens on.
-    network: false,
-    exposePort: port,
-    signal: options.signal,
-    ...(options.dependencies ? { dependencies: options.dependencies } : {}),
-  });
+  const { proc, port, token } = launch;
   const checks: ContractCheck[] = [];
   let scenarios: ScenarioResult[] = [];
   let observed: DropletRun['observed'] = {};
   try {
-    const hostPort = (await proc.exposedPort) ?? port;
-    const baseUrl = `http://${HOST}:${hostPort}`;
-    const started = await waitUntilAnswering(baseUrl, proc, options);
+    const baseUrl = await launch.baseUrl;
+    const started = await launch.started;
     checks.push(started);
     if (started.passed) {
       options.onProgress?.(`Droplet ${started.got} on port ${port}.`, { port });

@@ -3,7 +3,7 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, realpathSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dropletEntry, MANIFEST_LIMIT_BYTES } from '../../src/verify/droplet-run.js';
+import { dropletEntry, MANIFEST_LIMIT_BYTES } from '../../src/verify/droplet-launch.js';
 
 /** A read that blocked on a FIFO or never ended on /dev/zero fails the test by timeout instead. */
 const PROMPT = { timeout: 5_000 };
