@@ -12,7 +12,7 @@ import { deriveDropletName } from '../../src/domain/naming.js';
 import { type FakeModelServer, type RecordedRequest, startFakeModelServer } from '../support/fake-model-server.js';
 import { conversationOf, type IntendedEdit, shownSection, sightedAnswer } from '../support/fake-model/sighted.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
-import { type DropletScript, dropletIdOf, scriptedByDroplet, taskOf, workingDroplet } from '../support/model-script.js';
+import { type DropletScript, dropletIdOf, scriptedByDroplet, taskOf, workingDroplet, WRONG_TAX_RATE_FIX, withWrongTaxRate } from '../support/model-script.js';
 
 let model: FakeModelServer;
 const executors: Partial<Record<'anthropic' | 'openai', TestExecutor>> = {};
@@ -31,25 +31,6 @@ afterAll(async () => {
   await executors.openai?.close();
   await model?.close();
 });
-
-const write = (path: string, content: string): FileChange => ({ kind: 'write', path, content });
-const contentOf = (files: readonly FileChange[], path: string) => {
-  const file = files.find((candidate) => candidate.path === path);
-  return file?.kind === 'write' ? file.content : undefined;
-};
-
-/** The droplet plus an invoice module whose tax rate is wrong; only its test, two imports away, notices. */
-function withWrongTax(files: FileChange[]): FileChange[] {
-  const planted = [
-    write('src/pricing/invoice.js', "import { tax } from './tax.js';\n\n/** A net amount with its tax. */\nexport function total(net) {\n  return net + tax(net);\n}\n"),
-    write('src/pricing/tax.js', '/** VAT on a net amount. */\nexport function tax(net) {\n  return Math.round(net * 0.3 * 100) / 100;\n}\n'),
-    write('test/pricing.test.js', "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { total } from '../src/pricing/invoice.js';\n\ntest('an invoice adds 20% tax', () => {\n  assert.equal(total(100), 120);\n});\n"),
-  ];
-  // A suite that runs in one process loads its files from test/index.js.
-  const index = contentOf(files, 'test/index.js');
-  const suite = index === undefined ? [] : [write('test/index.js', `${index}import './pricing.test.js';\n`)];
-  return [...files.filter((file) => file.path !== 'test/index.js'), ...suite, ...planted];
-}
 
 const CREATED = 'reply.code(201)';
 
@@ -78,8 +59,8 @@ interface Planted {
 
 const BUGS: Record<string, Planted> = {
   'a wrong rate two imports away from the failing test': {
-    code: withWrongTax,
-    fix: () => [{ path: 'src/pricing/tax.js', oldText: 'net * 0.3', newText: 'net * 0.2' }],
+    code: withWrongTaxRate,
+    fix: () => [WRONG_TAX_RATE_FIX],
   },
   'a route an acceptance scenario hits': {
     code: withWrongCreateStatus,

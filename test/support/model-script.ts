@@ -157,3 +157,23 @@ export function withBrokenTest(files: readonly FileChange[], label = 'deliberate
       : file,
   );
 }
+
+/**
+ * The droplet plus an invoice module whose tax rate is wrong (src/pricing/tax.js); only
+ * its test notices, two imports away (test/pricing.test.js → invoice.js → tax.js).
+ */
+export function withWrongTaxRate(files: readonly FileChange[]): FileChange[] {
+  const write = (path: string, content: string): FileChange => ({ kind: 'write', path, content });
+  const planted = [
+    write('src/pricing/invoice.js', "import { tax } from './tax.js';\n\n/** A net amount with its tax. */\nexport function total(net) {\n  return net + tax(net);\n}\n"),
+    write('src/pricing/tax.js', '/** VAT on a net amount. */\nexport function tax(net) {\n  return Math.round(net * 0.3 * 100) / 100;\n}\n'),
+    write('test/pricing.test.js', "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { total } from '../src/pricing/invoice.js';\n\ntest('an invoice adds 20% tax', () => {\n  assert.equal(total(100), 120);\n});\n"),
+  ];
+  // A suite that runs in one process loads its files from test/index.js.
+  const index = files.find((file) => file.path === 'test/index.js');
+  const suite = index?.kind === 'write' ? [write('test/index.js', `${index.content}import './pricing.test.js';\n`)] : [];
+  return [...files.filter((file) => file.path !== 'test/index.js'), ...suite, ...planted];
+}
+
+/** The one-line fix of withWrongTaxRate. */
+export const WRONG_TAX_RATE_FIX = { path: 'src/pricing/tax.js', oldText: 'net * 0.3', newText: 'net * 0.2' };
