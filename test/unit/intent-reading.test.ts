@@ -30,6 +30,10 @@ describe('resources and their singulars', () => {
     ['Build a contact book for people with names and emails', [['people', 'person']]],
     ['Build a tracker for order statuses and product categories', [['order-statuses', 'order-status'], ['product-categories', 'product-category']]],
     ['Build Parking Finder for open spaces nearby', [['spaces', 'space']]],
+    ['Build a todo list', [['todos', 'todo']]],
+    ['Log workouts with a duration and a date', [['workouts', 'workout']]],
+    ['Service to store user feedback with a rating from 1 to 5', [['user-feedback', 'user-feedback']]],
+    ['I want to keep track of my books', [['books', 'book']]],
   ])('%s → %j', (intent, expected) => {
     expect(resources(intent)).toEqual(expected);
   });
@@ -69,6 +73,9 @@ describe('the droplet name', () => {
     ['Build Parking Finder for open spaces nearby', 'parking-finder'],
     ['I need an app to manage invoices', 'invoice-manager'],
     ['Create a simple service for my recipes', 'recipe-service'],
+    ['I want to keep track of my books', 'book-tracker'],
+    ['Log workouts with a duration and a date', 'workout-logger'],
+    ['Build a todo list', 'todo-list'],
   ])('%s → %s', (intent, name) => {
     expect(dropletNameOf(intent)).toBe(name);
   });
@@ -166,6 +173,21 @@ describe('fields that fit the words', () => {
     expect(resources(sensors).map(([pluralName]) => pluralName)).toContain('sensors');
   });
 
+  it('a colon lists what describes the record before it', () => {
+    const intent = 'A droplet that records daily weather readings: temperature, humidity and rainfall per station';
+    // A reading is a measurement: name, value, unit and tags come with its kind; the colon adds the rest.
+    expect(fieldsOf(intent, 'weather-readings').map((candidate) => [candidate.name, candidate.type])).toEqual([
+      ['name', 'string'],
+      ['value', 'number'],
+      ['unit', 'string'],
+      ['tags', 'tags'],
+      ['temperature', 'number'],
+      ['humidity', 'number'],
+      ['rainfall', 'number'],
+      ['station_id', 'reference'],
+    ]);
+  });
+
   it('plural nouns of no known kind are lists of strings', () => {
     expect(field('Build a recipe catalogue with ingredients', 'recipes', 'ingredients')).toMatchObject({ type: 'tags' });
   });
@@ -216,6 +238,13 @@ describe('honest coverage', () => {
     const intent = 'Créer un service de gestion des factures';
     expect(readIntent(intent)).toMatchObject({ readable: false, coverage: { covered: [], not_covered: [intent] } });
     expect(plan(intent).resources.map((resource) => resource.plural)).toEqual(['items']);
+  });
+
+  it('quotes behaviour from its verb and the verb\'s subject, not the whole clause', () => {
+    expect(readIntent('I want to keep track of my books and the people I lend them to').coverage).toEqual({
+      covered: ['books', 'people'],
+      not_covered: ['the people i lend them to'],
+    });
   });
 
   it('names the general words of a vague intent', () => {

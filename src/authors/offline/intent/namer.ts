@@ -9,9 +9,9 @@ import type { DropletNamer } from '../../../domain/ports/droplet-namer.js';
 import { readIntent, type IntentReading } from './reading.js';
 import { VAGUE_HEADS } from './vocabulary.js';
 
-/** The agent noun of a verb: track → tracker, manage → manager, log → logger, monitor → monitor. */
+/** The agent noun of a verb: track → tracker, manage → manager, log → logger, monitor → monitor, store → store. */
 export function agentNoun(verb: string): string {
-  if (/(or|er)$/.test(verb)) return verb;
+  if (/(or|er)$/.test(verb) || verb === 'store') return verb;
   if (verb.endsWith('e')) return `${verb}r`;
   if (verb.endsWith('ct')) return `${verb}or`;
   if (/^[^aeiou]*[aeiou][bdgmnpt]$/.test(verb)) return `${verb}${verb.at(-1)}er`;

@@ -85,11 +85,13 @@ interface Clause {
   tokens: Token[];
   verb: string | null;
   behaviour: boolean;
+  /** Where the behaviour starts in `tokens`: its verb, and the words just before it that are its subject. */
+  behaviourAt: number;
   /** A preposition came after the verb: what follows belongs to the verb's circumstances. */
   afterPreposition: boolean;
 }
 
-const newClause = (): Clause => ({ tokens: [], verb: null, behaviour: false, afterPreposition: false });
+const newClause = (): Clause => ({ tokens: [], verb: null, behaviour: false, behaviourAt: 0, afterPreposition: false });
 const clauseText = (tokens: readonly Token[]): string =>
   tokens.map((token) => (token.options ? `${token.text} (${token.options.join('/')})` : token.text)).join(' ').toLowerCase();
 
@@ -147,6 +149,7 @@ class IntentReader {
       if (this.buffer.length === 0) this.articled = ARTICLES.has(previous?.word ?? '');
       this.buffer.push(token);
       if (token.breakAfter) this.flush();
+      if (token.colonAfter && this.last) this.mode = 'attributes';
       return 0;
     }
     this.flush();
@@ -181,7 +184,13 @@ class IntentReader {
     this.clause.afterPreposition = false;
     if (AUXILIARIES.has(word) || AUXILIARIES.has(verb)) return;
     this.clause.verb ??= verb;
-    if (!STORAGE_VERBS.has(verb)) this.clause.behaviour = true;
+    if (!STORAGE_VERBS.has(verb) && !this.clause.behaviour) {
+      this.clause.behaviour = true;
+      // The verb was pushed last; its subject ("other droplets call…", "people I lend…") stays with it.
+      let at = this.clause.tokens.length - 1;
+      while (at > 0 && ['noun', 'adjective', 'pronoun', 'determiner'].includes(this.clause.tokens[at - 1]!.kind)) at -= 1;
+      this.clause.behaviourAt = at;
+    }
   }
 
   private onMarker(word: string): void {
@@ -263,7 +272,7 @@ class IntentReader {
   }
 
   private closeClause(): void {
-    if (this.clause.behaviour && this.clause.tokens.length > 0) this.notCovered.push(clauseText(this.clause.tokens));
+    if (this.clause.behaviour && this.clause.tokens.length > 0) this.notCovered.push(clauseText(this.clause.tokens.slice(this.clause.behaviourAt)));
     this.clause = newClause();
     this.mode = 'objects';
   }
@@ -294,13 +303,21 @@ class IntentReader {
   }
 }
 
+/** Verbs an intent may open with to say what the droplet keeps. */
+const IMPERATIVES = new Set(['log', 'track', 'record', 'store', 'manage', 'keep', 'collect', 'save', 'catalog', 'catalogue']);
+
 /** Leading words that ask for a droplet ("Build me a…") and the subject after them. */
 function opening(tokens: readonly Token[]): { subject: NounPhrase | null; rest: number } {
   let at = 0;
   while (at < tokens.length && (CREATION_VERBS.has(tokens[at]!.word) || ['determiner', 'pronoun'].includes(tokens[at]!.kind))) at += 1;
   const first = tokens[at];
+  // "Log workouts…", "Track expenses…": an imperative compromise may take for a noun.
+  if (at === 0 && first && IMPERATIVES.has(first.word) && ['noun', 'adjective', 'determiner', 'pronoun'].includes(tokens[1]?.kind ?? '')) first.kind = 'verb';
   // "Track warehouses…": the intent starts with what the droplet does, not with its name.
-  if (at === 0 && first?.kind === 'verb') return { subject: null, rest: 0 };
+  // ("Service to store…", "App for…": compromise may read a leading noun as an imperative.)
+  const named = first?.kind === 'verb' && CONTAINER_HEADS.has(first.word) && ['preposition', 'conjunction', 'relative'].includes(tokens[at + 1]?.kind ?? '');
+  if (at === 0 && first?.kind === 'verb' && !named) return { subject: null, rest: 0 };
+  if (named) first.kind = 'noun';
   let end = at;
   while (end < tokens.length && isPhraseWord(tokens[end]!, tokens[end + 1], tokens[end - 1]) && !(end > at && tokens[end - 1]!.breakAfter)) end += 1;
   return { subject: end > at ? toPhrase(tokens.slice(at, end)) : null, rest: end };

@@ -27,6 +27,8 @@ export interface Token {
   plural: boolean;
   /** A comma, semicolon, colon or full stop follows: a noun phrase ends here. */
   breakAfter: boolean;
+  /** A colon follows: what comes next describes this ("readings: temperature, humidity"). */
+  colonAfter?: boolean;
   /** Values listed in brackets right after this word: "priority (low/medium/high)". */
   options?: string[];
 }
@@ -100,6 +102,11 @@ function correctAfterPrepositions(tokens: Token[]): void {
     const before = tokens[index - 1];
     const after = tokens[index + 1];
     if (token.kind === 'verb' && before?.word === 'per') token.kind = 'noun';
+    // "keep *track* of": one verb, track.
+    if (token.word === 'track' && before?.word === 'keep' && after?.word === 'of') {
+      token.kind = 'verb';
+      before.kind = 'other';
+    }
     if (token.kind !== 'noun' || !/[a-z]{3}ing$/.test(token.word) || token.breakAfter || before?.kind !== 'preposition') return;
     if (after && ['noun', 'determiner', 'pronoun', 'adjective'].includes(after.kind)) token.kind = 'gerund';
   });
@@ -145,6 +152,7 @@ export function tokenize(intent: string): Token[] {
       kind: kindOf(term),
       plural: term.tags.includes('Plural'),
       breakAfter: /[,;:.!?]/.test(term.post),
+      ...(term.post.includes(':') && { colonAfter: true }),
       ...(listed && { options: listed }),
     };
   });
