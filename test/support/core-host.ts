@@ -207,12 +207,17 @@ export class StubAuthor implements Author {
     return [
       { kind: 'write', path: 'package.json', content: `{"name":"${request.droplet.name}","version":"0.1.0"}\n` },
       { kind: 'write', path: 'src/server.js', content: `// ${request.droplet.name}\n` },
+      ...this.extraCode,
     ];
   }
 
+  /** Written beside the code and the repairs (files a test wants an author to try to change). */
+  extraCode: FileChange[] = [];
+  extraRepair: FileChange[] = [];
+
   async repair(request: RepairRequest): Promise<FileChange[]> {
     this.repairRequests.push(request);
-    return [{ kind: 'write', path: 'src/server.js', content: `// repaired after attempt ${request.attempt}\n` }];
+    return [{ kind: 'write', path: 'src/server.js', content: `// repaired after attempt ${request.attempt}\n` }, ...this.extraRepair];
   }
 }
 

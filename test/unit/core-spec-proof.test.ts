@@ -4,7 +4,7 @@
  * then fails clearly; an auto build whose SPEC serves nothing of the intent fails.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { hosts } from '../support/core-host.js';
+import { failingReport, hosts } from '../support/core-host.js';
 import { minimalAcceptance, minimalOpenApi, minimalProof } from '../support/spec-proof.js';
 
 const made = hosts();
@@ -73,5 +73,25 @@ describe('the SPEC step and the SPEC proof', () => {
     const { build_id: id } = await host.submit({ approvalMode: 'checkpoints' });
     const view = await host.settle(id, 'waiting_approval');
     expect(view.steps[1]!.details).toMatchObject({ intent_coverage: { covered: [], not_covered: ['quantum entanglement'] } });
+  });
+});
+
+describe("the SPEC's documents after the SPEC step", () => {
+  it('are not the code\'s or a repair\'s to change: such writes are left out and said so', async () => {
+    const host = made.make();
+    host.author.extraCode = [{ kind: 'write', path: 'docs/acceptance.json', content: '{"scenarios": []}\n' }];
+    host.author.extraRepair = [{ kind: 'write', path: './docs//openapi.json', content: '{}\n' }, { kind: 'delete', path: 'docs/SPEC.md' }];
+    host.verifier.script.push(failingReport());
+    const { build_id: id } = await host.submit();
+    await host.settle(id, 'completed');
+    const repo = host.workspace.repoFor({ dropletId: 1, name: 'analytics-engine' });
+    const proof = host.author.proof(host.author.specRequests[0]!);
+    expect(repo.files.get('docs/acceptance.json')).toBe(proof.acceptance);
+    expect(repo.files.get('docs/openapi.json')).toBe(proof.openapi);
+    expect(repo.files.has('docs/SPEC.md')).toBe(true);
+    expect(repo.files.get('src/server.js')).toBe('// repaired after attempt 1\n');
+    const messages = host.events(id).flatMap((event) => (event.type === 'step.progress' ? [event.data.message] : []));
+    expect(messages).toContain("left the SPEC's documents as approved; not written: docs/acceptance.json");
+    expect(messages).toContain("the repair may not change the SPEC's documents; not written: ./docs//openapi.json, docs/SPEC.md");
   });
 });

@@ -127,6 +127,7 @@ export function codeTask(intent: string, droplet: DropletIdentity): string {
     identity(droplet),
     'Include package.json (with "test" and "start" scripts), the server, a README.md, .env.example and tests that exercise',
     'all five UDC endpoints. The service reads SERVICE_PORT and API_TOKEN from the environment.',
+    'Do not write docs/SPEC.md, docs/openapi.json or docs/acceptance.json: they are the approved SPEC the droplet is verified against.',
     '',
     "The architect's intent:",
     intent.trim(),

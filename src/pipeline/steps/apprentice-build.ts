@@ -1,5 +1,6 @@
 /** Step 4: the author writes every file of the droplet; each write is its own commit. */
 import { StepError, throwIfAborted } from '../../domain/errors.js';
+import { withoutSpecDocuments } from '../../domain/files.js';
 import type { CodeOutput } from '../../domain/step-outputs.js';
 import { authorWorkspace } from '../repair-context.js';
 import { defineStep } from '../types.js';
@@ -16,7 +17,10 @@ export const apprenticeBuildStep = defineStep({
     const foundation = await providers.foundation();
 
     progress(`${providers.author.id} author is writing the code`);
-    const changes = await providers.author.writeCode({ intent, droplet, spec, foundation, workspace: authorWorkspace(repo) }, { signal, calls });
+    const written = await providers.author.writeCode({ intent, droplet, spec, foundation, workspace: authorWorkspace(repo) }, { signal, calls });
+    // The SPEC and its proof stay as the SPEC step wrote them: the droplet is verified against them.
+    const { kept: changes, refused } = withoutSpecDocuments(written);
+    if (refused.length > 0) progress(`left the SPEC's documents as approved; not written: ${refused.join(', ')}`, { refused });
     if (changes.length === 0) throw new StepError('NO_CODE', 'The author returned no files.');
     throwIfAborted(signal);
     // One commit per file, made in one pass; every path is checked before any is written.

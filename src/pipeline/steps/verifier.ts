@@ -5,7 +5,7 @@
  */
 import { traitsOf } from '../../domain/error-codes.js';
 import { StepError, throwIfAborted } from '../../domain/errors.js';
-import type { FileChange } from '../../domain/files.js';
+import { withoutSpecDocuments, type FileChange } from '../../domain/files.js';
 import type { VerifyOutput } from '../../domain/step-outputs.js';
 import { failureFingerprint } from '../../domain/verification-failure.js';
 import type { VerificationReport } from '../../domain/verification.js';
@@ -58,6 +58,10 @@ async function repair(context: VerifierContext, attempt: number, failure: Verifi
     context.progress(`the repair after attempt ${attempt} could not be applied; asking again with the reason`, { attempt, error: error.message });
     changes = await providers.author.repair({ ...request, previousAnswerError: error.message }, { signal, calls });
   }
+  const { kept, refused } = withoutSpecDocuments(changes);
+  // A repair fixes the code, not the exam: the SPEC and its proof are not its to change.
+  if (refused.length > 0) context.progress(`the repair may not change the SPEC's documents; not written: ${refused.join(', ')}`, { attempt, refused });
+  changes = kept;
   const commit = await repo.commitChanges(changes, `fix: repair after verification attempt ${attempt}`, { step: 'verifier', buildId: build.id });
   context.progress(`repair after attempt ${attempt} changed ${commit ? changes.length : 0} file(s)`, {
     attempt,
