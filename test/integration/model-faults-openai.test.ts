@@ -60,7 +60,7 @@ describe('a SPEC call that succeeds', () => {
     expect(request.body.max_tokens).toBe(16_000);
     expect(request.body.messages[0].role).toBe('system');
     expect(request.body.messages[0].content).toContain('UDC.md');
-    expect(request.body.tools.map((tool: { function: { name: string } }) => tool.function.name)).toEqual(['write_file', 'edit_file', 'delete_file']);
+    expect(request.body.tools.map((tool: { function: { name: string } }) => tool.function.name)).toEqual(['write_file', 'edit_file', 'delete_file', 'read_file', 'list_files']);
     // prompt_tokens 5000 of which 2000 cached; gpt-5 prices: $1.25 input, $10 output, $0.125 cache read per million
     const usage = waiting.steps[1]!.details.usage as Record<string, number>;
     expect(usage).toMatchObject({ input_tokens: 3_000, output_tokens: 500, cache_read_tokens: 2_000, cache_write_tokens: 0 });

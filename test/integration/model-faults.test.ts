@@ -56,7 +56,7 @@ describe('a SPEC call that succeeds', () => {
     const system = request.body.system as Array<{ text: string; cache_control?: unknown }>;
     expect(system.at(-1)).toMatchObject({ cache_control: { type: 'ephemeral' } });
     expect(system.at(-1)!.text).toContain('UDC.md');
-    expect(request.body.tools.map((tool: { name: string }) => tool.name)).toEqual(['write_file', 'edit_file', 'delete_file']);
+    expect(request.body.tools.map((tool: { name: string }) => tool.name)).toEqual(['write_file', 'edit_file', 'delete_file', 'read_file', 'list_files']);
     // sonnet prices: 3000 × $3 + 500 × $15 + 2500 × $3.75 per million
     const cost = (3_000 * 3 + 500 * 15 + 2_500 * 3.75) / 1e6;
     expect(waiting.steps[1]!.details.usage).toEqual({ input_tokens: 3_000, output_tokens: 500, cache_read_tokens: 0, cache_write_tokens: 2_500, cost_usd: cost });
