@@ -2,6 +2,7 @@
 import type { FoundationFile } from '../../domain/ports/author.js';
 import type { FieldPlan } from './fields.js';
 import type { DropletPlan, ResourcePlan } from './plan.js';
+import { archetypeSection } from './archetypes/spec.js';
 
 interface EndpointLine {
   method: string;
@@ -90,7 +91,8 @@ function dataModel(resource: ResourcePlan): string {
 }
 
 export function renderSpec(plan: DropletPlan, foundation: readonly FoundationFile[]): string {
-  const business = plan.resources.flatMap(resourceEndpoints);
+  const archetype = archetypeSection(plan);
+  const business = [...archetype.endpoints, ...plan.resources.flatMap(resourceEndpoints)];
   const resourceList = plan.resources.map((r) => `\`${r.plural}\``).join(' and ');
   const builtAgainst =
     foundation.length > 0
@@ -104,10 +106,11 @@ Droplet \`${plan.name}\`, id ${plan.dropletId}.
 
 ${plan.purpose}
 
-The droplet keeps ${resourceList} records and serves them over a small JSON API, next to
-the five UDC endpoints every droplet answers. Records live in memory (capped at 10,000 per
-resource), so they last as long as the process.
-
+${archetype.summary}${plan.resources.length === 0 ? '' : `The droplet keeps ${resourceList} records and serves them over a small JSON API, next to
+the five UDC endpoints every droplet answers. Records are kept in one JSON file per resource
+under \`DATA_DIR\` (written atomically before a change is answered, loaded at start; capped at
+10,000 per resource), so they survive a restart and a redeploy.
+`}
 ## Endpoints
 
 ### UDC
@@ -118,15 +121,21 @@ ${endpointTable(UDC_ENDPOINTS)}
 
 ${endpointTable(business)}
 
-List answers \`{items, total}\`; create answers 201 with the record; delete answers 204.
+List answers \`{items, total, limit, offset}\`: \`limit\` 1..100 (default 50), \`offset\` from 0, and an
+equality filter per field (\`?field=value\`, every field but tags); \`total\` counts every match
+before paging. Create answers 201 with the record; delete answers 204. A reference to a record
+that does not exist is refused with 422 \`REFERENCE_NOT_FOUND\`.
 
-## Data model
+The machine-readable contract is beside this SPEC: \`docs/openapi.json\` (OpenAPI 3.1) and
+\`docs/acceptance.json\` (the acceptance scenarios the executor runs against the droplet).
+
+${archetype.section}${plan.resources.length === 0 ? '' : `## Data model
 
 ${plan.resources.map(dataModel).join('\n\n')}
 
 Bodies are validated by JSON schema: unknown fields, wrong types and missing required
 fields are refused with 400. \`PUT\` needs every required field; \`PATCH\` needs at least one field.
-
+`}
 ## Not covered
 
 ${notCovered(plan)}
@@ -143,7 +152,7 @@ ${notCovered(plan)}
 - \`/dependencies\` lists the registry as an optional service when \`REGISTRY_URL\` is set.
 - \`POST /message\` accepts every UDC message type and answers \`{received, message_id, status}\`.
 - Every error, unknown paths included, is \`{"error": {"code", "message", "details"}}\`
-  with 400, 401, 404, 409 or 413 as fits; 5xx bodies carry no internals.
+  with 400, 401, 404, 409, 413 or 422 as fits; 5xx bodies carry no internals.
 - Logs are JSON lines; the authorization header is redacted.
 
 ## Success criteria
@@ -153,7 +162,8 @@ ${notCovered(plan)}
    refusal without a token, validation errors, unknown ids and oversized bodies.
 3. \`npm start\` serves on \`SERVICE_PORT\`, answers \`GET /health\` with \`healthy\`, and
    stops cleanly on SIGTERM.
-4. The executor's contract check passes against the running droplet.
+4. The executor's contract check passes against the running droplet, every acceptance scenario
+   of \`docs/acceptance.json\` passes, and every answer matches \`docs/openapi.json\`.
 
 ## Built against
 
