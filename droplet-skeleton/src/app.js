@@ -10,6 +10,7 @@ import { RequestMetrics } from './metrics.js';
 import { loadPlan } from './plan.js';
 import { RecordStore } from './store.js';
 import { registerUdcRoutes } from './udc.js';
+import { plannedArchetype } from './archetypes/index.js';
 
 /**
  * One schema compiler for every app this process builds: a schema is compiled once, not
@@ -38,15 +39,25 @@ function isHealthProbe(request) {
 }
 
 /**
+ * Routes anyone may call: liveness, and those an archetype serves to the public (a short link's redirect).
+ * @param {import('fastify').FastifyRequest} request
+ * @param {readonly string[]} publicRoutes
+ */
+function isPublic(request, publicRoutes) {
+  return isHealthProbe(request) || ((request.method === 'GET' || request.method === 'HEAD') && publicRoutes.includes(request.routeOptions.url ?? ''));
+}
+
+/**
  * @param {import('fastify').FastifyInstance} app
  * @param {import('./config.js').Config} config
  * @param {RequestMetrics} metrics
+ * @param {readonly string[]} publicRoutes
  */
-function addGuards(app, config, metrics) {
+function addGuards(app, config, metrics, publicRoutes) {
   const tokenDigest = config.apiToken ? digest(config.apiToken) : undefined;
   // Before routing, so that unknown paths are not discoverable without the token.
   app.addHook('onRequest', async (request) => {
-    if (!tokenDigest || isHealthProbe(request)) return;
+    if (!tokenDigest || isPublic(request, publicRoutes)) return;
     if (!hasToken(request.headers.authorization, tokenDigest)) {
       throw new HttpError(401, 'UNAUTHORIZED', 'A valid bearer token is required.');
     }
@@ -75,6 +86,7 @@ function addGuards(app, config, metrics) {
  */
 export function buildApp(config) {
   const { resources } = loadPlan();
+  const archetype = plannedArchetype()?.module;
   const stores = new Map(resources.map((resource) => [resource.plural, new RecordStore(resource, config.dataDir)]));
   const app = Fastify({
     logger: {
@@ -88,16 +100,18 @@ export function buildApp(config) {
     schemaController: { compilersFactory: { buildValidator: sharedValidatorCompiler } },
   });
   const metrics = new RequestMetrics();
-  addGuards(app, config, metrics);
+  addGuards(app, config, metrics, archetype?.publicRoutes ?? []);
+  const served = archetype?.register(app, { settings: config.archetype, dataDir: config.dataDir, now: Date.now });
   for (const resource of resources) registerResource(app, resource, stores);
   registerUdcRoutes(app, {
     config,
     metrics,
-    endpoints: resources.flatMap(resourceEndpoints),
-    recordCount: () => [...stores.values()].reduce((sum, store) => sum + store.size, 0),
+    endpoints: [...(archetype?.endpoints ?? []), ...resources.flatMap(resourceEndpoints)],
+    recordCount: () => [...stores.values()].reduce((sum, store) => sum + store.size, served?.count() ?? 0),
   });
   app.addHook('onClose', async () => {
     await Promise.all([...stores.values()].map((store) => store.flushed()));
+    await served?.flushed();
   });
   return app;
 }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { StartupError } from './errors.js';
 import { loadManifest } from './plan.js';
+import { archetypeSettings } from './archetypes/index.js';
 
 const ENVIRONMENTS = ['production', 'development', 'staging'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -18,7 +19,8 @@ export class ConfigError extends StartupError {}
 
 /**
  * @typedef {{ serviceName: string, port: number, host: string, dropletId: number, registryUrl: string | undefined,
- *   environment: string, logLevel: string, apiToken: string | undefined, bodyLimit: number, dataDir: string }} Config
+ *   environment: string, logLevel: string, apiToken: string | undefined, bodyLimit: number, dataDir: string,
+ *   archetype: import('./archetypes/index.js').Settings }} Config
  */
 
 /** @param {Env} env @param {string} key @param {number} fallback @param {number} min @param {number} max */
@@ -91,5 +93,7 @@ export function loadConfig(env = process.env) {
     apiToken: env.API_TOKEN || undefined,
     bodyLimit: integer(env, 'BODY_LIMIT_BYTES', 1048576, 1024, 104857600),
     dataDir: resolve(env.DATA_DIR || DEFAULT_DATA_DIR),
+    // The archetype's settings (plan.json, overridden by its variables); none without one.
+    archetype: archetypeSettings(env),
   };
 }

@@ -10,7 +10,8 @@ import { StartupError } from './errors.js';
  * @typedef {{ name: string, type: FieldType, required: boolean, description: string,
  *   maxLength?: number, enum?: string[], references?: string }} Field
  * @typedef {{ plural: string, singular: string, maxRecords: number, fields: Field[] }} Resource
- * @typedef {{ resources: Resource[] }} Plan
+ * @typedef {{ kind: string, settings: Record<string, number | string | boolean> }} PlannedArchetype
+ * @typedef {{ resources: Resource[], archetype?: PlannedArchetype }} Plan
  * @typedef {{ name: string, dropletId: number, version: string, description: string,
  *   capabilities: string[], supportedOperations: string[] }} Manifest
  */
@@ -63,6 +64,17 @@ function checkSelfReferences(resource, where) {
   }
 }
 
+/** Kinds of src/archetypes/ (the loader there knows which file each is). */
+const ARCHETYPE_KINDS = ['rate-limiter', 'url-shortener', 'metrics', 'scheduler', 'service-registry', 'notification-hub'];
+
+/** @param {Plan} plan */
+function checkArchetype(plan) {
+  const archetype = plan.archetype;
+  if (archetype === undefined) return;
+  check(typeof archetype === 'object' && archetype !== null && ARCHETYPE_KINDS.includes(archetype.kind), '"archetype.kind" must be one of ' + ARCHETYPE_KINDS.join(', ') + '.');
+  check(typeof archetype.settings === 'object' && archetype.settings !== null && !Array.isArray(archetype.settings), '"archetype.settings" must be an object.');
+}
+
 /**
  * A plan a person may have edited: refused at boot with the reason, never half-served.
  * @param {unknown} value
@@ -70,7 +82,9 @@ function checkSelfReferences(resource, where) {
  */
 export function checkPlan(value) {
   const plan = /** @type {Plan} */ (value);
-  check(typeof plan === 'object' && plan !== null && Array.isArray(plan.resources) && plan.resources.length > 0, 'needs a non-empty "resources" list.');
+  check(typeof plan === 'object' && plan !== null && Array.isArray(plan.resources), 'needs a "resources" list.');
+  checkArchetype(plan);
+  check(plan.resources.length > 0 || plan.archetype !== undefined, 'needs a non-empty "resources" list, or an archetype.');
   const plurals = new Set(plan.resources.map((resource) => resource.plural));
   check(plurals.size === plan.resources.length, 'resource names must be unique.');
   for (const resource of plan.resources) {

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, withEnvFile } from '../src/config.js';
 import { loadManifest } from '../src/plan.js';
+import { archetypeSettings } from '../src/archetypes/index.js';
 import { tempDataDir } from './support/app.js';
 
 const manifest = loadManifest();
@@ -30,6 +31,8 @@ test('the environment overrides the defaults', () => {
   assert.deepEqual(config, {
     serviceName: 'other', port: 8080, host: '0.0.0.0', dropletId: 9, registryUrl: 'https://registry.example',
     environment: 'staging', logLevel: 'debug', apiToken: 'abc', bodyLimit: 2048, dataDir: '/var/lib/droplet',
+    // plan.json's archetype settings (none without one): these variables set none of them.
+    archetype: archetypeSettings({}),
   });
 });
 

@@ -4,20 +4,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { loadManifest, loadPlan } from '../src/plan.js';
+import { plannedArchetype } from '../src/archetypes/index.js';
 import { AUTH, ISO_TIME, TOKEN, UUID, assertError, build } from './support/app.js';
 
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 const manifest = loadManifest();
 
-// The business routes the SPEC promises for the resources of plan.json; /capabilities must list exactly these.
-const BUSINESS_ROUTES = loadPlan().resources.flatMap(({ plural }) => [
+const archetype = plannedArchetype()?.module;
+// The business routes the SPEC promises for the archetype and the resources of plan.json; /capabilities must list exactly these.
+const BUSINESS_ROUTES = [...(archetype?.endpoints ?? []).map(({ method, path }) => ({ method, path })), ...loadPlan().resources.flatMap(({ plural }) => [
   { method: 'GET', path: '/' + plural },
   { method: 'POST', path: '/' + plural },
   { method: 'GET', path: '/' + plural + '/:id' },
   { method: 'PUT', path: '/' + plural + '/:id' },
   { method: 'PATCH', path: '/' + plural + '/:id' },
   { method: 'DELETE', path: '/' + plural + '/:id' },
-]);
+])];
+/** Served to anyone (a short link's redirect): not in the 401 check. */
+const GUARDED_ROUTES = BUSINESS_ROUTES.filter((route) => !(archetype?.publicRoutes ?? []).includes(route.path));
 
 /** A port nothing listens on. */
 async function closedPort() {
@@ -49,7 +53,7 @@ test('every endpoint but /health refuses a missing or wrong token with 401', asy
     { method: 'GET', url: '/dependencies' },
     { method: 'POST', url: '/message', payload: message },
     { method: 'GET', url: '/no-such-route' },
-    ...BUSINESS_ROUTES.map((route) => ({ method: route.method, url: route.path.replace(':id', 'some-id'), payload: ['POST', 'PUT', 'PATCH'].includes(route.method) ? {} : undefined })),
+    ...GUARDED_ROUTES.map((route) => ({ method: route.method, url: route.path.replace(/:[a-z_]+/g, 'some-id'), payload: ['POST', 'PUT', 'PATCH'].includes(route.method) ? {} : undefined })),
   ];
   for (const request of requests) {
     assertError(await app.inject(request), 401, 'UNAUTHORIZED');

@@ -3,6 +3,7 @@ import type { RepoFile } from '../../domain/files.js';
 import type { DropletDependencies } from './fastify-version.js';
 import type { DropletPlan } from './plan.js';
 import { skeletonFiles } from './skeleton.js';
+import { shipsArchetypeFile } from './archetypes/project.js';
 import { GITIGNORE, envExample, manifestJson, packageJson, planJson, readme } from './templates/project.js';
 
 /** Sorted by path, so that the same plan always gives the same list. */
@@ -14,7 +15,7 @@ export function dropletFiles(plan: DropletPlan, dependencies: DropletDependencie
     { path: '.gitignore', content: GITIGNORE },
     { path: 'src/manifest.json', content: manifestJson(plan) },
     { path: 'src/plan.json', content: planJson(plan) },
-    ...skeletonFiles(),
+    ...skeletonFiles().filter((file) => shipsArchetypeFile(plan, file.path)),
   ];
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

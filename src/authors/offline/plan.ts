@@ -6,6 +6,9 @@ import type { DropletIdentity } from '../../domain/build.js';
 import type { IntentCoverage } from '../../domain/coverage.js';
 import { fieldsFor, type FieldPlan } from './fields.js';
 import { readIntent, type ResourceReading } from './intent/reading.js';
+import type { ArchetypePlan } from './archetypes/archetype.js';
+import { archetypeOf } from './archetypes/index.js';
+import { fitArchetype } from './archetypes/fit.js';
 
 export interface ResourcePlan {
   /** URL segment, kebab-case: `metrics`, `stock-levels`, `performance` (a mass noun stays as written). */
@@ -23,6 +26,8 @@ export interface DropletPlan {
   /** The intent as one sentence. */
   purpose: string;
   resources: ResourcePlan[];
+  /** What the droplet is when it is not only records (`archetypes/`): a rate limiter, a URL shortener… */
+  archetype?: ArchetypePlan;
   capabilities: string[];
   supportedOperations: string[];
   /** The intent's phrases the droplet serves and the ones it could not map. */
@@ -59,16 +64,20 @@ function purposeOf(intent: string, title: string): string {
 export function planDroplet(intent: string, droplet: DropletIdentity): DropletPlan {
   const title = titleOf(droplet.name);
   const reading = readIntent(intent);
-  const read = reading.resources.length > 0 ? reading.resources : [FALLBACK_RESOURCE];
+  // An archetype (a rate limiter…) is asked first; the records the intent also names stay beside it.
+  const fit = fitArchetype(intent, reading);
+  const served = fit ? archetypeOf(fit.archetype.kind) : undefined;
+  const named = fit ? fit.resources : reading.resources;
+  const read = named.length > 0 || fit ? named : [FALLBACK_RESOURCE];
   const resources = read.map((resource): ResourcePlan => ({ plural: resource.plural, singular: resource.singular, fields: fieldsFor(resource) }));
-  const capabilities = [...resources.map((r) => `${r.plural}_management`), 'udc_messaging'];
-  const supportedOperations = resources.flatMap((r) => [
+  const capabilities = [...(served?.capabilities ?? []), ...resources.map((r) => `${r.plural}_management`), 'udc_messaging'];
+  const supportedOperations = [...(served?.supportedOperations ?? []), ...resources.flatMap((r) => [
     `list_${r.plural}`,
     `get_${r.singular}`,
     `create_${r.singular}`,
     `update_${r.singular}`,
     `delete_${r.singular}`,
-  ]);
+  ])];
   supportedOperations.push('receive_message');
   return {
     name: droplet.name,
@@ -76,8 +85,9 @@ export function planDroplet(intent: string, droplet: DropletIdentity): DropletPl
     title,
     purpose: purposeOf(intent, title),
     resources,
+    ...(fit ? { archetype: fit.archetype } : {}),
     capabilities,
     supportedOperations,
-    coverage: reading.coverage,
+    coverage: fit?.coverage ?? reading.coverage,
   };
 }

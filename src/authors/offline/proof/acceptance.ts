@@ -9,6 +9,7 @@ import { isFilterable } from '../field-schema.js';
 import type { FieldPlan } from '../fields.js';
 import type { DropletPlan, ResourcePlan } from '../plan.js';
 import { sample } from '../samples.js';
+import { archetypeScenarios } from '../archetypes/proof.js';
 
 type Body = Record<string, unknown>;
 
@@ -82,7 +83,8 @@ function refusesStrangers(resource: ResourcePlan): AcceptanceScenario {
 }
 
 export function acceptanceScenarios(plan: DropletPlan): AcceptanceScenario[] {
-  return plan.resources.flatMap((resource) => [keepsWhatItWasGiven(plan, resource), refusesBadRecords(plan, resource), refusesStrangers(resource)]);
+  const records = plan.resources.flatMap((resource) => [keepsWhatItWasGiven(plan, resource), refusesBadRecords(plan, resource), refusesStrangers(resource)]);
+  return [...archetypeScenarios(plan), ...records];
 }
 
 export function acceptanceJson(plan: DropletPlan): string {

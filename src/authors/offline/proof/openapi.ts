@@ -6,6 +6,7 @@
 import type { DropletPlan, ResourcePlan } from '../plan.js';
 import { fieldSchema, isFilterable, type JsonSchema } from '../field-schema.js';
 import { sample } from '../samples.js';
+import { archetypeOpenApi } from '../archetypes/proof.js';
 import { errorResponse, json, UDC_PATHS, UDC_SCHEMAS, UNAUTHORIZED } from './udc-operations.js';
 
 /** Page sizes the droplet's list routes accept; the generated code enforces the same. */
@@ -108,16 +109,17 @@ function resourcePaths(resource: ResourcePlan): Record<string, unknown> {
 }
 
 export function openApiDocument(plan: DropletPlan): Record<string, unknown> {
+  const archetype = archetypeOpenApi(plan);
   return {
     openapi: '3.1.0',
     info: { title: plan.title, version: '0.1.0', description: plan.purpose },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
-    tags: [{ name: 'udc', description: 'The five endpoints every droplet serves.' }, ...plan.resources.map((resource) => ({ name: resource.plural }))],
-    paths: { ...Object.assign({}, ...plan.resources.map(resourcePaths)), ...UDC_PATHS },
+    tags: [{ name: 'udc', description: 'The five endpoints every droplet serves.' }, ...archetype.tags, ...plan.resources.map((resource) => ({ name: resource.plural }))],
+    paths: { ...archetype.paths, ...Object.assign({}, ...plan.resources.map(resourcePaths)), ...UDC_PATHS },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The API_TOKEN of the droplet.' } },
-      schemas: { ...UDC_SCHEMAS, ...Object.assign({}, ...plan.resources.map(resourceSchemas)) },
+      schemas: { ...UDC_SCHEMAS, ...archetype.schemas, ...(Object.assign({}, ...plan.resources.map(resourceSchemas)) as Record<string, JsonSchema>) },
     },
   };
 }

@@ -6,6 +6,7 @@ import type { DropletDependencies } from '../fastify-version.js';
 import type { FieldPlan } from '../fields.js';
 import type { DropletPlan, ResourcePlan } from '../plan.js';
 import { readme } from './readme.js';
+import { archetypeEnvLines, archetypePlanEntry } from '../archetypes/project.js';
 
 export { readme };
 
@@ -62,7 +63,7 @@ function planResource(resource: ResourcePlan): Record<string, unknown> {
 
 /** What the droplet keeps: its resources and their fields, read by the skeleton's code and tests. */
 export function planJson(plan: DropletPlan): string {
-  return json({ resources: plan.resources.map(planResource) });
+  return json({ resources: plan.resources.map(planResource), ...archetypePlanEntry(plan) });
 }
 
 export function envExample(plan: DropletPlan): string {
@@ -80,6 +81,7 @@ export function envExample(plan: DropletPlan): string {
     'BODY_LIMIT_BYTES=1048576',
     '# Where records are kept, one JSON file per resource; relative to the working directory.',
     'DATA_DIR=data',
+    ...archetypeEnvLines(plan),
     '',
   ].join('\n');
 }

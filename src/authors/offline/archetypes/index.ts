@@ -1,0 +1,14 @@
+/** Every archetype the offline author knows, in the order they are tried. */
+import type { Archetype, ArchetypeKind } from './archetype.js';
+import { RATE_LIMITER } from './rate-limiter.js';
+
+export const ARCHETYPES: readonly Archetype[] = [RATE_LIMITER];
+
+export function archetypeOf(kind: ArchetypeKind): Archetype {
+  const archetype = ARCHETYPES.find((candidate) => candidate.kind === kind);
+  if (!archetype) throw new Error(`No archetype "${kind}" is built in.`);
+  return archetype;
+}
+
+/** Known kinds whose code is not written yet are refused here, not at the droplet's boot. */
+export const isBuiltIn = (kind: string): boolean => ARCHETYPES.some((archetype) => archetype.kind === kind);

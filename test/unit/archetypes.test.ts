@@ -1,0 +1,99 @@
+/**
+ * Archetypes of the offline author: recognised from the intent's words (and plain record
+ * intents left alone), their SPEC proof valid and complete, their droplet's own suite
+ * green, and their acceptance scenarios and OpenAPI answers holding against the droplet
+ * started for real.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ArchetypeKind } from '../../src/authors/offline/archetypes/archetype.js';
+import { dropletFiles } from '../../src/authors/offline/files.js';
+import { installedDropletDependencies } from '../../src/authors/offline/fastify-version.js';
+import { planDroplet } from '../../src/authors/offline/plan.js';
+import { acceptanceJson } from '../../src/authors/offline/proof/acceptance.js';
+import { openApiJson } from '../../src/authors/offline/proof/openapi.js';
+import { renderSpec } from '../../src/authors/offline/spec.js';
+import { checkSpecProof } from '../../src/verify/spec-proof.js';
+import { archetypeDroplet, type ArchetypeDroplet } from '../support/archetype-droplet.js';
+
+const droplet = { dropletId: 31, name: 'archetype-droplet' };
+const kindOf = (intent: string) => planDroplet(intent, droplet).archetype?.kind ?? null;
+
+interface Case {
+  kind: ArchetypeKind;
+  /** The intent from the issue, built end to end. */
+  intent: string;
+  phrasings: string[];
+  /** Scenario names the droplet must pass: what the intent asked for. */
+  proves: RegExp[];
+}
+
+const CASES: Case[] = [
+  {
+    kind: 'rate-limiter',
+    intent: 'Build a rate limiter service that other droplets call before hitting external APIs',
+    phrasings: ['I need rate limiting for our outbound calls', 'Throttle requests to the payments API per client', 'A token bucket service for API quotas', 'Rate-limit calls per key'],
+    proves: [/refused with 429/, /own bucket/, /default applies again/],
+  },
+];
+
+describe('plain record intents stay records', () => {
+  it.each([
+    'Build a bookmark service that stores links with tags',
+    'Build Analytics Engine for tracking droplet metrics and performance',
+    'make me a thing for tracking my plants',
+    'A recipe catalogue with ingredients and cooking times',
+    'Track warehouses, products and stock levels per warehouse',
+  ])('%s', (intent) => {
+    const plan = planDroplet(intent, droplet);
+    expect(plan.archetype).toBeUndefined();
+    expect(plan.resources.length).toBeGreaterThan(0);
+  });
+});
+
+describe.each(CASES)('the $kind archetype', ({ kind, intent, phrasings, proves }) => {
+  const plan = planDroplet(intent, droplet);
+  let built: ArchetypeDroplet;
+
+  beforeAll(() => {
+    built = archetypeDroplet(plan);
+  });
+  afterAll(() => built?.remove());
+
+  it('is recognised in the intent of the issue and in other phrasings, and covers what it serves', () => {
+    expect(plan.archetype?.kind).toBe(kind);
+    for (const phrasing of phrasings) expect(kindOf(phrasing), phrasing).toBe(kind);
+    expect(plan.coverage.covered).toContain(plan.archetype!.covers);
+    expect(plan.coverage.not_covered).toEqual([]);
+  });
+
+  it('has a SPEC section and a proof that checkSpecProof accepts, every business operation requested', async () => {
+    const check = await checkSpecProof({ openapi: openApiJson(plan), acceptance: acceptanceJson(plan) });
+    expect(check).toMatchObject({ ok: true });
+    const spec = renderSpec(plan, []);
+    expect(spec).toMatch(/^## .+$/m);
+    expect(spec).toContain(plan.archetype!.covers);
+  });
+
+  it("ships its own code and tests and no other archetype's", () => {
+    const paths = dropletFiles(plan, installedDropletDependencies()).map((file) => file.path);
+    expect(paths).toEqual(expect.arrayContaining([`src/archetypes/${kind}.js`, `test/archetypes/${kind}.test.js`, 'src/archetypes/index.js']));
+    const kinds = paths.flatMap((path) => /^(?:src|test)\/archetypes\/([a-z-]+?)(?:\.test)?\.js$/.exec(path)?.[1] ?? []);
+    expect(kinds.filter((name) => !['index', 'keyed-state', 'settings'].includes(name) && name !== kind)).toEqual([]);
+  });
+
+  it('passes its own suite in one process', async () => {
+    const stdout = await built.ownSuite();
+    expect(stdout).toMatch(/^# fail 0$/m);
+    expect(stdout).toMatch(/^# pass \d+$/m);
+  });
+
+  it('passes its acceptance scenarios against the running droplet, every answer as documented', async () => {
+    const { scenarios, openapi } = await built.prove();
+    expect(scenarios.filter((scenario) => !scenario.passed)).toEqual([]);
+    for (const name of proves) expect(scenarios.some((scenario) => name.test(scenario.name)), String(name)).toBe(true);
+    expect(openapi.map((check) => [check.name, check.passed, check.got])).toEqual([
+      ['openapi: every operation is exercised', true, expect.any(String)],
+      ['openapi: answers match the documented schemas', true, expect.any(String)],
+    ]);
+  });
+});
