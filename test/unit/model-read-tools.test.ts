@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnthropicClient } from '../../src/authors/model/anthropic-client.js';
 import { ModelAuthor } from '../../src/authors/model/model-author.js';
 import { OpenAIClient } from '../../src/authors/model/openai-client.js';
+import { RepositoryReader } from '../../src/authors/model/tools.js';
 import { PriceTable } from '../../src/authors/model/pricing.js';
 import { StepError } from '../../src/domain/errors.js';
 import type { ModelCallJournal, RepairRequest } from '../../src/domain/ports/author.js';
@@ -171,5 +172,28 @@ describe('a model that changes only what it has seen', () => {
     await expect(attempt).rejects.toBeInstanceOf(StepError);
     await expect(attempt).rejects.toThrow(/I cannot see the code that fails \(src\/tax\.js\)/);
     model.fallback = undefined;
+  });
+});
+
+describe('the caps on reading', () => {
+  const read = (id: string, path: string) => ({ type: 'tool_call' as const, id, name: 'read_file', input: { path } });
+
+  it('cuts a long file with a note, then refuses reads past the task total', async () => {
+    const reader = new RepositoryReader(workspace, { fileChars: 30, taskChars: 50, listEntries: 2 });
+    const first = await reader.answer(read('a', 'src/invoice.js'));
+    expect(first.result.content).toBe(`${FILES['src/invoice.js'].slice(0, 30)}\n[… cut: ${FILES['src/invoice.js'].length - 30} more characters of src/invoice.js not shown]`);
+    // The author keeps the whole file, so an edit of the part not shown still applies.
+    expect(first.file).toEqual({ path: 'src/invoice.js', content: FILES['src/invoice.js'] });
+    expect((await reader.answer(read('b', 'src/tax.js'))).result.content).toBe(TAX.slice(0, 20) + `\n[… cut: ${TAX.length - 20} more characters of src/tax.js not shown]`);
+    expect((await reader.answer(read('c', 'src/tax.js'))).result).toMatchObject({ isError: true, content: expect.stringMatching(/^Refused: this task has read 50 characters/) });
+    const listing = await reader.answer({ type: 'tool_call', id: 'd', name: 'list_files', input: { dir: '' } });
+    expect(listing.result.content).toBe('src/invoice.js\nsrc/tax.js\n[… 1 more]');
+  });
+
+  it('answers malformed calls with what they need', async () => {
+    const reader = new RepositoryReader(workspace);
+    expect((await reader.answer({ type: 'tool_call', id: 'x', name: 'read_file', input: { file: 'a' } })).result.content).toMatch(/^read_file needs/);
+    expect((await reader.answer({ type: 'tool_call', id: 'y', name: 'list_files', input: {} })).result.content).toMatch(/^list_files needs/);
+    expect((await reader.answer({ type: 'tool_call', id: 'z', name: 'list_files', input: { dir: 'src' } })).result.content).toBe('src/invoice.js\nsrc/tax.js');
   });
 });

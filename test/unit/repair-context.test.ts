@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { failureBrief, fileForRepair, repairTask } from '../../src/authors/model/prompts.js';
 import { failedRouteSegments, routeLines, selectRepairContext } from '../../src/domain/repair-context.js';
 import { importClosure, relativeSpecifiers, resolveSpecifier } from '../../src/domain/source-imports.js';
+import { failureFingerprint } from '../../src/domain/verification-failure.js';
 import type { ContractCheck, TestFailure, VerificationReport } from '../../src/domain/verification.js';
 
 describe('relative imports', () => {
@@ -195,5 +196,19 @@ describe('the failure as the repair reads it', () => {
     expect(brief).toContain("Failing tests (from the test runner's report):\n- adds the tax (test/invoice.test.js:4)");
     expect(brief).toContain('    expected (strictEqual): 120\n    actual: 130');
     expect(brief).toContain('    at src/tax.js:1 < test/invoice.test.js:4');
+  });
+});
+
+describe('the same failure twice', () => {
+  const failure: TestFailure = { name: 'adds the tax', file: 'test/invoice.test.js', line: 2, message: '130 !== 120', expected: '120', actual: '130', stack: [] };
+
+  it('is the same when the report says the same, whatever the output around it', () => {
+    const once = testsFailed([failure]);
+    const again = { ...once, tests: { ...once.tests!, durationMs: 99, outputTail: 'ok 1 - something (12ms)\n# duration_ms 812' } };
+    expect(failureFingerprint(again)).toBe(failureFingerprint(once));
+  });
+
+  it('differs when an assertion came out differently', () => {
+    expect(failureFingerprint(testsFailed([{ ...failure, actual: '125', message: '125 !== 120' }]))).not.toBe(failureFingerprint(testsFailed([failure])));
   });
 });

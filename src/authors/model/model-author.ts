@@ -9,7 +9,8 @@ import { StepError } from '../../domain/errors.js';
 import type { Author, AuthorCallOptions, AuthorStatus, AuthorWorkspace, CodeRequest, RepairRequest, SpecDocument, SpecRequest } from '../../domain/ports/author.js';
 import type { FileChange } from '../../domain/files.js';
 import type { UsageFigures } from '../../domain/usage.js';
-import { type FileOperation, type ParsedAnswer, parseAnswer } from './file-output.js';
+import { applyOperation, withAnswerSoFar } from './answer.js';
+import { type ParsedAnswer, parseAnswer } from './file-output.js';
 import { estimateTokens, type PriceTable } from './pricing.js';
 import {
   codeTask,
@@ -41,8 +42,6 @@ export interface ModelAuthorOptions {
 }
 
 const SPEC_PATH = 'docs/SPEC.md';
-/** What a SPEC answer holds: the SPEC and its proof. */
-const SPEC_FILES = [SPEC_PATH, 'docs/openapi.json', 'docs/acceptance.json'] as const;
 
 interface Task {
   purpose: string;
@@ -52,37 +51,6 @@ interface Task {
   shown?: readonly { path: string; content: string }[];
   /** What read_file and list_files read; absent, they are answered that there is nothing to read. */
   workspace?: AuthorWorkspace;
-}
-
-/** The repository as the answer so far leaves it: a file the model was shown, wrote or deleted reads as such. */
-function withAnswerSoFar(workspace: AuthorWorkspace, contents: ReadonlyMap<string, string | null>): AuthorWorkspace {
-  return {
-    readFile: async (path) => (contents.has(path) ? (contents.get(path) ?? null) : workspace.readFile(path)),
-    listFiles: (dir) => workspace.listFiles(dir),
-  };
-}
-
-/**
- * Applies one operation on top of what the answer wrote so far (and the files the
- * model was shown); an edit becomes a whole-file write. Returns an error to report, or null.
- */
-function applyOperation(operation: FileOperation, contents: Map<string, string | null>, collected: Map<string, FileChange>): string | null {
-  if (operation.kind !== 'edit') {
-    contents.set(operation.path, operation.kind === 'write' ? operation.content : null);
-    collected.delete(operation.path);
-    collected.set(operation.path, operation);
-    return null;
-  }
-  const current = contents.get(operation.path);
-  if (current === undefined || current === null) return `edit_file of ${operation.path}: no such file was shown`;
-  const first = current.indexOf(operation.oldText);
-  if (first === -1) return `edit_file of ${operation.path}: old_text does not occur in the file`;
-  if (current.indexOf(operation.oldText, first + 1) !== -1) return `edit_file of ${operation.path}: old_text occurs more than once`;
-  const content = current.slice(0, first) + operation.newText + current.slice(first + operation.oldText.length);
-  contents.set(operation.path, content);
-  collected.delete(operation.path);
-  collected.set(operation.path, { kind: 'write', path: operation.path, content });
-  return null;
 }
 
 export function usageFigures(usage: TokenUsage, costUsd: number): UsageFigures {
