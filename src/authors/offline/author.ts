@@ -9,6 +9,8 @@ import type { FileChange, RepoFile } from '../../domain/files.js';
 import { installedDropletDependencies, type DropletDependencies } from './fastify-version.js';
 import { dropletFiles } from './files.js';
 import { planDroplet } from './plan.js';
+import { acceptanceJson } from './proof/acceptance.js';
+import { openApiJson } from './proof/openapi.js';
 import { renderSpec } from './spec.js';
 
 function asWrites(files: readonly RepoFile[]): FileChange[] {
@@ -25,7 +27,7 @@ export class OfflineAuthor implements Author {
   async writeSpec(request: SpecRequest, options: AuthorCallOptions): Promise<SpecDocument> {
     throwIfAborted(options.signal);
     const plan = planDroplet(request.intent, request.droplet);
-    return { markdown: renderSpec(plan, request.foundation) };
+    return { markdown: renderSpec(plan, request.foundation), openapi: openApiJson(plan), acceptance: acceptanceJson(plan), coverage: plan.coverage };
   }
 
   async writeCode(request: CodeRequest, options: AuthorCallOptions): Promise<FileChange[]> {
