@@ -42,6 +42,8 @@ export interface ModelAuthorOptions {
 }
 
 const SPEC_PATH = 'docs/SPEC.md';
+/** What a SPEC answer holds: the SPEC and its proof. */
+const SPEC_FILES = [SPEC_PATH, 'docs/openapi.json', 'docs/acceptance.json'] as const;
 
 interface Task {
   purpose: string;
