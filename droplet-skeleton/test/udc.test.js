@@ -32,6 +32,9 @@ async function closedPort() {
   return port;
 }
 
+/** Two segments: a URL shortener serves every one-segment path (its codes) to anyone. */
+const UNKNOWN_PATH = '/no-such/route';
+
 const message = { from_service: 'orchestrator', message_type: 'task_assignment', payload: { task: 'refresh' }, trace_id: 't-1' };
 
 test('GET /health is public and has the UDC shape', async (t) => {
@@ -52,7 +55,7 @@ test('every endpoint but /health refuses a missing or wrong token with 401', asy
     { method: 'GET', url: '/state' },
     { method: 'GET', url: '/dependencies' },
     { method: 'POST', url: '/message', payload: message },
-    { method: 'GET', url: '/no-such-route' },
+    { method: 'GET', url: UNKNOWN_PATH },
     ...GUARDED_ROUTES.map((route) => ({ method: route.method, url: route.path.replace(/:[a-z_]+/g, 'some-id'), payload: ['POST', 'PUT', 'PATCH'].includes(route.method) ? {} : undefined })),
   ];
   for (const request of requests) {
@@ -99,7 +102,7 @@ test('GET /state reports status, mode and metrics from real requests', async (t)
   assert.equal(body.metrics.requests_per_minute, 3);
   assert.equal(body.metrics.error_rate_percent, 0);
   assert.ok(body.metrics.average_response_time_ms >= 0);
-  await app.inject({ method: 'GET', url: '/no-such-route', headers: AUTH });
+  await app.inject({ method: 'GET', url: UNKNOWN_PATH, headers: AUTH });
   body = (await app.inject({ method: 'GET', url: '/state', headers: AUTH })).json();
   assert.equal(body.metrics.requests_per_minute, 5);
   assert.equal(body.metrics.error_rate_percent, 20);
@@ -181,7 +184,7 @@ test('POST /message refuses an oversized body with 413', async (t) => {
 
 test('an unknown path is a 404 in the UDC error shape', async (t) => {
   const app = build(t);
-  const response = await app.inject({ method: 'GET', url: '/no-such-route?x=1', headers: AUTH });
+  const response = await app.inject({ method: 'GET', url: UNKNOWN_PATH + '?x=1', headers: AUTH });
   assertError(response, 404, 'NOT_FOUND');
-  assert.equal(response.json().error.details.path, '/no-such-route');
+  assert.equal(response.json().error.details.path, UNKNOWN_PATH);
 });

@@ -19,6 +19,11 @@ const BUILDS = [
     routes: ['POST /checks', 'PUT /limits/{key}'],
     proves: 'a caller is allowed until its limit is spent, then refused with 429 and told when to retry',
   },
+  {
+    intent: 'Build a URL shortener that counts clicks',
+    routes: ['POST /links', 'GET /{code}', 'GET /links/{code}'],
+    proves: 'a short link redirects to its URL, and every click is counted',
+  },
 ];
 
 let server: TestExecutor;

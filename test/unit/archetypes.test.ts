@@ -25,6 +25,8 @@ interface Case {
   phrasings: string[];
   /** Scenario names the droplet must pass: what the intent asked for. */
   proves: RegExp[];
+  /** A test of the archetype's own file in the droplet's suite, so the suite is seen to run it. */
+  ownTest: string;
 }
 
 const CASES: Case[] = [
@@ -33,6 +35,14 @@ const CASES: Case[] = [
     intent: 'Build a rate limiter service that other droplets call before hitting external APIs',
     phrasings: ['I need rate limiting for our outbound calls', 'Throttle requests to the payments API per client', 'A token bucket service for API quotas', 'Rate-limit calls per key'],
     proves: [/refused with 429/, /own bucket/, /default applies again/],
+    ownTest: 'limits and spent buckets survive a restart over the same DATA_DIR',
+  },
+  {
+    kind: 'url-shortener',
+    intent: 'Build a URL shortener that counts clicks',
+    phrasings: ['A service to shorten links and track how often they are visited', 'I want short URLs for our docs', 'link shortener with click counts'],
+    proves: [/redirects to its URL, and every click is counted/, /taken code/],
+    ownTest: 'links and their clicks survive a restart over the same DATA_DIR',
   },
 ];
 
@@ -50,7 +60,7 @@ describe('plain record intents stay records', () => {
   });
 });
 
-describe.each(CASES)('the $kind archetype', ({ kind, intent, phrasings, proves }) => {
+describe.each(CASES)('the $kind archetype', ({ kind, intent, phrasings, proves, ownTest }) => {
   const plan = planDroplet(intent, droplet);
   let built: ArchetypeDroplet;
 
@@ -85,6 +95,7 @@ describe.each(CASES)('the $kind archetype', ({ kind, intent, phrasings, proves }
     const stdout = await built.ownSuite();
     expect(stdout).toMatch(/^# fail 0$/m);
     expect(stdout).toMatch(/^# pass \d+$/m);
+    expect(stdout).toMatch(new RegExp(`^ok \\d+ - ${ownTest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
   });
 
   it('passes its acceptance scenarios against the running droplet, every answer as documented', async () => {
