@@ -42,12 +42,11 @@ const CREATED = 'reply.code(201)';
 function withWrongCreateStatus(files: FileChange[]): FileChange[] {
   const route = files.find((file) => file.kind === 'write' && file.path.startsWith('src/') && file.content.includes(CREATED));
   if (!route || route.kind !== 'write') throw new Error(`no route file answers ${CREATED}: the droplet's layout changed`);
-  const kept = (path: string) => !/^test\/.*\.test\.js$/.test(path) || /(?:udc|config)\.test\.js$/.test(path);
-  return files.filter((file) => kept(file.path)).map((file) => {
+  // Emptied rather than removed, so whatever loads them (test/index.js) still finds them.
+  const emptied = (path: string) => /^test\/.*\.test\.js$/.test(path) && !/(?:udc|config)\.test\.js$/.test(path);
+  return files.map((file) => {
     if (file === route) return { ...route, content: route.content.replace(CREATED, 'reply.code(200)') };
-    if (file.kind === 'write' && file.path === 'test/index.js') {
-      return { ...file, content: file.content.split('\n').filter((line) => !/^import '\.\/(.+)';$/.exec(line) || kept(`test/${/^import '\.\/(.+)';$/.exec(line)![1]}`)).join('\n') };
-    }
+    if (file.kind === 'write' && emptied(file.path)) return { ...file, content: '// Not part of this scenario: the SPEC\'s acceptance scenarios are what notices the bug.\n' };
     return file;
   });
 }
@@ -101,6 +100,52 @@ describe.each(['anthropic', 'openai'] as const)('a repair across files through %
     const committed = events.find((data) => Array.isArray(data.files) && 'files_sent' in data)!;
     expect(committed.files).toEqual(edits.map((edit) => edit.path));
     expect(committed.files_sent).toEqual(expect.arrayContaining(edits.map((edit) => edit.path)));
+  });
+});
+
+/** The rate lives in a data file the test reads from disk: no import leads to it, so the repair does not show it. */
+function withWrongRateFile(files: FileChange[]): FileChange[] {
+  const test = [
+    "import { test } from 'node:test';",
+    "import assert from 'node:assert/strict';",
+    "import { readFileSync } from 'node:fs';",
+    '',
+    "test('the VAT rate is 20%', () => {",
+    "  const rates = JSON.parse(readFileSync(new URL('../src/pricing/rates.json', import.meta.url), 'utf8'));",
+    '  assert.equal(rates.vat, 0.2);',
+    '});',
+    '',
+  ].join('\n');
+  const planted: FileChange[] = [
+    { kind: 'write', path: 'src/pricing/rates.json', content: '{ "vat": 0.3 }\n' },
+    { kind: 'write', path: 'test/rates.test.js', content: test },
+  ];
+  const index = files.find((file) => file.path === 'test/index.js');
+  const suite: FileChange[] = index?.kind === 'write' ? [{ kind: 'write', path: 'test/index.js', content: `${index.content}import './rates.test.js';\n` }] : [];
+  return [...files.filter((file) => file.path !== 'test/index.js'), ...suite, ...planted];
+}
+
+describe.each(['anthropic', 'openai'] as const)('a repair that reads the repository through %s', (provider) => {
+  it('reads the file it was not shown, then fixes it; each turn is a journaled, priced call of the repair', async () => {
+    const executor = executors[provider]!;
+    const dropletId = nextId++;
+    const intent = `Build Plant Log ${dropletId} for watering days`;
+    const droplet = await workingDroplet(intent, dropletId);
+    const fix: IntendedEdit[] = [{ path: 'src/pricing/rates.json', oldText: '0.3', newText: '0.2' }];
+    scripts.set(dropletId, { spec: droplet.spec, proof: droplet.proof, code: withWrongRateFile(droplet.files), repairs: [(request: RecordedRequest) => sightedAnswer(request, fix)] });
+    const buildId = await submitBuild(executor.baseUrl, { architect_intent: intent, droplet_id: dropletId, droplet_name: deriveDropletName(intent), approval_mode: 'auto' });
+    const done = await waitForStatus(executor.baseUrl, buildId, ['completed', 'failed']);
+    expect(done.error ?? null).toBeNull();
+    expect((done.steps[4]!.details.attempts as unknown[]).length).toBe(2);
+
+    const repairs = model.requests.filter((request) => dropletIdOf(request) === dropletId && taskOf(request) === 'repair');
+    expect(shownSection(conversationOf(repairs[0]!).task, 'src/pricing/rates.json')).toBeNull();
+    expect(repairs.map((request) => conversationOf(request).exchanges.map((exchange) => exchange.name))).toEqual([[], ['read_file']]);
+    expect(conversationOf(repairs[1]!).exchanges[0]!.result).toBe('{ "vat": 0.3 }\n');
+    const calls = (await progressEvents(executor.baseUrl, buildId)).flatMap((data) => (data.model_call ? [data.model_call as { purpose: string; cost_usd: number }] : []));
+    expect(calls.map((call) => call.purpose)).toEqual(['spec', 'code', 'repair after attempt 1', 'repair after attempt 1 (turn 2)']);
+    const repairCost = calls.slice(2).reduce((sum, call) => sum + call.cost_usd, 0);
+    expect((done.steps[4]!.details.usage as { cost_usd: number }).cost_usd).toBeCloseTo(repairCost, 6);
   });
 });
 
