@@ -24,6 +24,11 @@ const BUILDS = [
     routes: ['POST /links', 'GET /{code}', 'GET /links/{code}'],
     proves: 'a short link redirects to its URL, and every click is counted',
   },
+  {
+    intent: 'A metrics service that ingests counters and reports aggregates',
+    routes: ['POST /points', 'GET /aggregates'],
+    proves: 'points ingested under a name are aggregated over a time range',
+  },
 ];
 
 let server: TestExecutor;

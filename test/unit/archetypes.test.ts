@@ -44,6 +44,13 @@ const CASES: Case[] = [
     proves: [/redirects to its URL, and every click is counted/, /taken code/],
     ownTest: 'links and their clicks survive a restart over the same DATA_DIR',
   },
+  {
+    kind: 'metrics',
+    intent: 'A metrics service that ingests counters and reports aggregates',
+    phrasings: ['Collect counters and metrics from every droplet', 'Ingest telemetry and show the average per hour', 'store time series data points and aggregate them by name'],
+    proves: [/aggregated over a time range/],
+    ownTest: 'points survive a restart over the same DATA_DIR',
+  },
 ];
 
 describe('plain record intents stay records', () => {

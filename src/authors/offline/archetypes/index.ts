@@ -1,9 +1,10 @@
 /** Every archetype the offline author knows, in the order they are tried. */
 import type { Archetype, ArchetypeKind } from './archetype.js';
 import { RATE_LIMITER } from './rate-limiter.js';
+import { METRICS } from './metrics.js';
 import { URL_SHORTENER } from './url-shortener.js';
 
-export const ARCHETYPES: readonly Archetype[] = [RATE_LIMITER, URL_SHORTENER];
+export const ARCHETYPES: readonly Archetype[] = [RATE_LIMITER, URL_SHORTENER, METRICS];
 
 export function archetypeOf(kind: ArchetypeKind): Archetype {
   const archetype = ARCHETYPES.find((candidate) => candidate.kind === kind);
