@@ -3,7 +3,7 @@
  * temporary directory (real child processes, the reporter added as the verifier adds it).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +117,14 @@ describe('reading the report (it is untrusted: droplet code can write it)', () =
       { name: 't', file: 'test/a.test.js', line: 3, message: 'boom', stack: [{ path: 'src/a.js', line: 9 }] },
       { name: 'u', file: null, line: null, message: 'boom', stack: [] },
     ]);
+  });
+
+  it('is not read through a link the droplet put in its place, and the link is removed', async () => {
+    const report = join(dir, TEST_REPORT_FILE);
+    await writeFile(join(dir, 'outside.jsonl'), JSON.stringify({ name: 'planted', file: null, line: null, failureType: null, message: 'x', stack: '' }));
+    await symlink(join(dir, 'outside.jsonl'), report);
+    expect(await readTestReport(dir)).toBeNull();
+    expect(existsSync(report)).toBe(false);
   });
 
   it('maps file URLs and paths into the repository, and nothing else', () => {
