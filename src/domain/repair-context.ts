@@ -159,8 +159,8 @@ function directLeads(report: VerificationReport, files: ReadonlyMap<string, stri
     const lines = routeLines(content, segments);
     if (lines.length > 0) leads.push({ path, why: `serves ${segments.map((segment) => `/${segment}`).join(', ')}`, lines });
   }
-  // A request failed: the code that serves it starts at the entry point (routes may be generic over a data file).
-  if (report.stage === 'contract' && segments.length > 0) {
+  // The running droplet failed (a request, or its start): the code that serves it starts at the entry point (routes may be generic over a data file).
+  if (report.stage === 'contract') {
     for (const path of entryFiles(files)) leads.push({ path, why: 'starts the service', lines: [] });
   }
   // The droplet's tests themselves fail the coverage check: they are what must change.

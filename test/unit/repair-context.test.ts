@@ -143,6 +143,18 @@ describe('what a failed request is shown', () => {
     expect(files[0]!.lines).toEqual([4]);
   });
 
+  it('a droplet that does not start: the files its output names, at their lines, and the entry point with its imports', () => {
+    const start: ContractCheck = {
+      name: 'droplet starts',
+      passed: false,
+      expected: 'GET /health answers within 20 s',
+      got: 'exited with code 1 before answering; output: TypeError: x is not a function\n    at defineResource (file:///data/repos/1-x/src/crud.js:3:9)',
+    };
+    const files = selectRepairContext(contractFailed([start]), REPO).files.map((file) => `${file.path} ${file.lines.join(',')}`);
+    expect(files.slice(0, 3)).toEqual(['src/crud.js 3', 'src/server.js ', 'src/store.js ']);
+    expect(files).toContain('src/app.js ');
+  });
+
   it('a route served generically from a data file: the data file, and the code from the entry point', () => {
     const repo = new Map([
       ['package.json', '{"main":"src/server.js"}'],
