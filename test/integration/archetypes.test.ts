@@ -29,6 +29,11 @@ const BUILDS = [
     routes: ['POST /points', 'GET /aggregates'],
     proves: 'points ingested under a name are aggregated over a time range',
   },
+  {
+    intent: 'Build a job scheduler that runs jobs at a given time',
+    routes: ['POST /jobs', 'GET /jobs/due', 'PATCH /jobs/{id}'],
+    proves: 'a job whose run_at has come is listed as due, runs and is done; a later one waits',
+  },
 ];
 
 let server: TestExecutor;

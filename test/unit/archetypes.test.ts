@@ -51,6 +51,13 @@ const CASES: Case[] = [
     proves: [/aggregated over a time range/],
     ownTest: 'points survive a restart over the same DATA_DIR',
   },
+  {
+    kind: 'scheduler',
+    intent: 'Build a job scheduler that runs jobs at a given time',
+    phrasings: ['A service for scheduling tasks to run later', 'I need a job queue with delayed jobs', 'cron-like scheduler for our droplets'],
+    proves: [/listed as due, runs and is done/, /only forward/],
+    ownTest: 'jobs and their states survive a restart over the same DATA_DIR',
+  },
 ];
 
 describe('plain record intents stay records', () => {
