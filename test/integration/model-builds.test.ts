@@ -28,6 +28,7 @@ import {
   workingDroplet,
 } from '../support/model-script.js';
 
+const OUTPUT_LIMIT = 32_000;
 let model: FakeModelServer;
 let server: TestExecutor;
 let nextId = 1;
@@ -37,7 +38,8 @@ const scripts = new Map<number, DropletScript>();
 
 beforeAll(async () => {
   model = await startFakeModelServer({ fallback: scriptedByDroplet(scripts) });
-  server = await startExecutor({ ANTHROPIC_API_KEY: 'sk-ant-test-key', ANTHROPIC_BASE_URL: model.url, MODEL_RETRY_BASE_MS: '20', DEPLOY_TARGET: 'none' });
+  // The offline droplet's files are about 23,000 tokens: a model answering them in one reply needs an output limit above that.
+  server = await startExecutor({ ANTHROPIC_API_KEY: 'sk-ant-test-key', ANTHROPIC_BASE_URL: model.url, MODEL_RETRY_BASE_MS: '20', DEPLOY_TARGET: 'none', MODEL_MAX_OUTPUT_TOKENS: String(OUTPUT_LIMIT) });
 });
 
 afterAll(async () => {
@@ -150,12 +152,12 @@ describe('the budget', () => {
     const { buildId, requests } = await build('Build Book Shelf for books read', (files) => ({
       code: withBrokenTest(files),
       repairs: [files.filter((file) => file.path === 'test/udc.test.js')],
-    }), { max_cost_usd: 0.3 });
+    }), { max_cost_usd: 0.8 });
     const failed = await waitForStatus(server.baseUrl, buildId, ['failed']);
     expect(failed.steps[4]).toMatchObject({ status: 'failed', error: { code: 'BUDGET_EXHAUSTED' } });
-    expect(failed.error!.message).toMatch(/Budget exhausted: \$0\.\d{4} spent of the \$0\.30 cap, and the repair after attempt 1 call could cost up to/);
+    expect(failed.error!.message).toMatch(/Budget exhausted: \$0\.\d{4} spent of the \$0\.80 cap, and the repair after attempt 1 call could cost up to/);
     expect(requests().map(taskOf)).toEqual(['spec', 'code']);
-    expect(failed.usage.cost_usd).toBeLessThanOrEqual(0.3);
+    expect(failed.usage.cost_usd).toBeLessThanOrEqual(0.8);
 
     // The retry resumes at the verifier: the SPEC and the code are not asked for again.
     const retried = await api(server.baseUrl, `/executor/builds/${buildId}/retry?max_cost_usd=5`, { method: 'POST' });
@@ -198,15 +200,22 @@ describe('an OpenAI-compatible server', () => {
     const intent = 'Build Bird Count for garden sightings';
     const droplet = await workingDroplet(intent, 1);
     const local = await startFakeModelServer({
-      fallback: (request) => (taskOf(request) === 'spec' ? fileBlockAnswer([{ kind: 'write', path: 'docs/SPEC.md', content: droplet.spec }]) : fileBlockAnswer(droplet.files)),
+      fallback: (request) =>
+        taskOf(request) === 'spec'
+          ? fileBlockAnswer([
+              { kind: 'write', path: 'docs/SPEC.md', content: droplet.spec },
+              { kind: 'write', path: 'docs/openapi.json', content: droplet.proof.openapi },
+              { kind: 'write', path: 'docs/acceptance.json', content: droplet.proof.acceptance },
+            ])
+          : fileBlockAnswer(droplet.files),
     });
-    const openai = await startExecutor({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: `${local.url}/v1`, OPENAI_MODEL: 'llama3.3', MODEL_OUTPUT_FORMAT: 'file_blocks', DEPLOY_TARGET: 'none' });
+    const openai = await startExecutor({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: `${local.url}/v1`, OPENAI_MODEL: 'llama3.3', MODEL_OUTPUT_FORMAT: 'file_blocks', DEPLOY_TARGET: 'none', MODEL_MAX_OUTPUT_TOKENS: String(OUTPUT_LIMIT) });
     try {
       const buildId = await submitBuild(openai.baseUrl, { architect_intent: intent, approval_mode: 'auto' });
       const done = await waitForStatus(openai.baseUrl, buildId, ['completed']);
       expect(local.requests.map((request) => [request.api, taskOf(request)])).toEqual([['openai', 'spec'], ['openai', 'code']]);
       expect(local.requests[1]!.body.tools).toBeUndefined();
-      expect(local.requests[1]!.body.max_tokens).toBe(16_000);
+      expect(local.requests[1]!.body.max_tokens).toBe(OUTPUT_LIMIT);
       expect(done.steps[3]!.details.usage).toMatchObject({ cache_read_tokens: expect.any(Number) });
       expect((done.steps[3]!.details.usage as { cache_read_tokens: number }).cache_read_tokens).toBeGreaterThan(0);
       const capabilities = (await api<{ author: Record<string, unknown> }>(openai.baseUrl, '/executor/capabilities')).body;

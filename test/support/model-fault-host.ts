@@ -51,7 +51,9 @@ export async function startFaultHost(env: (modelUrl: string) => Record<string, s
     async specBuild(extra = {}) {
       builds += 1;
       const first = model.requests.length;
-      const buildId = await submitBuild(server.baseUrl, { architect_intent: `Build ${subject} number ${builds} for short notes`, approval_mode: 'checkpoints', ...extra });
+      // Named explicitly: the intent reader names every "Build <subject> number N" after the subject alone.
+      const droplet_name = `${subject.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${builds}`;
+      const buildId = await submitBuild(server.baseUrl, { architect_intent: `Build ${subject} number ${builds} for short notes`, droplet_name, approval_mode: 'checkpoints', ...extra });
       return { buildId, first };
     },
     submitted: () => builds,
