@@ -34,6 +34,11 @@ const BUILDS = [
     routes: ['POST /jobs', 'GET /jobs/due', 'PATCH /jobs/{id}'],
     proves: 'a job whose run_at has come is listed as due, runs and is done; a later one waits',
   },
+  {
+    intent: 'Build a service registry where droplets register, send heartbeats and are looked up by name',
+    routes: ['POST /services', 'POST /services/{id}/heartbeat', 'GET /lookup/{name}', 'DELETE /services/{id}'],
+    proves: 'a registered service is looked up by name, keeps itself alive with heartbeats, and is gone once deregistered',
+  },
 ];
 
 let server: TestExecutor;

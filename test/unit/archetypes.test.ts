@@ -58,6 +58,13 @@ const CASES: Case[] = [
     proves: [/listed as due, runs and is done/, /only forward/],
     ownTest: 'jobs and their states survive a restart over the same DATA_DIR',
   },
+  {
+    kind: 'service-registry',
+    intent: 'Build a service registry where droplets register, send heartbeats and are looked up by name',
+    phrasings: ['Service discovery for our droplets', 'A registry where instances send heartbeats and expire when silent', 'I need droplets to register themselves and find each other by name'],
+    proves: [/looked up by name, keeps itself alive with heartbeats, and is gone once deregistered/, /default of \d+ s/],
+    ownTest: 'a registration silent longer than its TTL expires: lookups, listings and heartbeats no longer see it',
+  },
 ];
 
 describe('plain record intents stay records', () => {
@@ -102,7 +109,7 @@ describe.each(CASES)('the $kind archetype', ({ kind, intent, phrasings, proves, 
     const paths = dropletFiles(plan, installedDropletDependencies()).map((file) => file.path);
     expect(paths).toEqual(expect.arrayContaining([`src/archetypes/${kind}.js`, `test/archetypes/${kind}.test.js`, 'src/archetypes/index.js']));
     const kinds = paths.flatMap((path) => /^(?:src|test)\/archetypes\/([a-z-]+?)(?:\.test)?\.js$/.exec(path)?.[1] ?? []);
-    expect(kinds.filter((name) => !['index', 'keyed-state', 'settings'].includes(name) && name !== kind)).toEqual([]);
+    expect(kinds.filter((name) => !['index', 'keyed-state', 'settings', 'web-url'].includes(name) && name !== kind)).toEqual([]);
   });
 
   it('passes its own suite in one process', async () => {
