@@ -101,7 +101,7 @@ export function buildApp(config) {
   });
   const metrics = new RequestMetrics();
   addGuards(app, config, metrics, archetype?.publicRoutes ?? []);
-  const served = archetype?.register(app, { settings: config.archetype, dataDir: config.dataDir, now: Date.now });
+  const served = archetype?.register(app, { settings: config.archetype, dataDir: config.dataDir, now: Date.now, apiToken: config.apiToken });
   for (const resource of resources) registerResource(app, resource, stores);
   registerUdcRoutes(app, {
     config,

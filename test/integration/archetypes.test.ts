@@ -39,6 +39,11 @@ const BUILDS = [
     routes: ['POST /services', 'POST /services/{id}/heartbeat', 'GET /lookup/{name}', 'DELETE /services/{id}'],
     proves: 'a registered service is looked up by name, keeps itself alive with heartbeats, and is gone once deregistered',
   },
+  {
+    intent: 'Build a notification hub that fans out messages to email and slack',
+    routes: ['POST /channels', 'POST /messages', 'GET /messages/{id}/deliveries/{channel_id}', 'POST /inbox'],
+    proves: "a message fans out to every channel named: the webhook to the droplet's own inbox is delivered, email and slack say not_configured",
+  },
 ];
 
 let server: TestExecutor;

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchetypeKind } from '../../src/authors/offline/archetypes/archetype.js';
+import { archetypeOf } from '../../src/authors/offline/archetypes/index.js';
 import { dropletFiles } from '../../src/authors/offline/files.js';
 import { installedDropletDependencies } from '../../src/authors/offline/fastify-version.js';
 import { planDroplet } from '../../src/authors/offline/plan.js';
@@ -65,6 +66,13 @@ const CASES: Case[] = [
     proves: [/looked up by name, keeps itself alive with heartbeats, and is gone once deregistered/, /default of \d+ s/],
     ownTest: 'a registration silent longer than its TTL expires: lookups, listings and heartbeats no longer see it',
   },
+  {
+    kind: 'notification-hub',
+    intent: 'Build a notification hub that fans out messages to email and slack',
+    phrasings: ['A service that sends alerts to slack and by email', 'I need a webhook dispatcher for our droplets', 'notification service for our team with email and webhooks'],
+    proves: [/webhook to the droplet's own inbox is delivered/, /recorded as failed with its status/, /targets are checked/],
+    ownTest: "a message fans out to every channel: a webhook to the droplet's own /inbox is delivered, email and slack are not_configured",
+  },
 ];
 
 describe('plain record intents stay records', () => {
@@ -103,6 +111,8 @@ describe.each(CASES)('the $kind archetype', ({ kind, intent, phrasings, proves, 
     const spec = renderSpec(plan, []);
     expect(spec).toMatch(/^## .+$/m);
     expect(spec).toContain(plan.archetype!.covers);
+    const notCovered = spec.slice(spec.indexOf('## Not covered'), spec.indexOf('## UDC compliance'));
+    for (const limit of archetypeOf(kind).limits ?? []) expect(notCovered).toContain(limit);
   });
 
   it("ships its own code and tests and no other archetype's", () => {

@@ -49,8 +49,8 @@ const failure: VerificationReport = {
 describe('resource derivation', () => {
   it.each([
     [SEED_INTENT, ['metrics', 'performance']],
-    // "to users" says where alerts go, behaviour a store of records does not have (not covered).
-    ['Create a notification service that sends alerts to users', ['alerts']],
+    // A notification service is the notification hub archetype: it keeps no records of its own.
+    ['Create a notification service that sends alerts to users', []],
     ['Build a task queue to schedule background jobs', ['background-jobs']],
     ['Build a blog engine for posts, comments and authors', ['posts', 'comments', 'authors']],
     ['Inventory tracker', ['inventories']],
@@ -103,12 +103,16 @@ describe('OfflineAuthor', () => {
   });
 
   it('says in its SPEC what of the intent it does not do, and returns the coverage beside it', async () => {
-    const intent = 'Build a notification hub that fans out messages to email and slack';
+    const intent = 'I want to keep track of my books and the people I lend them to';
     const spec = await author.writeSpec({ intent, droplet, foundation }, { signal });
-    expect(spec.coverage).toEqual({ covered: ['messages'], not_covered: ['notification hub', 'fans out messages to email and slack'] });
+    expect(spec.coverage).toEqual({ covered: ['books', 'people'], not_covered: ['the people i lend them to'] });
     const section = spec.markdown.split('## Not covered\n')[1]!.split('\n## ')[0]!;
-    expect(section).toContain('- "notification hub"\n- "fans out messages to email and slack"');
-    expect(section).toContain('It serves "messages".');
+    expect(section).toContain('- "the people i lend them to"');
+    expect(section).toContain('It serves "books", "people".');
+    // An archetype covers its words but says what it cannot do alone: the hub sends no email by itself.
+    const hub = await author.writeSpec({ intent: 'Build a notification hub that fans out messages to email and slack', droplet, foundation }, { signal });
+    expect(hub.coverage.not_covered).toEqual([]);
+    expect(hub.markdown.split('## Not covered\n')[1]!.split('\n## ')[0]!).toMatch(/cannot on its own:\n\n- send email: it speaks no SMTP/);
     const seed = await author.writeSpec({ intent: SEED_INTENT, droplet, foundation }, { signal });
     expect(seed.markdown).toContain('## Not covered\n\nNothing that the offline author could tell');
   });
@@ -152,7 +156,7 @@ describe('OfflineAuthor', () => {
 
   it('derives different resources from a different intent', async () => {
     const seed = writes(await author.writeCode(codeRequest(), { signal }));
-    const files = writes(await author.writeCode(codeRequest('Create a notification service that sends alerts to users'), { signal }));
+    const files = writes(await author.writeCode(codeRequest('Build a blog engine for posts, comments and authors'), { signal }));
     const plan = JSON.parse(files.get('src/plan.json')!) as { resources: { plural: string }[] };
     expect(plan.resources.length).toBeGreaterThan(0);
     expect(files.get('src/plan.json')).not.toBe(seed.get('src/plan.json'));

@@ -9,7 +9,8 @@ import { loadPlan } from '../plan.js';
 /** @typedef {import('../crud.js').Endpoint} Endpoint */
 /** @typedef {Record<string, number | string | boolean>} Settings */
 /**
- * @typedef {{ settings: Settings, dataDir: string, now: () => number }} ArchetypeContext
+ * `apiToken` is the droplet's own, for the calls it makes to itself (a notification hub's relative webhook targets).
+ * @typedef {{ settings: Settings, dataDir: string, now: () => number, apiToken?: string }} ArchetypeContext
  * @typedef {{ count(): number, flushed(): Promise<unknown> }} ArchetypeState
  * @typedef {{
  *   endpoints: Endpoint[],

@@ -61,9 +61,10 @@ function fieldType(field: FieldPlan): string {
 const quoted = (phrases: readonly string[]): string => phrases.map((phrase) => `"${phrase.replace(/"/g, "'")}"`).join(', ');
 
 /** What of the intent the droplet does not do, said plainly (and what it does, for contrast). */
-function notCovered(plan: DropletPlan): string {
+function notCovered(plan: DropletPlan, limits: readonly string[]): string {
   const { covered, not_covered: missing } = plan.coverage;
-  const serves = covered.length > 0 ? `It serves ${quoted(covered)}.` : 'It serves no part of the intent: nothing in it named a record to keep.';
+  const cannot = limits.length > 0 ? `\n\nOf what it serves, the droplet cannot on its own:\n\n${limits.map((limit) => `- ${limit}`).join('\n')}` : '';
+  const serves = (covered.length > 0 ? `It serves ${quoted(covered)}.` : 'It serves no part of the intent: nothing in it named a record to keep.') + cannot;
   if (missing.length === 0) return `Nothing that the offline author could tell: every part of the intent it read maps to a resource or a field. ${serves}`;
   return [
     'The offline author builds droplets that keep records. These parts of the intent ask for something',
@@ -138,7 +139,7 @@ fields are refused with 400. \`PUT\` needs every required field; \`PATCH\` needs
 `}
 ## Not covered
 
-${notCovered(plan)}
+${notCovered(plan, archetype.limits)}
 
 ## UDC compliance
 

@@ -57,6 +57,8 @@ export interface Archetype {
   supportedOperations: readonly string[];
   /** In the order the droplet registers them; the same list its /capabilities shows. */
   endpoints: readonly EndpointLine[];
+  /** What the archetype's own words promise but the droplet cannot do alone (email without a relay): the SPEC's "Not covered" says it. */
+  limits?: readonly string[];
   spec(plan: ArchetypePlan): string;
   openApi(plan: ArchetypePlan): OpenApiPart;
   scenarios(plan: ArchetypePlan): AcceptanceScenario[];

@@ -2,11 +2,12 @@
 import type { Archetype, ArchetypeKind } from './archetype.js';
 import { RATE_LIMITER } from './rate-limiter.js';
 import { METRICS } from './metrics.js';
+import { NOTIFICATION_HUB } from './notification-hub.js';
 import { SCHEDULER } from './scheduler.js';
 import { SERVICE_REGISTRY } from './service-registry.js';
 import { URL_SHORTENER } from './url-shortener.js';
 
-export const ARCHETYPES: readonly Archetype[] = [RATE_LIMITER, URL_SHORTENER, METRICS, SCHEDULER, SERVICE_REGISTRY];
+export const ARCHETYPES: readonly Archetype[] = [RATE_LIMITER, URL_SHORTENER, METRICS, SCHEDULER, SERVICE_REGISTRY, NOTIFICATION_HUB];
 
 export function archetypeOf(kind: ArchetypeKind): Archetype {
   const archetype = ARCHETYPES.find((candidate) => candidate.kind === kind);

@@ -13,7 +13,11 @@ export function archetypePlanEntry(plan: DropletPlan): Record<string, unknown> {
 export function archetypeEnvLines(plan: DropletPlan): string[] {
   if (!plan.archetype) return [];
   const { variables } = archetypeOf(plan.archetype.kind);
-  return variables.flatMap((variable) => [`# ${variable.comment} Default: ${String(plan.archetype!.settings[variable.setting])} (src/plan.json).`, `${variable.name}=`]);
+  return variables.flatMap((variable) => {
+    // A setting of the environment alone (a relay's URL, a secret) has no plan.json default.
+    const planned = plan.archetype!.settings[variable.setting];
+    return [planned === undefined ? `# ${variable.comment}` : `# ${variable.comment} Default: ${String(planned)} (src/plan.json).`, `${variable.name}=`];
+  });
 }
 
 const KIND_FILE = /^(?:src|test)\/archetypes\/([a-z-]+?)(?:\.test)?\.js$/;

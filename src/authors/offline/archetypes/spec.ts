@@ -9,15 +9,18 @@ export interface ArchetypeSection {
   endpoints: readonly EndpointLine[];
   /** A whole `##` section ending with a blank line, empty without an archetype. */
   section: string;
+  /** For "Not covered": what the archetype cannot do alone. */
+  limits: readonly string[];
 }
 
 export function archetypeSection(plan: DropletPlan): ArchetypeSection {
-  if (!plan.archetype) return { summary: '', endpoints: [], section: '' };
+  if (!plan.archetype) return { summary: '', endpoints: [], section: '', limits: [] };
   const archetype = archetypeOf(plan.archetype.kind);
   const beside = plan.resources.length > 0 ? ' Beside it, it keeps the records below.' : '';
   return {
     summary: `The droplet is a ${archetype.title.toLowerCase()} ("${plan.archetype.covers.replace(/"/g, "'")}"), served over a small JSON API next to the five UDC endpoints every droplet answers.${beside}\n\n`,
     endpoints: archetype.endpoints,
     section: `## ${archetype.title}\n\n${archetype.spec(plan.archetype)}\n\n`,
+    limits: archetype.limits ?? [],
   };
 }
