@@ -1,6 +1,6 @@
 /** A release directory: a copy of the verified working copy that one droplet process runs from. */
 import { createHash } from 'node:crypto';
-import { cp, lstat, mkdir, open, readdir, readFile, rename, rm, stat, symlink } from 'node:fs/promises';
+import { cp, mkdir, open, readdir, readFile, rename, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { DropletIdentity } from '../domain/build.js';
 import { DROPLET_NAME_PATTERN } from '../domain/build.js';
@@ -58,9 +58,9 @@ async function modulesStoreFor(sourceDir: string, releaseDir: string): Promise<s
   return join(dirname(releaseDir), 'modules', createHash('sha256').update(lock).digest('hex').slice(0, 16), 'node_modules');
 }
 
-/** A real installed tree, not the link or empty mount point a dependency store entry leaves in a workspace. */
+/** An installed tree (or a link to one), not the empty mount point a sandboxed run leaves in a workspace. */
 async function isInstalledTree(path: string): Promise<boolean> {
-  const entry = await lstat(path).catch(() => null);
+  const entry = await stat(path).catch(() => null);
   return entry !== null && entry.isDirectory() && (await readdir(path)).length > 0;
 }
 

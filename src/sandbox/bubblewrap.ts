@@ -193,7 +193,7 @@ export class BubblewrapSandbox extends ProcessSandbox {
   /** bwrap binds the entry over `<cwd>/node_modules`: that must be an empty directory. */
   protected override placeDependencies(cwd: string, _dependencies: string): void {
     const mountPoint = join(cwd, 'node_modules');
-    let current: Stats | null = null;
+    let current: Stats | null;
     try {
       current = lstatSync(mountPoint);
     } catch {

@@ -12,7 +12,7 @@ import type { VerificationReport } from '../../src/domain/verification.js';
 import { startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 
 /** The `app.put(…)` registration of the skeleton's crud.js, up to the next route. */
-const PUT_ROUTE = /\n  app\.put\(base \+ '\/:id'[\s\S]*?\n  \}\);\n/;
+const PUT_ROUTE = /\n {2}app\.put\(base \+ '\/:id'[\s\S]*?\n {2}\}\);\n/;
 
 /** The offline droplet without PUT, and with only its UDC and config tests: its own suite stays green. */
 class RouteDroppingAuthor implements Author {

@@ -75,7 +75,7 @@ describe('approval gates', () => {
   });
 
   it('refuses to approve a build that is not waiting', async () => {
-    const buildId = await submitBuild(server.baseUrl, { architect_intent: 'Build Uptime Monitor for checking droplet health', approval_mode: 'auto', auto_deploy: false });
+    const buildId = await submitBuild(server.baseUrl, { architect_intent: 'Build Uptime Monitor for recording health checks of droplets', approval_mode: 'auto', auto_deploy: false });
     const done = await waitForStatus(server.baseUrl, buildId, ['completed']);
     const response = await approve(done.build_id, true);
     expect(response.status).toBe(409);

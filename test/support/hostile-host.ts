@@ -23,6 +23,7 @@ import { freePort } from '../../src/sandbox/ports.js';
 import { api, submitBuild, waitForStatus } from './executor.js';
 import { type FakeModelServer, startFakeModelServer } from './fake-model-server.js';
 import { type DropletScript, scriptedByDroplet, workingDroplet } from './model-script.js';
+import { withPlantedFiles } from './planting-author.js';
 import { eventually, isZombie } from './processes.js';
 
 /** In every canary; generated tests search for it (the canaries themselves never enter a repository). */
@@ -152,7 +153,7 @@ export async function startHostileHost(settings: Record<string, string> = {}): P
     async build(intent, extra) {
       const dropletId = nextId++;
       const droplet = await workingDroplet(intent, dropletId);
-      scripts.set(dropletId, { spec: droplet.spec, proof: droplet.proof, code: [...droplet.files, ...extra] });
+      scripts.set(dropletId, { spec: droplet.spec, proof: droplet.proof, code: withPlantedFiles(droplet.files, extra) });
       const buildId = await submitBuild(baseUrl, { architect_intent: intent, droplet_id: dropletId, droplet_name: deriveDropletName(intent), approval_mode: 'auto' }, auth);
       return { buildId, dropletId };
     },

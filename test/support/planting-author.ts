@@ -15,20 +15,24 @@ export class PlantingAuthor implements Author {
 
   writeSpec: Author['writeSpec'] = (request, options) => this.offline.writeSpec(request, options);
 
-  /**
-   * The droplet's suite is one process started from test/index.js: a planted test file
-   * is imported there too, as a droplet author adding a test would.
-   */
   async writeCode(...args: Parameters<Author['writeCode']>): Promise<FileChange[]> {
-    const planted = this.planted(args[0].intent);
-    const plantedTests = planted.flatMap((change) => (change.kind === 'write' && /^test\/[^/]+\.test\.js$/.test(change.path) ? [change.path.slice('test/'.length)] : []));
-    const files = (await this.offline.writeCode(...args)).map((change) =>
-      change.kind === 'write' && change.path === 'test/index.js' && plantedTests.length > 0
-        ? { ...change, content: `${change.content}${plantedTests.map((file) => `import './${file}';\n`).join('')}` }
-        : change,
-    );
-    return [...files, ...planted];
+    return withPlantedFiles(await this.offline.writeCode(...args), this.planted(args[0].intent));
   }
 
   repair: Author['repair'] = (request, options) => this.offline.repair(request, options);
+}
+
+/**
+ * A droplet's files with `planted` added. Its suite is one process started from
+ * test/index.js, so a planted test file is imported there too, as a droplet author
+ * adding a test would.
+ */
+export function withPlantedFiles(files: readonly FileChange[], planted: readonly FileChange[]): FileChange[] {
+  const tests = planted.flatMap((change) => (change.kind === 'write' && /^test\/[^/]+\.test\.js$/.test(change.path) ? [change.path.slice('test/'.length)] : []));
+  const withIndex = files.map((change) =>
+    change.kind === 'write' && change.path === 'test/index.js' && tests.length > 0
+      ? { ...change, content: `${change.content}${tests.map((file) => `import './${file}';\n`).join('')}` }
+      : change,
+  );
+  return [...withIndex, ...planted];
 }
