@@ -22,7 +22,8 @@ const built: Partial<Record<keyof typeof INTENTS, BuildView>> = {};
 
 beforeAll(async () => {
   server = await startExecutor({ DEPLOY_TARGET: 'none' });
-  const ids = await Promise.all(Object.entries(INTENTS).map(async ([key, intent]) => [key, await submitBuild(server.baseUrl, { architect_intent: intent, approval_mode: 'auto' })] as const));
+  const keys = Object.keys(INTENTS) as (keyof typeof INTENTS)[];
+  const ids = await Promise.all(keys.map(async (key) => [key, await submitBuild(server.baseUrl, { architect_intent: INTENTS[key], approval_mode: 'auto' })] as const));
   for (const [key, id] of ids) built[key] = await waitForStatus(server.baseUrl, id, ['completed', 'failed'], 240_000);
 }, 300_000);
 

@@ -111,7 +111,7 @@ describe('OfflineAuthor', () => {
     expect(section).toContain('It serves "books", "people".');
     // An archetype covers its words but says what it cannot do alone: the hub sends no email by itself.
     const hub = await author.writeSpec({ intent: 'Build a notification hub that fans out messages to email and slack', droplet, foundation }, { signal });
-    expect(hub.coverage.not_covered).toEqual([]);
+    expect(hub.coverage?.not_covered).toEqual([]);
     expect(hub.markdown.split('## Not covered\n')[1]!.split('\n## ')[0]!).toMatch(/cannot on its own:\n\n- send email: it speaks no SMTP/);
     const seed = await author.writeSpec({ intent: SEED_INTENT, droplet, foundation }, { signal });
     expect(seed.markdown).toContain('## Not covered\n\nNothing that the offline author could tell');
