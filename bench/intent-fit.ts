@@ -1,7 +1,8 @@
 /**
  * How well the offline author reads intents: 20 an architect might write (every bad fit
  * issue 9 reported among them), each planned as a build would plan it, printed with the
- * droplet's name, its resources and fields, and what of the intent it covers and does not.
+ * droplet's name, its archetype (if any), its resources and fields, and what of the intent
+ * it covers and does not.
  *
  *   npx tsx bench/intent-fit.ts          a table per intent
  *   npx tsx bench/intent-fit.ts --json   the same as JSON
@@ -46,6 +47,7 @@ function main(): void {
     return {
       intent,
       name,
+      archetype: plan.archetype?.kind ?? null,
       resources: plan.resources.map((resource) => ({ path: `/${resource.plural}`, fields: resource.fields.map(fieldLine) })),
       covered: plan.coverage.covered,
       not_covered: plan.coverage.not_covered,
@@ -56,7 +58,7 @@ function main(): void {
     return;
   }
   for (const [index, row] of rows.entries()) {
-    console.log(`\n${index + 1}. ${row.intent}\n   name: ${row.name}`);
+    console.log(`\n${index + 1}. ${row.intent}\n   name: ${row.name}${row.archetype ? `, archetype: ${row.archetype}` : ''}`);
     for (const resource of row.resources) console.log(`   ${resource.path}  ${resource.fields.join(', ')}`);
     console.log(`   covered: ${row.covered.map((phrase) => `"${phrase}"`).join(', ') || '(nothing)'}`);
     console.log(`   not covered: ${row.not_covered.map((phrase) => `"${phrase}"`).join(', ') || '(nothing)'}`);

@@ -126,7 +126,7 @@ export class DropletVerifier implements Verifier {
       throw error;
     }
     // Wall time with a child running: the tests and the droplet's start overlap.
-    childProcessMs += performance.now() - launchedAt;
+    childProcessMs += Math.round(performance.now() - launchedAt);
     const testFailure = describeTestFailure(tests, testTimeoutMs);
     if (testFailure) {
       await abandonLaunch(launch);
@@ -137,7 +137,7 @@ export class DropletVerifier implements Verifier {
     const held = await loadProof(workdir, proof);
     const checkedAt = performance.now();
     const run = await runDropletChecks(launch, { signal, onProgress, acceptance: held.scenarios, api: held.api });
-    childProcessMs += performance.now() - checkedAt;
+    childProcessMs += Math.round(performance.now() - checkedAt);
     const contract = [...run.checks, ...held.invalid, coverage.check];
     const passedCount = contract.filter((entry) => entry.passed).length;
     onProgress?.(`Contract: ${passedCount} of ${contract.length} checks passed.`, { passed: passedCount, total: contract.length });
