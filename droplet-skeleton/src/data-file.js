@@ -67,3 +67,28 @@ export async function writeRecords(file, resource, records) {
     await directory.close();
   }
 }
+
+/** Runs tasks one at a time, in the order they were asked for; a failed task does not stop the next. */
+export class SerialQueue {
+  /** @type {Promise<void>} */
+  #tail = Promise.resolve();
+
+  /**
+   * @template T
+   * @param {() => Promise<T>} task
+   * @returns {Promise<T>}
+   */
+  run(task) {
+    const done = this.#tail.then(task);
+    this.#tail = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
+  }
+
+  /** Resolves once every task asked for so far has ended. */
+  idle() {
+    return this.#tail;
+  }
+}

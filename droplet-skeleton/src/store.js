@@ -3,7 +3,7 @@
 // every change before the change is answered, and loaded again at start.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { readRecords, writeRecords } from './data-file.js';
+import { SerialQueue, readRecords, writeRecords } from './data-file.js';
 import { HttpError } from './errors.js';
 
 /** @typedef {import('./data-file.js').StoredRecord} StoredRecord */
@@ -13,7 +13,7 @@ export class RecordStore {
   #records;
   #file;
   /** Changes are written one at a time, in the order they were asked for. */
-  #queue = Promise.resolve();
+  #queue = new SerialQueue();
 
   /**
    * @param {import('./plan.js').Resource} resource
@@ -93,7 +93,7 @@ export class RecordStore {
 
   /** Resolves once every change asked for so far is on disk. */
   flushed() {
-    return this.#queue;
+    return this.#queue.idle();
   }
 
   /**
@@ -111,11 +111,6 @@ export class RecordStore {
       this.#records = next;
       return result;
     };
-    const done = this.#queue.then(run);
-    this.#queue = done.then(
-      () => undefined,
-      () => undefined,
-    );
-    return done;
+    return this.#queue.run(run);
   }
 }

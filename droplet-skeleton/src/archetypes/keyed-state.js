@@ -2,7 +2,7 @@
 // An archetype's state: entries by id, served from memory and written to
 // DATA_DIR/<name>.json (atomically, one change at a time, before the change is answered).
 import { join } from 'node:path';
-import { readRecords, writeRecords } from '../data-file.js';
+import { SerialQueue, readRecords, writeRecords } from '../data-file.js';
 
 /** @typedef {Record<string, unknown> & { id: string }} Entry */
 
@@ -12,7 +12,7 @@ export class KeyedState {
   #entries;
   #file;
   #name;
-  #queue = Promise.resolve();
+  #queue = new SerialQueue();
 
   /** @param {string} dataDir @param {string} name */
   constructor(dataDir, name) {
@@ -53,16 +53,11 @@ export class KeyedState {
       }
       return result;
     };
-    const done = this.#queue.then(run);
-    this.#queue = done.then(
-      () => undefined,
-      () => undefined,
-    );
-    return done;
+    return this.#queue.run(run);
   }
 
   /** Resolves once every change asked for so far is on disk. */
   flushed() {
-    return this.#queue;
+    return this.#queue.idle();
   }
 }
