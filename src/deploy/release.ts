@@ -6,6 +6,7 @@ import type { DropletIdentity } from '../domain/build.js';
 import { DROPLET_NAME_PATTERN } from '../domain/build.js';
 import { StepError } from '../domain/errors.js';
 import type { DependencyStore } from '../sandbox/dependency-store.js';
+import { readRegularFile } from '../support/files.js';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const DEFAULT_ENTRY = 'src/server.js';
@@ -49,12 +50,12 @@ const exists = (path: string) => stat(path).then(() => true, () => false);
  * shared by every release with the same lockfile. Nothing writes into it once made.
  */
 async function modulesStoreFor(sourceDir: string, releaseDir: string): Promise<string> {
-  let lock: Buffer;
-  try {
-    lock = await readFile(join(sourceDir, 'package-lock.json'));
-  } catch {
-    lock = await readFile(join(sourceDir, 'package.json')).catch(() => Buffer.from(''));
-  }
+  // Read like any file the droplet's code could have replaced (no links, no FIFOs, capped).
+  const read = async (file: string) => {
+    const result = await readRegularFile(join(sourceDir, file), { maxBytes: 8 * 1024 * 1024, within: sourceDir });
+    return result.status === 'read' ? result.content : null;
+  };
+  const lock = (await read('package-lock.json')) ?? (await read('package.json')) ?? Buffer.from('');
   return join(dirname(releaseDir), 'modules', createHash('sha256').update(lock).digest('hex').slice(0, 16), 'node_modules');
 }
 

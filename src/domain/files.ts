@@ -40,17 +40,28 @@ export interface CommitEntry {
  */
 export const SPEC_DOCUMENTS: readonly string[] = ['docs/SPEC.md', 'docs/openapi.json', 'docs/acceptance.json'];
 
-/** `./docs//SPEC.md` → `docs/SPEC.md` (a path that leaves the repository is refused later, when written). */
+/**
+ * A path as the repository's safe-path function will write it, lower-cased:
+ * `./src/..\\docs//SPEC.md` → `docs/spec.md`. (A path that leaves the repository is refused there.)
+ */
 function plainPath(path: string): string {
-  return path.split('/').filter((segment) => segment !== '' && segment !== '.').join('/');
+  const segments: string[] = [];
+  for (const segment of path.replace(/\\/g, '/').split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  return segments.join('/').toLowerCase();
 }
+
+const PROTECTED = new Set(SPEC_DOCUMENTS.map((path) => path.toLowerCase()));
 
 /** The changes an author may make to code, and the SPEC documents it tried to change instead. */
 export function withoutSpecDocuments(changes: readonly FileChange[]): { kept: FileChange[]; refused: string[] } {
   const kept: FileChange[] = [];
   const refused: string[] = [];
   for (const change of changes) {
-    if (SPEC_DOCUMENTS.includes(plainPath(change.path))) refused.push(change.path);
+    if (PROTECTED.has(plainPath(change.path))) refused.push(change.path);
     else kept.push(change);
   }
   return { kept, refused };

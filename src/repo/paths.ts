@@ -112,6 +112,17 @@ export function resolveSafePath(root: string, untrusted: string): SafePath {
   return { relative, absolute: path.join(base, ...normalised) };
 }
 
+/**
+ * A path an author may write or delete: not inside a `node_modules` (any case, at any
+ * depth). Installed dependencies are the installer's and the dependency store's; a
+ * planted package there would be taken for an installed one, and could reach the store.
+ */
+export function assertAuthorWritable(target: SafePath, untrusted: string): void {
+  if (target.relative.split('/').some((segment) => segment.toLowerCase() === 'node_modules')) {
+    throw new UnsafePathError(untrusted.length > 200 ? `${untrusted.slice(0, 200)}…` : untrusted, 'it is inside node_modules, which only the installer writes');
+  }
+}
+
 /** Refuses change sets over the file-count or per-file size limits (before anything is written). */
 export function assertFileLimits(changes: readonly FileChange[]): void {
   if (changes.length > MAX_FILES_PER_CHANGE) {

@@ -3,14 +3,14 @@
  * committed with trailers naming the step and the build. Git itself runs hardened
  * (see git.ts): nothing from the generated repository is ever executed.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileChange, RepoFile } from '../domain/files.js';
 import { DROPLET_NAME_PATTERN, type DropletIdentity } from '../domain/build.js';
 import { StepError, UnsafePathError } from '../domain/errors.js';
 import type { ScannedFile, SecretFinding } from '../support/secrets.js';
 import { EMPTY_TREE, GitCommandError, hasGitDirectory, initRepository, openRepository, type GitRunner } from './git.js';
-import { assertFileLimits, MAX_FILE_BYTES, resolveSafePath } from './paths.js';
+import { assertAuthorWritable, assertFileLimits, MAX_FILE_BYTES, resolveSafePath } from './paths.js';
 import { commitInOnePass } from './batch-commit.js';
 import { readForScan, readRegularFile, refuseLinkedParents, removeSpecialFiles, writeNoFollow } from '../support/files.js';
 import type { CommitEntry, CommitInfo, Trailers } from '../domain/files.js';
@@ -50,6 +50,14 @@ function fullMessage(message: string, trailers: Trailers): string {
   return `${subject}\n\nExecutor-Step: ${trailerValue(trailers.step)}\nExecutor-Build: ${trailerValue(trailers.buildId)}`;
 }
 
+/** Removes what is at `target` unless it is a plain file (or directory), not a link. */
+async function removeUnlessKind(target: string, kind: 'file' | 'directory'): Promise<void> {
+  const entry = await lstat(target).catch(() => null);
+  if (!entry) return;
+  if (kind === 'file' ? entry.isFile() : entry.isDirectory()) return;
+  await rm(target, { recursive: true, force: true });
+}
+
 export class GitDropletRepo implements DropletRepo {
   /** Operations on one repository run one at a time (git's index is a single lock). */
   private queue: Promise<unknown> = Promise.resolve();
@@ -72,7 +80,13 @@ export class GitDropletRepo implements DropletRepo {
     return this.exclusive(async () => {
       // Everything is checked before the first byte is written.
       assertFileLimits(entries.flatMap((entry) => entry.changes));
-      const resolved = entries.map((entry) => entry.changes.map((change) => ({ change, target: resolveSafePath(this.path, change.path) })));
+      const resolved = entries.map((entry) =>
+        entry.changes.map((change) => {
+          const target = resolveSafePath(this.path, change.path);
+          assertAuthorWritable(target, change.path);
+          return { change, target };
+        }),
+      );
       this.assertNoSecrets(
         resolved.flat().flatMap(({ change, target }) => (change.kind === 'write' ? [{ path: target.relative, content: change.content }] : [])),
         entries.map((entry) => entry.message).join('\n'),
@@ -144,6 +158,9 @@ export class GitDropletRepo implements DropletRepo {
       }
       await git.run(['reset', '--hard', '--quiet', '--no-recurse-submodules', 'HEAD']);
       await git.run(['clean', '-ffdxq', '-e', `/${INSTALLED_DEPENDENCIES}/`, '-e', `/${INSTALLED_LOCKFILE}`]);
+      // Kept only as what they claim to be: a link planted in either's place would be followed by npm and the installer.
+      await removeUnlessKind(path.join(this.path, INSTALLED_LOCKFILE), 'file');
+      await removeUnlessKind(path.join(this.path, INSTALLED_DEPENDENCIES), 'directory');
       await removeSpecialFiles(this.path, new Set(['.git', INSTALLED_DEPENDENCIES]));
     });
   }

@@ -6,7 +6,7 @@
  * made by moving a finished install into place with one rename, and never changes after.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRegularFile } from '../support/files.js';
 
@@ -16,6 +16,10 @@ const MODULES = 'node_modules';
 const MAX_LOCKFILE_BYTES = 8 * 1024 * 1024;
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
+/** Whether anything, a link (even a dangling one) included, is at `path`. */
+const occupied = (path: string) => lstat(path).then(() => true, () => false);
+/** Manifest fields that change what a pinned manifest resolves to: with any of them, no alias. */
+const RESOLUTION_FIELDS = ['overrides', 'resolutions', 'bundleDependencies', 'bundledDependencies', 'peerDependencies', 'workspaces'];
 
 /** The key of the tree a lockfile resolves, or null without a readable lockfile of lockfileVersion 2 or 3. */
 export async function dependencyKey(workdir: string): Promise<string | null> {
@@ -54,7 +58,7 @@ async function readJson(workdir: string, file: string): Promise<Record<string, u
  */
 export async function manifestKey(workdir: string): Promise<string | null> {
   const manifest = await readJson(workdir, 'package.json');
-  if (!manifest) return null;
+  if (!manifest || RESOLUTION_FIELDS.some((field) => manifest[field] !== undefined)) return null;
   const declared = ['dependencies', 'devDependencies', 'optionalDependencies'].map((field) => {
     const value = manifest[field];
     return value !== null && typeof value === 'object' ? Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)) : [];
@@ -91,33 +95,47 @@ export class DependencyStore {
   }
 
   private async lockFromManifest(workdir: string): Promise<string | null> {
-    if (await exists(join(workdir, LOCKFILE))) return null;
+    if (await occupied(join(workdir, LOCKFILE))) return null;
     const alias = await manifestKey(workdir);
     const key = alias ? await readFile(join(this.root, 'manifests', alias), 'utf8').catch(() => null) : null;
     if (!key || !/^[0-9a-f]{24}$/.test(key)) return null;
     const [stored, manifest] = await Promise.all([readJson(join(this.root, key), LOCKFILE), readJson(workdir, 'package.json')]);
     if (!stored || !manifest || typeof stored.packages !== 'object') return null;
-    await writeFile(join(workdir, LOCKFILE), lockfileFor(stored, manifest));
+    // `wx`: created here or not at all, never written through a link the droplet planted meanwhile.
+    await writeFile(join(workdir, LOCKFILE), lockfileFor(stored, manifest), { flag: 'wx' });
     return key;
   }
 
   /**
-   * Takes the workspace's freshly installed `node_modules` into the store under its
-   * lockfile's key (moved, not copied). When the entry already exists (another build
-   * installed the same tree meanwhile), the workspace's copy is removed instead.
+   * Empties the workspace's `node_modules` before an install whose result will be adopted:
+   * npm keeps a package it finds there as installed, so a planted one would reach the store.
+   */
+  async prepareInstall(workdir: string): Promise<void> {
+    await rm(join(workdir, MODULES), { recursive: true, force: true });
+  }
+
+  /**
+   * Takes the workspace's freshly installed `node_modules` (made after `prepareInstall`)
+   * into the store under its lockfile's key (moved, not copied). When the entry already
+   * exists (another build installed the same tree meanwhile), the workspace's copy is
+   * removed instead. `remember`: the install resolved the manifest alone (there was no
+   * lockfile before it), so the tree may be handed to other manifests pinning the same.
    * Returns the entry, or null when there is no lockfile or nothing installed.
    */
-  async adopt(workdir: string): Promise<{ key: string; modules: string } | null> {
+  async adopt(workdir: string, { remember }: { remember: boolean }): Promise<{ key: string; modules: string } | null> {
     const key = await dependencyKey(workdir);
     const installed = join(workdir, MODULES);
-    if (!key || !(await exists(installed))) return null;
+    const entry = await lstat(installed).catch(() => null);
+    if (!key || !entry?.isDirectory()) return null;
     const modules = this.modulesOf(key);
-    const alias = await manifestKey(workdir);
+    const alias = remember ? await manifestKey(workdir) : null;
     if (!(await exists(modules))) {
       // Into a private directory first, then one rename: readers see a whole entry or none.
       const staging = join(this.root, `.staging-${randomBytes(6).toString('hex')}`);
       await mkdir(staging, { recursive: true });
-      await writeFile(join(staging, LOCKFILE), await readFile(join(workdir, LOCKFILE)));
+      const lockfile = await readRegularFile(join(workdir, LOCKFILE), { maxBytes: MAX_LOCKFILE_BYTES, within: workdir });
+      if (lockfile.status !== 'read') return null;
+      await writeFile(join(staging, LOCKFILE), lockfile.content);
       await rename(installed, join(staging, MODULES));
       await rename(staging, join(this.root, key)).catch(async (error: NodeJS.ErrnoException) => {
         // Someone else's rename won: theirs is the same tree.

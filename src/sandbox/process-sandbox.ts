@@ -4,7 +4,7 @@
  * ResourceLimiter. Isolation beyond that (no network, read-only host) belongs to the
  * bubblewrap variant, which overrides `wrap()`.
  */
-import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Sandbox, SandboxCommand, SandboxProcess, SandboxResult } from './types.js';
 import type { ResourceLimiter, RunLimits } from './resource-limits.js';
@@ -84,16 +84,6 @@ export interface WrapContext {
   dependencies?: string;
 }
 
-/** Whether something (a file, a directory, a link, even a dangling one) is at `path`. */
-function occupied(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** What actually gets executed for a command: the seam an isolating sandbox wraps. */
 export interface WrappedCommand {
   file: string;
@@ -131,6 +121,19 @@ class ReleasingProcess implements SandboxProcess {
   async stop(): Promise<SandboxResult> {
     await this.inner.stop();
     return this.exited;
+  }
+}
+
+/** In a copied `node_modules`: which store entry it was copied from. */
+const COPIED_FROM = '.executor-copied-from';
+
+/** A small regular file's text, else null (the workspace's code may have planted a link or a FIFO there). */
+function readOrNull(path: string): string | null {
+  try {
+    const entry = lstatSync(path);
+    return entry.isFile() && entry.size < 4096 ? readFileSync(path, 'utf8') : null;
+  } catch {
+    return null;
   }
 }
 
@@ -172,16 +175,18 @@ export class ProcessSandbox implements Sandbox {
   }
 
   /**
-   * Puts the store entry in place as `<cwd>/node_modules` before the command runs: a plain
-   * process gets a link (it is not isolated anyway); a bubblewrap sandbox an empty mount point.
+   * Puts the store entry in place as `<cwd>/node_modules` before the command runs. A plain
+   * process is not isolated, so it gets a copy: a link would let its code write into the
+   * entry every other droplet runs with. A bubblewrap sandbox binds the entry read-only.
    */
   protected placeDependencies(cwd: string, dependencies: string): void {
-    const link = join(cwd, 'node_modules');
-    if (occupied(link)) {
-      if (lstatSync(link).isSymbolicLink() && readlinkSync(link) === dependencies) return;
-      rmSync(link, { recursive: true, force: true });
-    }
-    symlinkSync(dependencies, link, 'dir');
+    const target = join(cwd, 'node_modules');
+    const marker = join(target, COPIED_FROM);
+    // One copy per workspace and entry: the tests and the contract run of an attempt share it.
+    if (readOrNull(marker) === dependencies) return;
+    rmSync(target, { recursive: true, force: true });
+    cpSync(dependencies, target, { recursive: true, verbatimSymlinks: true });
+    writeFileSync(marker, dependencies);
   }
 
   /**

@@ -38,16 +38,35 @@ function lockfileProblems(lock: unknown): string[] {
   return problems;
 }
 
+/** A file the safe reader would not read (a link, a FIFO, too large): npm would, so it is a problem, never "absent". */
+export interface RefusedFile {
+  refused: string;
+}
+
+/** `overrides` replace what the tree resolves to: every value must be a registry version too (or npm's `$name` reference). */
+function overrideProblems(overrides: unknown, where = 'overrides'): string[] {
+  if (overrides === undefined) return [];
+  if (typeof overrides === 'string') return overrides.startsWith('$') || isRegistrySpec(overrides) ? [] : [`package.json ${where} is ${JSON.stringify(overrides)}, not a registry version`];
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) return [`package.json ${where} is not an object`];
+  return Object.entries(overrides).flatMap(([name, value]) => overrideProblems(value, `${where}.${name}`));
+}
+
 /**
  * The problems with what the droplet gives npm, or none. `read` returns a file's text,
- * or null when it is absent (or refused by the safe reader).
+ * null when it is absent, or why the safe reader refused it.
  */
-export async function installInputProblems(read: (path: string) => Promise<string | null>, present: (path: string) => Promise<boolean>): Promise<string[]> {
+export async function installInputProblems(read: (path: string) => Promise<string | null | RefusedFile>, present: (path: string) => Promise<boolean>): Promise<string[]> {
   const problems: string[] = [];
   for (const file of PACKAGE_MANAGER_SETTINGS) {
     if (await present(file)) problems.push(`${file} configures the package manager (the executor's settings apply; remove it)`);
   }
-  const manifest = await read('package.json');
+  const readText = async (file: string): Promise<string | null> => {
+    const text = await read(file);
+    if (text === null || typeof text === 'string') return text;
+    problems.push(`${file} ${text.refused}`);
+    return null;
+  };
+  const manifest = await readText('package.json');
   let pkg: Record<string, unknown> = {};
   try {
     pkg = manifest === null ? {} : (JSON.parse(manifest) as Record<string, unknown>);
@@ -65,7 +84,8 @@ export async function installInputProblems(read: (path: string) => Promise<strin
       if (typeof spec !== 'string' || !isRegistrySpec(spec)) problems.push(`${field}.${name} is ${JSON.stringify(spec)}, not a registry version`);
     }
   }
-  const lock = await read('package-lock.json');
+  problems.push(...overrideProblems(pkg.overrides));
+  const lock = await readText('package-lock.json');
   if (lock !== null) {
     try {
       problems.push(...lockfileProblems(JSON.parse(lock)));

@@ -4,6 +4,7 @@
  * run matches the schema the document gives for that operation and status.
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { RegExpLike } from 'ajv/dist/types/index.js';
 import addFormats from 'ajv-formats';
 import { operationFor } from '../domain/api-description.js';
 import type { ContractCheck } from '../domain/verification.js';
@@ -22,14 +23,52 @@ export interface AcceptanceExchange {
 
 const SHOWN_PROBLEMS = 3;
 
+/** A schema, its `$ref`s resolved, counted as the tree ajv compiles: past this it is refused, not compiled. */
+const MAX_SCHEMA_NODES = 20_000;
+const MAX_PATTERN_LENGTH = 500;
+/** A group holding a repetition or an alternative, itself repeated: `(a+)+`, `(a|a)*` backtrack without end. */
+const AMBIGUOUS_REPEAT = /\((?:[^()\\]|\\.)*[*+?}|](?:[^()\\]|\\.)*\)[*+?{]/;
+
+/**
+ * Schema patterns are the author's and the strings they test the droplet's: patterns
+ * that can backtrack without end are refused before they run (the check runs on the
+ * executor's own event loop).
+ */
+const guardedRegExp = Object.assign(
+  (pattern: string, flags: string): RegExpLike => {
+    if (pattern.length > MAX_PATTERN_LENGTH || AMBIGUOUS_REPEAT.test(pattern)) {
+      throw new Error(`the pattern ${JSON.stringify(pattern.slice(0, 80))} could backtrack without end, so it is not run`);
+    }
+    return new RegExp(pattern, flags);
+  },
+  { code: 'new RegExp' },
+);
+
+/** Whether the schema, walked as the tree ajv would compile (shared parts counted each time), stays within the budget. */
+function withinBudget(schema: unknown): boolean {
+  const stack: unknown[] = [schema];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (value === null || typeof value !== 'object') continue;
+    nodes += 1;
+    // A recursive schema is endless as a tree, so it is over any budget too.
+    if (nodes > MAX_SCHEMA_NODES) return false;
+    const children: unknown[] = Array.isArray(value) ? (value as unknown[]) : Object.values(value as Record<string, unknown>);
+    for (const child of children) stack.push(child);
+  }
+  return true;
+}
+
 function schemaValidator(): (schema: unknown) => ValidateFunction {
   // OpenAPI schemas carry `example`, `xml` and the like: not strict about unknown keywords.
-  const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: true });
+  const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: true, code: { regExp: guardedRegExp } });
   addFormats.default(ajv);
   const compiled = new Map<unknown, ValidateFunction>();
   return (schema) => {
     let validate = compiled.get(schema);
     if (!validate) {
+      if (!withinBudget(schema)) throw new Error(`it is larger than ${MAX_SCHEMA_NODES} nodes with its $refs resolved, or recursive`);
       validate = ajv.compile(schema as object);
       compiled.set(schema, validate);
     }

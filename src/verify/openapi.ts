@@ -70,26 +70,43 @@ function missingPart(operations: readonly DocumentedOperation[]): string | null 
   return null;
 }
 
-/** The first `$ref` that points outside the document: the executor reads no file or URL an author names. */
-function outsideReference(value: unknown): string | null {
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const found = outsideReference(item);
-      if (found) return found;
+/** How deep and how large a document may be: a SPEC's API is a few hundred nodes, a few levels deep. */
+const MAX_DEPTH = 64;
+const MAX_NODES = 200_000;
+
+/**
+ * Why the document cannot be used as it is, or null: too deep or too large to walk, or a
+ * `$ref` that points outside it (the executor reads no file or URL an author names).
+ * Walked without recursion, so no document can overflow the stack.
+ */
+function shapeProblem(document: unknown): string | null {
+  const stack: { value: unknown; depth: number }[] = [{ value: document, depth: 0 }];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    nodes += 1;
+    if (nodes > MAX_NODES) return `is larger than ${MAX_NODES} objects and arrays`;
+    if (depth > MAX_DEPTH) return `nests deeper than ${MAX_DEPTH} levels`;
+    const ref = (value as Record<string, unknown>).$ref;
+    if (!Array.isArray(value) && typeof ref === 'string' && !ref.startsWith('#')) {
+      return `refers outside itself ($ref ${JSON.stringify(ref)}); keep every schema in the document`;
     }
-    return null;
-  }
-  if (value === null || typeof value !== 'object') return null;
-  for (const [key, item] of Object.entries(value)) {
-    if (key === '$ref' && typeof item === 'string' && !item.startsWith('#')) return item;
-    const found = outsideReference(item);
-    if (found) return found;
+    for (const item of Array.isArray(value) ? value : Object.values(value)) stack.push({ value: item, depth: depth + 1 });
   }
   return null;
 }
 
-/** Parses the text of `docs/openapi.json`; the reason names the first problem. */
+/** Parses the text of `docs/openapi.json`; the reason names the first problem. Never throws. */
 export async function parseApiDescription(text: string): Promise<ApiDescriptionParse> {
+  try {
+    return await parseDocument(text);
+  } catch (error) {
+    return { ok: false, reason: `${FILE} could not be checked: ${(error as Error).message}` };
+  }
+}
+
+async function parseDocument(text: string): Promise<ApiDescriptionParse> {
   if (text.trim() === '') return { ok: false, reason: `${FILE} is missing or empty` };
   let raw: unknown;
   try {
@@ -101,8 +118,8 @@ export async function parseApiDescription(text: string): Promise<ApiDescriptionP
   if (typeof version !== 'string' || !/^3\.1\.\d+$/.test(version)) {
     return { ok: false, reason: `${FILE} must be OpenAPI 3.1 ("openapi": "3.1.0"), not ${JSON.stringify(version ?? null)}` };
   }
-  const outside = outsideReference(raw);
-  if (outside) return { ok: false, reason: `${FILE} refers outside itself ($ref ${JSON.stringify(outside)}); keep every schema in the document` };
+  const shape = shapeProblem(raw);
+  if (shape) return { ok: false, reason: `${FILE} ${shape}` };
   const schemaProblem = openApiSchemaProblem(raw);
   if (schemaProblem) return { ok: false, reason: `${FILE} is not a valid OpenAPI 3.1 document: ${schemaProblem}` };
   let document: { paths?: Record<string, PathItem> };

@@ -6,7 +6,7 @@
  * reported in `contract` with the others: first on its own when it fails, last when the
  * droplet got as far as the contract check.
  */
-import { lstat } from 'node:fs/promises';
+import { lstat, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { DropletIdentity } from '../domain/build.js';
@@ -52,6 +52,14 @@ interface Installed {
   dependencies?: { key: string; modules: string };
 }
 
+const LOCKFILE = 'package-lock.json';
+
+/** Writes `content` at `path` in place of whatever is there (a link included), never through a link. */
+async function putBack(path: string, content: Buffer): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+  await writeFile(path, content, { flag: 'wx' });
+}
+
 /** package.json and package-lock.json are read whole up to this. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
@@ -69,11 +77,14 @@ export class DropletVerifier implements Verifier {
       onProgress?.(`Dependencies reused from the store (lockfile tree ${stored.key}); nothing installed.`, { dependencies: stored.key });
       return { dependencies: stored };
     }
+    // A tree resolved from the manifest alone may serve other manifests pinning the same packages.
+    const resolvedFromManifest = (await lstat(join(workdir, LOCKFILE)).catch(() => null)) === null;
+    await store?.prepareInstall(workdir);
     const install = await runInstall(sandbox, workdir, { timeoutMs: installTimeoutMs, signal });
     const installFailure = describeInstallFailure(install, installTimeoutMs);
     if (installFailure) return { failure: { passed: false, stage: 'install', summary: installFailure, install, childProcessMs: install.durationMs } };
     onProgress?.(`npm install ok in ${seconds(install.durationMs)}.`, { durationMs: install.durationMs });
-    const adopted = (await store?.adopt(workdir)) ?? undefined;
+    const adopted = (await store?.adopt(workdir, { remember: resolvedFromManifest })) ?? undefined;
     return { install, ...(adopted ? { dependencies: adopted } : {}) };
   }
 
@@ -82,7 +93,6 @@ export class DropletVerifier implements Verifier {
   }
 
   async verify(workdir: string, droplet: DropletIdentity, { signal, onProgress, proof }: VerifyOptions): Promise<VerificationReport> {
-    const { sandbox, testTimeoutMs, startTimeoutMs } = this.options;
     throwIfAborted(signal);
 
     const coverage = await checkTestCoverage(workdir);
@@ -95,6 +105,7 @@ export class DropletVerifier implements Verifier {
     const inputProblems = await installInputProblems(
       async (file) => {
         const read = await readRegularFile(join(workdir, file), { maxBytes: MAX_MANIFEST_BYTES, within: workdir });
+        if (read.status === 'refused') return { refused: read.why };
         return read.status === 'read' ? read.content.toString('utf8') : null;
       },
       async (file) => (await lstat(join(workdir, file)).catch(() => null)) !== null,
@@ -106,53 +117,65 @@ export class DropletVerifier implements Verifier {
 
     const installed = await this.installOnce(workdir, signal, onProgress);
     if ('failure' in installed) return installed.failure;
+
+    // The lockfile as installed: put back after the droplet's code ran, so what the step commits is what was verified.
+    const lockfile = await readRegularFile(join(workdir, LOCKFILE), { maxBytes: MAX_MANIFEST_BYTES, within: workdir });
+    try {
+      return await this.testAndCheck(workdir, droplet, installed, { signal, onProgress, proof }, coverage.check);
+    } finally {
+      if (lockfile.status === 'read') await putBack(join(workdir, LOCKFILE), lockfile.content);
+    }
+  }
+
+  /**
+   * The droplet's tests, with the droplet starting for its contract run meanwhile (the
+   * start is paid in parallel), then the contract run. The launched droplet is stopped on
+   * every path that does not hand it to the contract run, which stops it itself.
+   */
+  private async testAndCheck(workdir: string, droplet: DropletIdentity, installed: Installed, options: VerifyOptions, coverageCheck: ContractCheck): Promise<VerificationReport> {
+    const { sandbox, testTimeoutMs, startTimeoutMs } = this.options;
+    const { signal, onProgress, proof } = options;
     const { install, dependencies } = installed;
     let childProcessMs = install?.durationMs ?? 0;
-
-    // The droplet starts for its contract run while its tests run: the start is paid in parallel.
     const modules = dependencies ? { dependencies: dependencies.modules } : {};
     const launchedAt = performance.now();
     const launch = await launchDroplet(sandbox, workdir, droplet, { startTimeoutMs, signal, ...modules });
-    let tests: Awaited<ReturnType<typeof runTests>>;
+    let handedOver = false;
     try {
-      tests = await runTests(sandbox, workdir, {
+      const tests = await runTests(sandbox, workdir, {
         timeoutMs: testTimeoutMs,
         signal,
         ...modules,
         env: { SERVICE_NAME: droplet.name, DROPLET_ID: String(droplet.dropletId), ENVIRONMENT: 'development', LOG_LEVEL: 'warn' },
       });
-    } catch (error) {
-      await abandonLaunch(launch);
-      throw error;
+      // Wall time with a child running: the tests and the droplet's start overlap.
+      childProcessMs += Math.round(performance.now() - launchedAt);
+      const testFailure = describeTestFailure(tests, testTimeoutMs);
+      if (testFailure) return { passed: false, stage: 'tests', summary: testFailure, ...(install ? { install } : {}), tests, childProcessMs };
+      onProgress?.(`npm test ok in ${seconds(tests.durationMs)}.`, { durationMs: tests.durationMs });
+      const held = await loadProof(workdir, proof);
+      const checkedAt = performance.now();
+      handedOver = true;
+      const run = await runDropletChecks(launch, { signal, ...(onProgress ? { onProgress } : {}), acceptance: held.scenarios, api: held.api });
+      childProcessMs += Math.round(performance.now() - checkedAt);
+      const contract = [...run.checks, ...held.invalid, coverageCheck];
+      const passedCount = contract.filter((entry) => entry.passed).length;
+      onProgress?.(`Contract: ${passedCount} of ${contract.length} checks passed.`, { passed: passedCount, total: contract.length });
+      const contractFailure = describeContractFailure(contract);
+      return {
+        passed: contractFailure === null,
+        stage: 'contract',
+        summary: contractFailure ?? `Install, tests and ${contract.length} contract checks passed.`,
+        ...(install ? { install } : {}),
+        ...(dependencies ? { dependencies: { key: dependencies.key, reused: install === undefined } } : {}),
+        tests,
+        contract,
+        ...(run.scenarios.length > 0 ? { acceptance: run.scenarios } : {}),
+        childProcessMs,
+        observed: run.observed,
+      };
+    } finally {
+      if (!handedOver) await abandonLaunch(launch);
     }
-    // Wall time with a child running: the tests and the droplet's start overlap.
-    childProcessMs += Math.round(performance.now() - launchedAt);
-    const testFailure = describeTestFailure(tests, testTimeoutMs);
-    if (testFailure) {
-      await abandonLaunch(launch);
-      return { passed: false, stage: 'tests', summary: testFailure, ...(install ? { install } : {}), tests, childProcessMs };
-    }
-    onProgress?.(`npm test ok in ${seconds(tests.durationMs)}.`, { durationMs: tests.durationMs });
-
-    const held = await loadProof(workdir, proof);
-    const checkedAt = performance.now();
-    const run = await runDropletChecks(launch, { signal, onProgress, acceptance: held.scenarios, api: held.api });
-    childProcessMs += Math.round(performance.now() - checkedAt);
-    const contract = [...run.checks, ...held.invalid, coverage.check];
-    const passedCount = contract.filter((entry) => entry.passed).length;
-    onProgress?.(`Contract: ${passedCount} of ${contract.length} checks passed.`, { passed: passedCount, total: contract.length });
-    const contractFailure = describeContractFailure(contract);
-    return {
-      passed: contractFailure === null,
-      stage: 'contract',
-      summary: contractFailure ?? `Install, tests and ${contract.length} contract checks passed.`,
-      ...(install ? { install } : {}),
-      ...(dependencies ? { dependencies: { key: dependencies.key, reused: install === undefined } } : {}),
-      tests,
-      contract,
-      ...(run.scenarios.length > 0 ? { acceptance: run.scenarios } : {}),
-      childProcessMs,
-      observed: run.observed,
-    };
   }
 }

@@ -3,7 +3,7 @@
  * installed once; a second droplet pinning the same packages, and the first one verified
  * again, install nothing, run against the stored tree, and pass.
  */
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, symlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -54,8 +54,9 @@ describe('verification with a dependency store', () => {
     expect(installed.install?.exitCode).toBe(0);
     expect(installed.dependencies).toEqual({ key: expect.stringMatching(/^[0-9a-f]{24}$/) as unknown, reused: false });
     const key = installed.dependencies!.key;
-    // The install moved into the store; the workspace sees it through a link.
-    expect(readlinkSync(join(first.dir, 'node_modules'))).toBe(store.modulesOf(key));
+    // The install moved into the store; a plain process (not isolated) works on a copy of it, never the entry itself.
+    expect(lstatSync(join(first.dir, 'node_modules')).isSymbolicLink()).toBe(false);
+    expect(existsSync(join(first.dir, 'node_modules', 'fastify', 'package.json'))).toBe(true);
     expect(existsSync(join(store.modulesOf(key), 'fastify', 'package.json'))).toBe(true);
     expect((await readdir(join(root, 'dependencies'))).filter((entry) => !entry.startsWith('.')).sort()).toEqual([key, 'manifests']);
 
@@ -88,4 +89,25 @@ describe('verification with a dependency store', () => {
     expect(report.install?.exitCode).toBe(0);
     expect(report.passed).toBe(true);
   }, 240_000);
+
+  it('never adopts a package planted in node_modules before the install, nor remembers a tree resolved from a lockfile it was handed (security review)', async () => {
+    const droplet = await writeDroplet('planted-tree', 4);
+    // The planted package claims to be the real one; npm would keep it as installed.
+    await mkdir(join(droplet.dir, 'node_modules', 'left-pad'), { recursive: true });
+    await writeFile(join(droplet.dir, 'node_modules', 'left-pad', 'index.js'), 'EVIL\n');
+    const manifest = JSON.parse(readFileSync(join(droplet.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    manifest.overrides = { 'left-pad': '1.3.0' };
+    await writeFile(join(droplet.dir, 'package.json'), JSON.stringify(manifest));
+    const report = await verifier.verify(droplet.dir, { dropletId: 4, name: 'planted-tree' }, { signal: new AbortController().signal, proof: droplet.proof });
+    expect(report.install?.exitCode).toBe(0);
+    expect(existsSync(join(store.modulesOf(report.dependencies!.key), 'left-pad'))).toBe(false);
+  }, 240_000);
+
+  it('does not write the stored lockfile through a link planted in its place', async () => {
+    const droplet = await writeDroplet('linked-lock', 5);
+    const outside = join(root, 'outside-target.json');
+    symlinkSync(outside, join(droplet.dir, 'package-lock.json'));
+    expect(await store.find(droplet.dir)).toBeNull();
+    expect(existsSync(outside)).toBe(false);
+  });
 });

@@ -4,6 +4,7 @@
  * then fails clearly; an auto build whose SPEC serves nothing of the intent fails.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { withoutSpecDocuments } from '../../src/domain/files.js';
 import { failingReport, hosts } from '../support/core-host.js';
 import { minimalAcceptance, minimalOpenApi, minimalProof } from '../support/spec-proof.js';
 
@@ -93,5 +94,14 @@ describe("the SPEC's documents after the SPEC step", () => {
     const messages = host.events(id).flatMap((event) => (event.type === 'step.progress' ? [event.data.message] : []));
     expect(messages).toContain("left the SPEC's documents as approved; not written: docs/acceptance.json");
     expect(messages).toContain("the repair may not change the SPEC's documents; not written: ./docs//openapi.json, docs/SPEC.md");
+  });
+});
+
+describe('withoutSpecDocuments (security review)', () => {
+  it('catches every path form the repository would write to a SPEC document', () => {
+    const forms = ['docs\\SPEC.md', 'src/../docs/openapi.json', 'docs/x/../acceptance.json', 'DOCS/Acceptance.JSON', './docs//SPEC.md'];
+    const { kept, refused } = withoutSpecDocuments([...forms.map((path) => ({ kind: 'delete' as const, path })), { kind: 'write', path: 'docs/NOTES.md', content: 'x' }]);
+    expect(refused).toEqual(forms);
+    expect(kept.map((change) => change.path)).toEqual(['docs/NOTES.md']);
   });
 });

@@ -58,3 +58,16 @@ describe('install inputs', () => {
     ]);
   });
 });
+
+describe('install inputs the safe reader refuses, and overrides (security review)', () => {
+  it('counts a refused lockfile or manifest as a problem, never as absent: npm would follow the link', async () => {
+    const read = async (path: string) => (path === 'package-lock.json' ? { refused: 'is a symbolic link, not a regular file' } : JSON.stringify({ dependencies: {} }));
+    expect(await installInputProblems(read, async () => false)).toEqual(['package-lock.json is a symbolic link, not a regular file']);
+  });
+
+  it('refuses overrides that are not registry versions, at any depth, and accepts $name references', async () => {
+    const manifest = { dependencies: { fastify: '5.2.0' }, overrides: { fastify: { 'find-my-way': 'git+https://evil.example/x.git' }, pino: '$fastify', ajv: '8.17.1' } };
+    const read = async (path: string) => (path === 'package.json' ? JSON.stringify(manifest) : null);
+    expect(await installInputProblems(read, async () => false)).toEqual(['package.json overrides.fastify.find-my-way is "git+https://evil.example/x.git", not a registry version']);
+  });
+});

@@ -63,3 +63,11 @@ describe('which operation a request is for', () => {
     expect(operationFor(operations, 'DELETE', '/links/42')).toBeNull();
   });
 });
+
+describe('documents built to hurt the executor (security review)', () => {
+  it('refuses a document nested too deep, without overflowing the stack', async () => {
+    const levels = 200_000;
+    const text = JSON.stringify({ ...minimalOpenApi(), 'x-deep': 'DEEP' }).replace('"DEEP"', `${'['.repeat(levels)}"x"${']'.repeat(levels)}`);
+    expect(await reason(text)).toBe('docs/openapi.json nests deeper than 64 levels');
+  });
+});

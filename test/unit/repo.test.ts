@@ -391,3 +391,32 @@ describe('GitDropletRepo.commitEach edge cases', () => {
     expect(existsSync(path.join(repo.path, 'd', 'f.txt'))).toBe(false);
   });
 });
+
+describe('GitDropletRepo and installed dependencies (security review)', () => {
+  it('refuses an author write or delete inside any node_modules, writing nothing of the change', async () => {
+    for (const planted of ['node_modules/fastify/index.js', 'src/node_modules/fastify/index.js', 'Node_Modules/x.js']) {
+      const error = await caught(repo.commitChanges([{ kind: 'write', path: 'src/ok.js', content: 'ok\n' }, { kind: 'write', path: planted, content: 'EVIL\n' }], 'plant', trailers));
+      expect(error).toBeInstanceOf(UnsafePathError);
+      expect((error as Error).message).toContain('inside node_modules');
+    }
+    expect(await caught(repo.commitChanges([{ kind: 'delete', path: 'node_modules' }], 'delete', trailers))).toBeInstanceOf(UnsafePathError);
+    expect(existsSync(path.join(repo.path, 'src/ok.js'))).toBe(false);
+  });
+
+  it('restores away a link planted in place of the kept lockfile or node_modules, keeping the real ones', async () => {
+    await repo.commitChanges([{ kind: 'write', path: 'package.json', content: '{}\n' }], 'init', trailers);
+    const outside = path.join(base, 'outside.json');
+    writeFileSync(outside, 'host file\n');
+    symlinkSync(outside, path.join(repo.path, 'package-lock.json'));
+    symlinkSync(base, path.join(repo.path, 'node_modules'));
+    await repo.restoreWorkingTree();
+    expect(existsSync(path.join(repo.path, 'package-lock.json'))).toBe(false);
+    expect(existsSync(path.join(repo.path, 'node_modules'))).toBe(false);
+    expect(readFileSync(outside, 'utf8')).toBe('host file\n');
+    writeFileSync(path.join(repo.path, 'package-lock.json'), '{"lockfileVersion": 3}\n');
+    mkdirSync(path.join(repo.path, 'node_modules/fastify'), { recursive: true });
+    await repo.restoreWorkingTree();
+    expect(readFileSync(path.join(repo.path, 'package-lock.json'), 'utf8')).toBe('{"lockfileVersion": 3}\n');
+    expect(existsSync(path.join(repo.path, 'node_modules/fastify'))).toBe(true);
+  });
+});
