@@ -1,22 +1,15 @@
 /** Which process serves which droplet release, per deploy target. */
 import { ConflictError } from '../domain/errors.js';
+import type { Deployment } from '../domain/deployment.js';
 import type { Db } from './db.js';
 
 export const DEPLOYMENT_STATUSES = ['active', 'replaced', 'failed', 'stopped'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
-export interface DeploymentRecord {
-  /** The build id. */
-  releaseId: string;
-  dropletId: number;
-  target: string;
-  url: string;
-  pid: number | null;
-  port: number | null;
-  commit: string;
+/** A deployment as stored: the release (its id is the build id), where it runs from and how it stands. */
+export interface DeploymentRecord extends Omit<Deployment, 'reused' | 'childProcessMs'> {
   directory: string | null;
   status: DeploymentStatus;
-  deployedAt: string;
 }
 
 export type NewDeployment = Omit<DeploymentRecord, 'status'>;

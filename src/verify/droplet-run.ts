@@ -73,9 +73,10 @@ async function observe(baseUrl: string, token: string, signal: AbortSignal): Pro
   };
 }
 
-function redact(checks: ContractCheck[], secret: string): ContractCheck[] {
+/** Checks and scenario results say what was expected and got: the run's token never appears in either. */
+function redact<T extends { expected: string; got: string }>(entries: readonly T[], secret: string): T[] {
   const clean = (text: string) => text.split(secret).join('[redacted]');
-  return checks.map((entry) => ({ ...entry, expected: clean(entry.expected), got: clean(entry.got) }));
+  return entries.map((entry) => ({ ...entry, expected: clean(entry.expected), got: clean(entry.got) }));
 }
 
 /** Runs the scenarios, then holds what they saw against the OpenAPI document; adds the checks to `checks`. */
@@ -124,7 +125,5 @@ export async function runDropletChecks(launch: DropletLaunch, options: DropletRu
   const result = await proc.exited;
   if (result.aborted || options.signal.aborted) throw new CancelledError();
   if (checks[0]?.passed) checks.push(logCheck(result.output));
-  const clean = (text: string) => text.split(token).join('[redacted]');
-  scenarios = scenarios.map((scenario) => ({ ...scenario, expected: clean(scenario.expected), got: clean(scenario.got) }));
-  return { checks: redact(checks, token), scenarios, durationMs: result.durationMs, observed };
+  return { checks: redact(checks, token), scenarios: redact(scenarios, token), durationMs: result.durationMs, observed };
 }
