@@ -78,7 +78,7 @@ export interface BubblewrapPlan {
 }
 
 /** The real path when it exists (bwrap binds real paths), else the path made absolute. */
-function real(path: string): string {
+export function real(path: string): string {
   try {
     return realpathSync(path);
   } catch {
@@ -96,7 +96,7 @@ function isDirectoryOrFile(path: string): boolean {
   }
 }
 
-const isInside = (path: string, dir: string) => dir === '/' || path === dir || path.startsWith(`${dir}${sep}`);
+export const isInside = (path: string, dir: string) => dir === '/' || path === dir || path.startsWith(`${dir}${sep}`);
 
 /** Mount arguments that cover `path`: an empty tmpfs for a directory, /dev/null for a file. */
 function mask(path: string): string[] {
@@ -107,6 +107,53 @@ function mask(path: string): string[] {
     return []; // nothing there, nothing to hide
   }
   return directory ? ['--tmpfs', path] : ['--ro-bind', '/dev/null', path];
+}
+
+/** The real paths of `paths` that may be masked: never /, nor what /proc and /dev mount fresh. */
+export function maskablePaths(paths: readonly string[]): string[] {
+  return paths.map(real).filter((path) => path !== '/' && !isInside(path, '/proc') && !isInside(path, '/dev'));
+}
+
+/**
+ * Masks for each of `hidden` (real paths) once, except the paths in `uncovered`: covering
+ * a path that holds a bound directory is fine (it is bound back on top), covering the
+ * bound directory itself is not. Returns the arguments and the paths they cover.
+ */
+export function maskArgs(hidden: readonly string[], uncovered: readonly string[]): { args: string[]; masked: Set<string> } {
+  const args: string[] = [];
+  const masked = new Set<string>();
+  for (const path of hidden) {
+    if (masked.has(path) || uncovered.includes(path)) continue;
+    masked.add(path);
+    args.push(...mask(path));
+  }
+  return { args, masked };
+}
+
+/** Tools (node's installation) bound back read-only when a mask covers them. */
+export function toolBinds(tools: readonly string[], masked: ReadonlySet<string>): string[] {
+  return tools.map(real).flatMap((tool) => ([...masked].some((path) => isInside(tool, path)) ? ['--ro-bind', tool, tool] : []));
+}
+
+/** The namespaces and privileges of a sandboxed command: everything unshared but, with `network`, the network. */
+export function isolationArgs(network: boolean, hostname: string): string[] {
+  return [
+    '--unshare-all',
+    ...(network ? ['--share-net'] : []),
+    // No nested user namespaces: inside one, root regains capabilities over new mounts
+    // and netfilter, the usual first step of a kernel exploit.
+    '--unshare-user',
+    '--disable-userns',
+    '--assert-userns-disabled',
+    '--die-with-parent',
+    // No --new-session: the command is spawned detached, so it already leads a session
+    // with no controlling terminal (nothing to push keystrokes into with TIOCSTI), and
+    // staying in bwrap's process group keeps it in reach of the group kill on timeout.
+    '--cap-drop',
+    'ALL',
+    '--hostname',
+    hostname,
+  ];
 }
 
 /**
@@ -121,22 +168,11 @@ export function bubblewrapArgs(plan: BubblewrapPlan): string[] {
   const npmCache = real(plan.npmCacheDir);
   const args = ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp'];
 
-  const hidden = [...plan.hiddenPaths, ...(plan.network ? [] : HIDDEN_WITHOUT_NETWORK)]
-    .map(real)
-    .filter((path) => path !== '/' && !isInside(path, '/proc') && !isInside(path, '/dev'));
+  const hidden = maskablePaths([...plan.hiddenPaths, ...(plan.network ? [] : HIDDEN_WITHOUT_NETWORK)]);
   // The npm cache is writable for installs only; other commands get an empty one.
   if (!plan.network) hidden.push(npmCache);
-  const masked = new Set<string>();
-  for (const path of hidden) {
-    // Covering a path that holds the workspace is fine (it is bound back); covering the workspace itself is not.
-    if (masked.has(path) || path === cwd) continue;
-    masked.add(path);
-    args.push(...mask(path));
-  }
-
-  for (const tool of (plan.tools ?? []).map(real)) {
-    if ([...masked].some((path) => isInside(tool, path))) args.push('--ro-bind', tool, tool);
-  }
+  const { args: masks, masked } = maskArgs(hidden, [cwd]);
+  args.push(...masks, ...toolBinds(plan.tools ?? [], masked));
   // HOME is private to each command and starts empty: a shared one would carry what one
   // build's code leaves there (an .npmrc whose node-options --require a script) into every
   // later build's install and tests, where that build's workspace is writable.
@@ -150,25 +186,7 @@ export function bubblewrapArgs(plan: BubblewrapPlan): string[] {
   // Installed once, shared by every build with the same lockfile: nothing the droplet runs may change it.
   if (plan.dependencies) args.push('--ro-bind', real(plan.dependencies), join(cwd, 'node_modules'));
 
-  args.push(
-    '--unshare-all',
-    ...(plan.network ? ['--share-net'] : []),
-    // No nested user namespaces: inside one, root regains capabilities over new mounts
-    // and netfilter, the usual first step of a kernel exploit.
-    '--unshare-user',
-    '--disable-userns',
-    '--assert-userns-disabled',
-    '--die-with-parent',
-    // No --new-session: the command is spawned detached, so it already leads a session
-    // with no controlling terminal (nothing to push keystrokes into with TIOCSTI), and
-    // staying in bwrap's process group keeps it in reach of the group kill on timeout.
-    '--cap-drop',
-    'ALL',
-    '--hostname',
-    'sandbox',
-    '--chdir',
-    cwd,
-  );
+  args.push(...isolationArgs(plan.network, 'sandbox'), '--chdir', cwd);
   return args;
 }
 
