@@ -11,6 +11,7 @@
  * is usually the `{release}` placeholder the supervisor substitutes per start: any path
  * holding a placeholder is passed through untouched (it cannot be resolved or stat'ed here).
  */
+import { execFile } from 'node:child_process';
 import { dirname } from 'node:path';
 import { isolationArgs, maskablePaths, maskArgs, real, toolBinds } from './bubblewrap.js';
 
@@ -58,6 +59,7 @@ export function serviceSandboxArgv(plan: ServiceSandboxPlan): string[] {
   const release = bindable(plan.release);
   const shared = bindable(plan.shared);
   const readOnly = (plan.readOnly ?? []).map(bindable);
+  // What a droplet's sandbox needs of the host: user, pid and the other namespaces, no nested ones, a HOME under /home.
   const args = ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp'];
 
   // /run stays, as for verification's networked commands: resolv.conf may point into it.
@@ -76,4 +78,19 @@ export function serviceSandboxArgv(plan: ServiceSandboxPlan): string[] {
 
   args.push(...isolationArgs(true, 'droplet'), '--chdir', release);
   return [...STOP_SIGNAL_SHIM, plan.bwrapPath ?? '/usr/bin/bwrap', ...args, '--'];
+}
+
+/**
+ * Whether bwrap runs a droplet sandbox as `runner` here: null when it does, else why not.
+ * Verification's probe runs bwrap as the executor (root); as another user bwrap needs
+ * unprivileged user namespaces, which a host may switch off (sysctl, AppArmor).
+ */
+export function probeServiceSandbox(runner: { uid: number; gid: number }, bwrapPath = '/usr/bin/bwrap'): Promise<string | null> {
+  // What a droplet's sandbox needs of the host: user, pid and the other namespaces, no nested ones, a HOME under /home.
+  const args = ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', dirname(DROPLET_HOME), '--tmpfs', DROPLET_HOME, ...isolationArgs(true, 'droplet'), '--', '/bin/true'];
+  return new Promise((resolve) => {
+    execFile(bwrapPath, args, { uid: runner.uid, gid: runner.gid, env: { PATH: '/usr/bin:/bin' }, cwd: '/', timeout: 10_000 }, (error, _stdout, stderr) => {
+      resolve(error ? stderr.trim() || error.message : null);
+    });
+  });
 }

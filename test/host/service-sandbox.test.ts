@@ -13,7 +13,7 @@ import { ensureRunnerUser, type RunnerUser } from '../../src/deploy/runner-user.
 import { executorSecretPaths } from '../../src/sandbox/bubblewrap.js';
 import { hardenDataDir } from '../../src/sandbox/data-dir-modes.js';
 import { freePort } from '../../src/sandbox/ports.js';
-import { DROPLET_HOME, serviceSandboxArgv } from '../../src/sandbox/service-sandbox.js';
+import { DROPLET_HOME, probeServiceSandbox, serviceSandboxArgv } from '../../src/sandbox/service-sandbox.js';
 import { eventually, isAlive } from '../support/processes.js';
 
 /** Made for this test only, removed afterwards. */
@@ -262,6 +262,13 @@ describe('a droplet in its service sandbox, as the runner user', () => {
     await stop(child);
     expect(readFileSync(join(shared, 'data/stopped.txt'), 'utf8')).toBe('stopped gracefully');
     expect(await eventually(() => !isAlive(child.pid!))).toBe(true);
+  });
+});
+
+describe('probeServiceSandbox', () => {
+  it('finds that bwrap runs a droplet sandbox as the runner user here, and says why when it cannot', async () => {
+    expect(await probeServiceSandbox(runner)).toBeNull();
+    expect(await probeServiceSandbox(runner, join(root, 'no-bwrap'))).toMatch(/ENOENT/);
   });
 });
 
