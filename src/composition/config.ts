@@ -79,10 +79,44 @@ export const configSchema = z.object({
   MAX_BUILD_ITERATIONS: intIn(1, 50, 10),
   /** Builds running at once; the rest wait in FIFO order. */
   MAX_CONCURRENT_BUILDS: intIn(1, 32, 2),
-  /** `local` starts the droplet as a process on this machine; `none` skips the deploy step. */
-  DEPLOY_TARGET: z.enum(['local', 'none']).default('local'),
-  /** Address deployed droplets bind to and are published under. */
+  /** `local` runs droplets on this machine, `ssh` on the hosts of SSH_HOST / DEPLOY_HOSTS; `none` skips the deploy step. */
+  DEPLOY_TARGET: z.enum(['local', 'ssh', 'none']).default('local'),
+  /** `local`: the address droplets are published under (and listen on, unless DEPLOY_BIND_HOST says otherwise). */
   DEPLOY_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The interface droplets' supervisors listen on. Default: DEPLOY_HOST on `local`, 0.0.0.0 on `ssh`. */
+  DEPLOY_BIND_HOST: optionalText,
+  /** Where releases live on each host. Default: DATA_DIR/deployments on `local`, `droplets` under the SSH user's home on `ssh`. */
+  DEPLOY_BASE_DIR: optionalText,
+  /** A droplet's public URL: `{host}` and `{port}` are filled in. */
+  DEPLOY_PUBLIC_URL_TEMPLATE: z.string().min(1).default('http://{host}:{port}'),
+  /** Public ports droplets are given on SSH hosts, `min-max`; `local` takes a free port from the kernel unless set. */
+  DEPLOY_PORTS: optionalText.pipe(z.string().regex(/^\d{2,5}-\d{2,5}$/, 'must look like 20000-29999').optional()),
+  /** Releases kept per droplet on its host, the live one included (rollback targets). */
+  DEPLOY_KEEP_RELEASES: intIn(1, 100, 5),
+  /** The unprivileged user droplets run as. Default: the SSH user on `ssh`; on `local`, `executor-droplet` (created) when the executor runs as root. */
+  DEPLOY_RUN_AS: optionalText,
+  /** What keeps supervisors running: `auto` (systemd where it runs the host, else a detached process), `process`, `systemd`, `systemd-user`. */
+  DEPLOY_SUPERVISOR: z.enum(['auto', 'process', 'systemd', 'systemd-user']).default('auto'),
+  /** node and npm on SSH hosts (on `local`, the executor's own node). */
+  DEPLOY_NODE_PATH: z.string().min(1).default('node'),
+  DEPLOY_NPM_PATH: z.string().min(1).default('npm'),
+  /** A deploy lock on a host older than this was left by a crashed executor and is broken. */
+  DEPLOY_LOCK_STALE_SECONDS: intIn(30, 86_400, 900),
+  /** How often running droplets are checked against the record (a dead supervisor restarted); 0 checks only at start. */
+  DEPLOY_RECONCILE_SECONDS: intIn(0, 86_400, 30),
+  /** `ssh`: one host, as `SSH_USER@SSH_HOST:SSH_PORT`; DEPLOY_HOSTS lists several (`user@host:port,…`). */
+  SSH_HOST: optionalText,
+  SSH_PORT: intIn(1, 65535, 22),
+  SSH_USER: optionalText,
+  DEPLOY_HOSTS: optionalText,
+  /** The private key the executor logs in with (or SSH_AUTH_SOCK for an agent). */
+  SSH_KEY_PATH: optionalText,
+  SSH_AUTH_SOCK: optionalText,
+  /** Pins of the hosts' keys: a known_hosts file, or one fingerprint (`SHA256:…`, as `ssh-keygen -lf` prints). */
+  SSH_KNOWN_HOSTS: optionalText,
+  SSH_HOST_FINGERPRINT: optionalText,
+  /** Trust a host with no pin on first use and record its key (in SSH_KNOWN_HOSTS, else DATA_DIR/known_hosts). */
+  SSH_ACCEPT_NEW_HOST_KEY: optionalText.pipe(z.enum(['true', 'false']).optional()).transform((value) => value === 'true'),
   /** Optional fleet token handed to deployed droplets as their API_TOKEN. */
   DROPLET_API_TOKEN: optionalText,
   /** Webhook that receives a signed POST when a build completes. */
@@ -101,6 +135,14 @@ export const configSchema = z.object({
   // Receivers must be able to tell our POSTs from anyone else's.
   if (config.NOTIFY_WEBHOOK_URL && !config.NOTIFY_WEBHOOK_SECRET) {
     context.addIssue({ code: 'custom', path: ['NOTIFY_WEBHOOK_SECRET'], message: 'is required when NOTIFY_WEBHOOK_URL is set (it signs each delivery)' });
+  }
+  if (config.DEPLOY_TARGET === 'ssh') {
+    if (!config.SSH_HOST && !config.DEPLOY_HOSTS) {
+      context.addIssue({ code: 'custom', path: ['SSH_HOST'], message: 'or DEPLOY_HOSTS is required when DEPLOY_TARGET=ssh' });
+    }
+    if (!config.SSH_KEY_PATH && !config.SSH_AUTH_SOCK) {
+      context.addIssue({ code: 'custom', path: ['SSH_KEY_PATH'], message: 'or SSH_AUTH_SOCK is required when DEPLOY_TARGET=ssh' });
+    }
   }
   if (config.MODEL_PROVIDER === 'anthropic' && !config.ANTHROPIC_API_KEY) {
     context.addIssue({ code: 'custom', path: ['ANTHROPIC_API_KEY'], message: 'is required when MODEL_PROVIDER=anthropic' });

@@ -20,13 +20,17 @@ import { SqliteBuildStore } from '../store/build-store.js';
 import { type Db, openDatabase } from '../store/db.js';
 import { DropletStore } from '../store/droplets.js';
 import { lockDataDir } from '../store/lock.js';
+import { SqliteDropletJournal } from '../store/droplet-events.js';
+import { hardenDataDir } from '../sandbox/data-dir-modes.js';
+import { createDropletService } from '../pipeline/droplets.js';
 import { ModelCallStore, SqliteModelCallLedger } from '../store/model-calls.js';
 import { SecretRedactor } from '../support/secrets.js';
 import { createAuthor } from './author.js';
 import type { Config } from './config.js';
 import { executorInfo } from './info.js';
 import { createLogger } from './logger.js';
-import { createProviders, dropletDirectoryOf } from './providers.js';
+import { createDeployTarget } from './deploy.js';
+import { createDependencyStore, createProviders, dropletDirectoryOf } from './providers.js';
 import { prepareSandbox } from './sandbox.js';
 
 export { VERSION } from './info.js';
@@ -64,9 +68,15 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
   const dropletStore = new DropletStore(db);
   const registry = new EmbeddedRegistry(dropletStore);
 
+  // Droplets run as another user: they may pass through the data dir to their own release, and read nothing else.
+  const hardening = await hardenDataDir(config.dataDir, { secretFiles: [join(process.cwd(), '.env')] });
+  if (hardening.untraversableAncestor) log.warn({ directory: hardening.untraversableAncestor }, 'droplets cannot reach their releases: a parent of DATA_DIR is not traversable by others');
+
   const sandbox = prepareSandbox(config, log);
   const author = overrides.author ?? createAuthor(config);
-  const providers = createProviders({ config, db, author, sandbox: sandbox.choice.sandbox, ledger: sandbox.ledger, registry, log });
+  const dependencies = createDependencyStore(config);
+  const deployTarget = await createDeployTarget(config, { db, dependencies, sandbox: sandbox.choice, redact: redaction.redact, log: log.child({ component: 'deploy' }) });
+  const providers = createProviders({ config, db, author, sandbox: sandbox.choice.sandbox, registry, deployTarget, dependencies, log });
   const maxBuildCostUsd = config.MAX_BUILD_COST_USD ?? null;
 
   const runBuild = createRunner({
@@ -95,23 +105,56 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
     maxBuildCostUsd,
     // Every author's droplets are named by reading the intent, not only the offline author's.
     namer: new IntentDropletNamer(),
+    deployHosts: deployTarget?.hosts ?? [],
     refusal: () => unavailableReason && `Builds are refused: SANDBOX=required, but ${unavailableReason}.`,
   });
 
   const info = executorInfo({ config, author, providers, registryId: registry.id, sandbox: sandbox.choice, catalog, db });
-  const app = await buildApp({ builds, registry, info, publicUrl: config.publicUrl, apiToken: config.API_TOKEN, logger: log });
+  const droplets = createDropletService({
+    target: deployTarget,
+    registry,
+    catalog,
+    droplets: dropletDirectoryOf(dropletStore),
+    journal: new SqliteDropletJournal(db),
+    log: log.child({ component: 'droplets' }),
+  });
+  const app = await buildApp({ builds, droplets, registry, info, publicUrl: config.publicUrl, apiToken: config.API_TOKEN, logger: log });
+  let reconciling: NodeJS.Timeout | undefined;
   return {
     app,
     builds,
     db,
     config,
     log,
-    resume: () => recoverBuilds(store, queue, log),
+    async resume() {
+      // Deployments first: a droplet that died with its host serves again before builds go on.
+      await droplets.reconcile();
+      reconciling = startReconciling(config.DEPLOY_RECONCILE_SECONDS, () => droplets.reconcile(), log);
+      return recoverBuilds(store, queue, log);
+    },
     async close() {
+      clearInterval(reconciling);
       await queue.close();
       await app.close();
+      const kept = await deployTarget?.close();
+      if (kept && kept.running > 0) log.info({ droplets: kept.running }, 'executor stopped; deployed droplets keep running under their supervisors');
       db.close();
       unlock();
     },
   };
+}
+
+/** Checks deployments against the record every `seconds` (a supervisor that died is started again). */
+function startReconciling(seconds: number, reconcile: () => Promise<unknown>, log: Logger): NodeJS.Timeout | undefined {
+  if (seconds <= 0) return undefined;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    reconcile()
+      .catch((error: unknown) => log.warn({ err: error }, 'reconciling deployments failed'))
+      .finally(() => (running = false));
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
 }

@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { FOUNDATION_DIR, loadFoundationFiles } from '../authors/foundation.js';
-import { LocalDeployTarget } from '../deploy/local.js';
 import type { Author, FoundationFile } from '../domain/ports/author.js';
+import type { DeployTarget } from '../domain/ports/deploy.js';
 import type { Notifier } from '../domain/ports/notifier.js';
 import { LogNotifier } from '../notify/log.js';
 import { WebhookNotifier } from '../notify/webhook.js';
@@ -11,10 +11,8 @@ import type { Providers } from '../pipeline/types.js';
 import type { EmbeddedRegistry } from '../registry/embedded.js';
 import { GitWorkspace } from '../repo/repo.js';
 import { DependencyStore } from '../sandbox/dependency-store.js';
-import type { ProcessLedger } from '../sandbox/process-ledger.js';
 import type { Sandbox } from '../sandbox/types.js';
 import type { Db } from '../store/db.js';
-import { DeploymentStore } from '../store/deployments.js';
 import type { DropletStore } from '../store/droplets.js';
 import { NotificationStore } from '../store/notifications.js';
 import { SecretScanner } from '../support/secrets.js';
@@ -34,15 +32,21 @@ export interface ProviderInputs {
   db: Db;
   author: Author;
   sandbox: Sandbox;
-  ledger: ProcessLedger;
   registry: EmbeddedRegistry;
+  /** Made first (it is asynchronous): `composition/deploy.ts`. */
+  deployTarget: DeployTarget | null;
+  /** One store of installed dependencies, for verification and the deploy alike. */
+  dependencies: DependencyStore;
   log: Logger;
 }
 
-export function createProviders({ config, db, author, sandbox, ledger, registry, log }: ProviderInputs): Providers {
+/** The dependency store both verification and local deploys use. */
+export function createDependencyStore(config: Config): DependencyStore {
+  return new DependencyStore(join(config.dataDir, 'dependencies'));
+}
+
+export function createProviders({ config, db, author, sandbox, registry, deployTarget, dependencies, log }: ProviderInputs): Providers {
   const notifications = new NotificationStore(db);
-  // One store of installed dependencies, for verification and the deploy alike.
-  const dependencies = new DependencyStore(join(config.dataDir, 'dependencies'));
   let foundation: Promise<FoundationFile[]> | undefined;
   return {
     author,
@@ -55,18 +59,7 @@ export function createProviders({ config, db, author, sandbox, ledger, registry,
       testTimeoutMs: config.TEST_TIMEOUT_SECONDS * 1000,
       startTimeoutMs: config.START_TIMEOUT_SECONDS * 1000,
     }),
-    deployTarget:
-      config.DEPLOY_TARGET === 'local'
-        ? new LocalDeployTarget({
-            dataDir: config.dataDir,
-            dependencies,
-            deployments: new DeploymentStore(db),
-            host: config.DEPLOY_HOST,
-            healthTimeoutMs: config.START_TIMEOUT_SECONDS * 1000,
-            env: { LOG_LEVEL: config.LOG_LEVEL === 'silent' ? 'info' : config.LOG_LEVEL, API_TOKEN: config.DROPLET_API_TOKEN },
-            groups: ledger,
-          })
-        : null,
+    deployTarget,
     registry,
     notifiers: createNotifiers(config, log),
     deliveries: {

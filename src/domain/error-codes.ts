@@ -67,6 +67,14 @@ export const STEP_ERROR_CODES = {
   DEPLOY_UNHEALTHY: transient,
   DEPLOY_SWITCH_FAILED: transient,
   DEPLOY_STOP_FAILED: transient,
+  // Fleet deploys: the host could not be reached or trusted, a command on it failed, another deploy holds it.
+  DEPLOY_HOST_UNREACHABLE: transient,
+  DEPLOY_HOST_KEY_REFUSED: final,
+  DEPLOY_HOST_COMMAND_FAILED: transient,
+  DEPLOY_INSTALL_FAILED: transient,
+  DEPLOY_LOCKED: transient,
+  DEPLOY_UNKNOWN_HOST: final,
+  DEPLOY_SUPERVISOR_FAILED: transient,
   // The registry refused the registration (a name or id clash), or did not answer.
   CONFLICT: final,
   UNAVAILABLE: transient,

@@ -18,6 +18,8 @@ export interface BuildRecord {
   estimatedSeconds: number;
   /** This build's own cost cap, USD (the executor-wide cap applies too). */
   maxCostUsd: number | null;
+  /** The deploy host the build asked for (a DEPLOY_HOSTS entry), null for the default placement. */
+  deployHost: string | null;
   repositoryPath: string | null;
   repositoryUrl: string | null;
   deploymentUrl: string | null;
@@ -42,7 +44,7 @@ export interface StepRecord {
 export type NewBuild = Pick<
   BuildRecord,
   'dropletId' | 'dropletName' | 'intent' | 'approvalMode' | 'autoDeploy' | 'notifyChannels' | 'createdAt' | 'estimatedSeconds'
-> & { maxCostUsd?: number | null };
+> & { maxCostUsd?: number | null; deployHost?: string | null };
 
 /** Where a build's repository and deployment are, set by the steps that make them. */
 export interface BuildLocations {

@@ -13,6 +13,7 @@ import { CLOSE_INTERNAL } from './event-stream.js';
 import { RequestMetrics } from './metrics.js';
 import { collectRouteCatalog } from './route-catalog.js';
 import { registerBuildRoutes } from './routes/builds.js';
+import { registerDropletRoutes } from './routes/droplets.js';
 import { registerExecutorRoutes } from './routes/executor.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { registerUdcRoutes } from './routes/udc.js';
@@ -67,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerUdcRoutes(app, deps, { catalog, metrics });
   registerExecutorRoutes(app, deps);
   registerBuildRoutes(app, deps);
+  registerDropletRoutes(app, deps);
   registerStreamRoute(app, deps);
   return app;
 }

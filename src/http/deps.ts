@@ -1,7 +1,7 @@
 /** Everything the HTTP layer is handed by main.ts. Interfaces only. */
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { AuthorStatus } from '../domain/ports/author.js';
-import type { BuildService } from '../pipeline/service.js';
+import type { BuildService, DropletService } from '../pipeline/service.js';
 import type { Registry } from '../domain/ports/registry.js';
 
 /** What /executor/health and /executor/capabilities report about the running executor. */
@@ -26,6 +26,7 @@ export interface ExecutorInfo {
 
 export interface AppDeps {
   builds: BuildService;
+  droplets: DropletService;
   registry: Registry;
   info: ExecutorInfo;
   /** Base for stream_url/status_url, e.g. `http://127.0.0.1:8400`. */

@@ -30,11 +30,13 @@ export const buildDropletBody = z.strictObject({
     .optional(),
   /** A hard cap on this build's model spending, USD; at most the executor's MAX_BUILD_COST_USD. */
   max_cost_usd: z.number().positive().max(100_000).optional(),
+  /** Where to deploy (a DEPLOY_HOSTS entry such as `deploy@10.0.0.5:22`); default: where the droplet runs, else the least loaded host. */
+  deploy_host: z.string().min(1).max(300).optional(),
 });
 export type BuildDropletBody = z.output<typeof buildDropletBody>;
 
 /** The optional build fields a UDC `task_assignment` payload may carry next to its intent. */
-export const BUILD_FIELDS = ['droplet_id', 'droplet_name', 'approval_mode', 'auto_deploy', 'notify_channels', 'max_cost_usd'] as const;
+export const BUILD_FIELDS = ['droplet_id', 'droplet_name', 'approval_mode', 'auto_deploy', 'notify_channels', 'max_cost_usd', 'deploy_host'] as const;
 
 export const approveBody = z.strictObject({
   approved: z.boolean(),
@@ -92,3 +94,16 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   const where = first?.path ? ` (${first.path}: ${reason})` : first ? ` (${reason})` : '';
   throw new InputError(`Invalid ${what}${where}.`, { issues });
 }
+
+export const dropletNameParams = z.strictObject({
+  name: z.string().min(1).max(50).regex(DROPLET_NAME_PATTERN, 'Must be a droplet name such as "plant-tracker".'),
+});
+
+export const rollbackQuery = z.strictObject({
+  /** The release (build id) to go back to; default: the one deployed before the live one. */
+  to: z.string().regex(BUILD_ID_PATTERN, 'Must be a build id such as "build-13-analytics-engine-20261124-140532".').optional(),
+});
+
+export const logsQuery = z.strictObject({
+  lines: z.coerce.number().int().min(1, 'Must be between 1 and 2000.').max(2_000, 'Must be between 1 and 2000.').default(100),
+});

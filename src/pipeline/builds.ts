@@ -31,6 +31,8 @@ export interface BuildServiceDeps {
   now?: () => Date;
   /** Names droplets whose request gives no name; word rules alone (`deriveDropletName`) when absent. */
   namer?: DropletNamer;
+  /** The deploy target's hosts: a build naming another is refused at submit. */
+  deployHosts?: readonly string[];
 }
 
 const WORD_RULES: DropletNamer = { nameFor: deriveDropletName };
@@ -56,6 +58,14 @@ function createAdmissions() {
 }
 
 /** A request may lower the executor's cost cap for its build, never raise it. */
+function checkDeployHost(deps: BuildServiceDeps, host: string | undefined): void {
+  if (host === undefined) return;
+  const hosts = deps.deployHosts ?? [];
+  if (!hosts.includes(host)) {
+    throw new InputError(`deploy_host "${host}" is not a host of this executor's deploy target (${hosts.join(', ') || 'none'}).`, { deploy_host: host, hosts: [...hosts] });
+  }
+}
+
 function checkCap(deps: BuildServiceDeps, maxCostUsd: number | undefined): void {
   if (maxCostUsd !== undefined && deps.maxBuildCostUsd !== null && maxCostUsd > deps.maxBuildCostUsd) {
     throw new InputError(`max_cost_usd ${maxCostUsd} is above this executor's cap of ${deps.maxBuildCostUsd} (MAX_BUILD_COST_USD).`, {
@@ -101,6 +111,7 @@ async function estimateSeconds(deps: BuildServiceDeps): Promise<number> {
 async function createQueuedBuild(deps: BuildServiceDeps, input: SubmitBuildInput, now: () => Date): Promise<BuildRecord> {
   checkChannels(deps, input.notifyChannels ?? []);
   checkCap(deps, input.maxCostUsd);
+  checkDeployHost(deps, input.deployHost);
   assertAccepting(deps);
   const { dropletId, name } = await identify(deps, input);
   const createdAt = now();
@@ -115,6 +126,7 @@ async function createQueuedBuild(deps: BuildServiceDeps, input: SubmitBuildInput
       createdAt: createdAt.toISOString(),
       estimatedSeconds: await estimateSeconds(deps),
       maxCostUsd: input.maxCostUsd ?? null,
+      deployHost: input.deployHost ?? null,
     },
     (attempt) => `${buildIdFor(dropletId, name, createdAt)}${attempt > 1 ? `-${attempt}` : ''}`,
   );

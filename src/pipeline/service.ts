@@ -3,6 +3,9 @@ import type { ApprovalMode } from '../domain/build.js';
 import type { BuildEvent } from '../domain/events.js';
 import type { ListBuildsQuery } from '../domain/ports/build-store.js';
 import type { BuildView } from '../domain/status.js';
+import type { Deployment, DropletDeploymentView } from '../domain/deployment.js';
+import type { DropletEvent } from '../domain/ports/droplet-journal.js';
+import type { RegisteredDroplet } from '../domain/registration.js';
 
 export type { ListBuildsQuery };
 
@@ -15,6 +18,8 @@ export interface SubmitBuildInput {
   notifyChannels?: string[];
   /** This build's cost cap, USD (at most MAX_BUILD_COST_USD). */
   maxCostUsd?: number;
+  /** A DEPLOY_HOSTS entry to deploy to. */
+  deployHost?: string;
 }
 
 export interface ApprovalDecision {
@@ -40,4 +45,30 @@ export interface BuildService {
   retry(buildId: string, fromStep?: number, maxCostUsd?: number): Promise<BuildView>;
   /** Live events for one build, after they are committed. Returns the unsubscribe function. */
   subscribe(buildId: string, listener: EventListener): () => void;
+}
+
+/** A droplet as the lifecycle API shows it: its registration, its deployment (with live health) and its journal. */
+export interface DropletView {
+  dropletId: number;
+  name: string;
+  registration: RegisteredDroplet | null;
+  deployment: DropletDeploymentView | null;
+  events: DropletEvent[];
+}
+
+export type DropletSummary = Omit<DropletView, 'events'>;
+
+export interface DropletService {
+  /** Registered droplets, each with its live deployment and health. */
+  list(): Promise<DropletSummary[]>;
+  /** @throws NotFoundError for a name no build ever used. */
+  get(name: string): Promise<DropletView>;
+  /** Each action: NotFoundError when not deployed, ConflictError (409) while a build of the droplet is queued or runs. */
+  rollback(name: string, to?: string): Promise<Deployment>;
+  stop(name: string): Promise<Deployment>;
+  start(name: string): Promise<Deployment>;
+  restart(name: string): Promise<Deployment>;
+  /** Stops it, removes its releases, takes it out of the registry; its repository and builds stay. */
+  undeploy(name: string): Promise<void>;
+  logs(name: string, lines: number): Promise<string>;
 }

@@ -3,7 +3,7 @@
  * committed with trailers naming the step and the build. Git itself runs hardened
  * (see git.ts): nothing from the generated repository is ever executed.
  */
-import { lstat, mkdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileChange, RepoFile } from '../domain/files.js';
 import { DROPLET_NAME_PATTERN, type DropletIdentity } from '../domain/build.js';
@@ -177,6 +177,20 @@ export class GitDropletRepo implements DropletRepo {
     return this.exclusive(async () => {
       if (!(await this.repositoryExists())) return null;
       return this.resolveCommit(await openRepository(this.path), 'HEAD');
+    });
+  }
+
+  /** A tar of `commit`'s tree (what was committed, never the working tree), written to `file`. */
+  archive(commit: string, file: string): Promise<void> {
+    return this.exclusive(async () => {
+      if (!/^[0-9a-f]{40}$/.test(commit)) throw new StepError('DEPLOY_INVALID_RELEASE', `"${commit.slice(0, 80)}" is not a commit id.`);
+      const git = await openRepository(this.path);
+      // The tree as committed and verified: no export-ignore or export-subst from the droplet's
+      // own .gitattributes. info/attributes outranks every in-tree attribute file.
+      const info = path.join(this.path, '.git', 'info');
+      await mkdir(info, { recursive: true });
+      await writeFile(path.join(info, 'attributes'), '* -export-ignore -export-subst\n');
+      await git.run(['archive', '--format=tar', `--output=${file}`, commit, '--']);
     });
   }
 

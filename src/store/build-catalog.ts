@@ -49,6 +49,13 @@ export class SqliteBuildCatalog implements BuildCatalog {
     return row?.droplet_name ?? null;
   }
 
+  async runningBuildOf(dropletId: number): Promise<string | null> {
+    const row = this.db
+      .prepare(`SELECT id FROM builds WHERE droplet_id = ? AND status IN ('queued', 'in_progress') ORDER BY created_at LIMIT 1`)
+      .get(dropletId) as { id: string } | undefined;
+    return row?.id ?? null;
+  }
+
   /** The id a droplet name was last built under. */
   async idForDropletName(name: string): Promise<number | null> {
     const row = this.db.prepare('SELECT droplet_id FROM builds WHERE droplet_name = ? ORDER BY created_at DESC LIMIT 1').get(name) as

@@ -32,6 +32,7 @@ export function toBuild(row: Row): BuildRecord {
     completedAt: (row.completed_at as string | null) ?? null,
     estimatedSeconds: row.estimated_seconds as number,
     maxCostUsd: (row.max_cost_usd as number | null) ?? null,
+    deployHost: (row.deploy_host as string | null) ?? null,
     repositoryPath: (row.repository_path as string | null) ?? null,
     repositoryUrl: (row.repository_url as string | null) ?? null,
     deploymentUrl: (row.deployment_url as string | null) ?? null,
@@ -130,11 +131,11 @@ export class BuildTables {
       this.db
         .prepare(
           `INSERT INTO builds (id, droplet_id, droplet_name, architect_intent, approval_mode, auto_deploy,
-             notify_channels, status, current_step, created_at, estimated_seconds, max_cost_usd)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 1, ?, ?, ?)`,
+             notify_channels, status, current_step, created_at, estimated_seconds, max_cost_usd, deploy_host)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 1, ?, ?, ?, ?)`,
         )
         .run(id, build.dropletId, build.dropletName, build.intent, build.approvalMode, build.autoDeploy ? 1 : 0,
-          toJson(build.notifyChannels), build.createdAt, build.estimatedSeconds, build.maxCostUsd ?? null);
+          toJson(build.notifyChannels), build.createdAt, build.estimatedSeconds, build.maxCostUsd ?? null, build.deployHost ?? null);
       const step = this.db.prepare(`INSERT INTO build_steps (build_id, step_number, name, status) VALUES (?, ?, ?, 'pending')`);
       STEP_NAMES.forEach((name, index) => step.run(id, index + 1, name));
       return [this.journal.append(id, firstEvent)];

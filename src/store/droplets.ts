@@ -43,6 +43,7 @@ export class DropletStore {
   private readonly insert;
   private readonly updateFromBuild;
   private readonly upsertTx;
+  private readonly deregisterRow;
 
   constructor(
     db: Db,
@@ -50,7 +51,8 @@ export class DropletStore {
   ) {
     this.byId = db.prepare<[number], DropletRow>('SELECT * FROM droplets WHERE droplet_id = ?');
     this.byName = db.prepare<[string], DropletRow>('SELECT * FROM droplets WHERE name = ?');
-    this.all = db.prepare<[], DropletRow>('SELECT * FROM droplets ORDER BY droplet_id');
+    this.all = db.prepare<[], DropletRow>('SELECT * FROM droplets WHERE deregistered_at IS NULL ORDER BY droplet_id');
+    this.deregisterRow = db.prepare<[string, number]>('UPDATE droplets SET deregistered_at = ?, url = NULL WHERE droplet_id = ? AND deregistered_at IS NULL');
     this.maxId = db.prepare<[], { max_id: number | null }>('SELECT MAX(droplet_id) AS max_id FROM droplets');
     this.insert = db.prepare(
       `INSERT INTO droplets (droplet_id, name, url, version, capabilities, build_id, commit_sha, registered_at, updated_at)
@@ -59,7 +61,7 @@ export class DropletStore {
     // Conditional on the build we read: a concurrent registration shows up as "no row changed".
     this.updateFromBuild = db.prepare(
       `UPDATE droplets SET url = @url, version = @version, capabilities = @capabilities, build_id = @build_id,
-         commit_sha = @commit_sha, updated_at = @at
+         commit_sha = @commit_sha, updated_at = @at, deregistered_at = NULL
        WHERE droplet_id = @droplet_id AND build_id = @previous_build_id`,
     );
     this.upsertTx = db.transaction((registration: DropletRegistration) => this.upsertInTransaction(registration));
@@ -86,6 +88,11 @@ export class DropletStore {
 
   list(): RegisteredDroplet[] {
     return this.all.all().map(toDroplet);
+  }
+
+  /** Out of the registry (undeployed); the row stays so the id and name stay the droplet's. Returns whether it was listed. */
+  deregister(dropletId: number): boolean {
+    return this.deregisterRow.run(this.now().toISOString(), dropletId).changes === 1;
   }
 
   /** The highest registered droplet id, 0 when none is registered. */

@@ -5,13 +5,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BuildEvent } from '../../src/domain/events.js';
 import { loadConfig } from '../../src/composition/config.js';
-import { openDatabase } from '../../src/store/db.js';
-import { DeploymentStore } from '../../src/store/deployments.js';
 import { freePort } from '../../src/sandbox/ports.js';
 import { api, submitBuild, tempDataDir, waitForStatus, waitForStep } from '../support/executor.js';
+import { killSupervisors } from '../support/supervisors.js';
 import { eventually, isAlive, isZombie, processesUnder } from '../support/processes.js';
 
 const dataDir = tempDataDir();
@@ -37,15 +37,7 @@ async function startService(port: number): Promise<ChildProcess> {
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
-  const db = openDatabase(`${loadConfig({ DATA_DIR: dataDir }).dataDir}/executor.db`);
-  for (const deployment of new DeploymentStore(db).listActive('local')) {
-    try {
-      if (deployment.pid) process.kill(-deployment.pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  db.close();
+  killSupervisors(join(loadConfig({ DATA_DIR: dataDir }).dataDir, 'deployments'));
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -84,6 +84,7 @@ beforeAll(async () => {
     intent: 'Build Quote Keeper for memorable quotes',
     approvalMode: 'auto',
     autoDeploy: false,
+    deployHost: null,
     notifyChannels: null,
     status: 'in_progress',
     currentStep: 7,

@@ -286,6 +286,10 @@ export class MemoryRepo implements DropletRepo {
     this.tags.push(name);
   }
 
+  async archive(): Promise<void> {
+    throw new Error('The stub deploy target never asks for an archive.');
+  }
+
   async log(): Promise<CommitInfo[]> {
     return [...this.commits].reverse().map(({ sha, message }) => ({ sha, message }));
   }
@@ -350,6 +354,7 @@ export class StubVerifier implements Verifier {
 
 export class StubDeployTarget implements DeployTarget {
   readonly id = 'stub';
+  readonly hosts = ['local'];
   readonly requests: DeployRequest[] = [];
 
   constructor(private readonly probe: Probe) {}
@@ -362,15 +367,33 @@ export class StubDeployTarget implements DeployTarget {
       releaseId: request.releaseId,
       dropletId: request.droplet.dropletId,
       target: this.id,
+      host: 'local',
       url: `http://127.0.0.1:${port}`,
       pid: null,
       port,
+      supervisor: 'process',
       commit: request.commit,
       deployedAt: new Date().toISOString(),
+      startedAt: null,
       reused: false,
       childProcessMs: 0,
     };
   }
+
+  // The lifecycle is the fleet target's (tested against real hosts); builds only deploy.
+  rollback = notPartOfABuild;
+  stop = notPartOfABuild;
+  start = notPartOfABuild;
+  restart = notPartOfABuild;
+  undeploy = notPartOfABuild;
+  describe = async () => null;
+  logs = notPartOfABuild;
+  reconcile = async () => [];
+  close = async () => ({ running: 0 });
+}
+
+async function notPartOfABuild(): Promise<never> {
+  throw new Error('A build never calls the lifecycle of its deploy target.');
 }
 
 /** The real embedded registry over the host's database, held and counted by the probe. */
@@ -391,6 +414,10 @@ export class StubRegistry implements Registry {
 
   list(): Promise<RegisteredDroplet[]> {
     return this.real.list();
+  }
+
+  deregister(dropletId: number): Promise<boolean> {
+    return this.real.deregister(dropletId);
   }
 }
 

@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import { loadConfig } from '../../src/composition/config.js';
 import type { BuildView } from '../../src/domain/status.js';
 import { createExecutor, type Executor, type ExecutorOverrides } from '../../src/composition/executor.js';
-import { DeploymentStore } from '../../src/store/deployments.js';
+import { killSupervisors } from './supervisors.js';
 import { freePort } from '../../src/sandbox/ports.js';
 
 export interface TestExecutor {
@@ -25,17 +25,9 @@ export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'executor-'));
 }
 
-/** Kills every droplet process the local deploy target started from this data dir. */
+/** Kills every droplet (supervisor and backends) the local deploy target started from this data dir. */
 export function stopDeployedDroplets(executor: Executor): void {
-  for (const deployment of new DeploymentStore(executor.db).listActive('local')) {
-    if (deployment.pid) {
-      try {
-        process.kill(-deployment.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
+  killSupervisors(join(executor.config.dataDir, 'deployments'));
 }
 
 export async function startExecutor(

@@ -21,6 +21,8 @@ import { SqliteBuildCatalog } from '../../src/store/build-catalog.js';
 import { SqliteBuildStore } from '../../src/store/build-store.js';
 import { type Db, openDatabase } from '../../src/store/db.js';
 import { DropletStore } from '../../src/store/droplets.js';
+import { SqliteDropletJournal } from '../../src/store/droplet-events.js';
+import { createDropletService } from '../../src/pipeline/droplets.js';
 import { ModelCallStore, SqliteModelCallLedger } from '../../src/store/model-calls.js';
 
 /** The bus, counted: a closed stream must leave no subscription behind. */
@@ -201,9 +203,24 @@ export type TestAppOverrides = Omit<Partial<AppDeps>, 'builds' | 'registry'> & {
 export async function createTestApp(overrides: TestAppOverrides = {}): Promise<TestApp> {
   const { builds = new TestBuilds(), ...rest } = overrides;
   // The real embedded registry, on the same in-memory database as the builds.
-  const registry = new EmbeddedRegistry(new DropletStore(builds.db));
+  const dropletStore = new DropletStore(builds.db);
+  const registry = new EmbeddedRegistry(dropletStore);
+  // No deploy target: the lifecycle routes answer as DEPLOY_TARGET=none does.
+  const droplets = createDropletService({
+    target: null,
+    registry,
+    catalog: new SqliteBuildCatalog(builds.db),
+    droplets: {
+      idForName: async (name) => dropletStore.getByName(name)?.dropletId ?? null,
+      nameForId: async (id) => dropletStore.get(id)?.name ?? null,
+      maxId: async () => dropletStore.maxDropletId(),
+    },
+    journal: new SqliteDropletJournal(builds.db),
+    log: pino({ level: 'silent' }),
+  });
   const app = await buildApp({
     builds: builds.service,
+    droplets,
     registry,
     info: executorInfo(builds),
     publicUrl: 'http://127.0.0.1:8400',

@@ -97,6 +97,8 @@ export interface BuildCatalog {
   maxDropletId(): Promise<number>;
   nameForDropletId(dropletId: number): Promise<string | null>;
   idForDropletName(name: string): Promise<number | null>;
+  /** A queued or running build of the droplet (it may deploy at any moment), if any. */
+  runningBuildOf(dropletId: number): Promise<string | null>;
 }
 
 /** Usage and the saved answers of a build's model calls. */

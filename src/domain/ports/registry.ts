@@ -7,4 +7,6 @@ export interface Registry {
   /** Idempotent per build id: registering the same build twice changes nothing. */
   register(registration: DropletRegistration): Promise<{ droplet: RegisteredDroplet; changed: boolean }>;
   list(): Promise<RegisteredDroplet[]>;
+  /** Takes an undeployed droplet out of the registry; false when it was not listed. */
+  deregister(dropletId: number): Promise<boolean>;
 }

@@ -31,6 +31,8 @@ export interface DropletRepo {
   listFiles(): Promise<string[]>;
   head(): Promise<string | null>;
   tag(name: string, message: string): Promise<void>;
+  /** A tar of the commit's tree (`git archive`), written to `file`: what a deploy ships. */
+  archive(commit: string, file: string): Promise<void>;
   log(): Promise<CommitInfo[]>;
 }
 

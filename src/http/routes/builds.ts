@@ -1,6 +1,5 @@
-/** The build API: submit, inspect, list, journal, approve, cancel, retry; plus the droplet list. */
+/** The build API: submit, inspect, list, journal, approve, cancel, retry. */
 import type { FastifyInstance } from 'fastify';
-import type { RegisteredDroplet } from '../../domain/registration.js';
 import type { BuildView } from '../../domain/status.js';
 import type { SubmitBuildInput } from '../../pipeline/service.js';
 import type { AppDeps } from '../deps.js';
@@ -24,6 +23,7 @@ export function submitInputFrom(body: BuildDropletBody): SubmitBuildInput {
     ...(body.droplet_name !== undefined && { dropletName: body.droplet_name }),
     ...(body.notify_channels !== undefined && { notifyChannels: body.notify_channels }),
     ...(body.max_cost_usd !== undefined && { maxCostUsd: body.max_cost_usd }),
+    ...(body.deploy_host !== undefined && { deployHost: body.deploy_host }),
   };
 }
 
@@ -45,20 +45,6 @@ export function acceptedBuild(view: BuildView, publicUrl: string) {
     droplet_name: view.droplet_name,
     estimated_completion: view.estimated_completion,
     ...buildLinks(publicUrl, view.build_id),
-  };
-}
-
-function dropletJson(droplet: RegisteredDroplet) {
-  return {
-    droplet_id: droplet.dropletId,
-    name: droplet.name,
-    url: droplet.url,
-    version: droplet.version,
-    capabilities: droplet.capabilities,
-    build_id: droplet.buildId,
-    commit: droplet.commit,
-    registered_at: droplet.registeredAt,
-    updated_at: droplet.updatedAt,
   };
 }
 
@@ -129,11 +115,5 @@ export function registerBuildRoutes(app: FastifyInstance, deps: AppDeps): void {
       const { from_step: fromStep, max_cost_usd: maxCostUsd } = parseOrThrow(retryQuery, request.query, 'retry query');
       return reply.code(202).send(await builds.retry(id, fromStep, maxCostUsd));
     },
-  );
-
-  app.get(
-    '/executor/droplets',
-    { config: { description: 'The droplets in the registry, with the build and commit each came from.' } },
-    async () => ({ droplets: (await deps.registry.list()).map(dropletJson) }),
   );
 }

@@ -21,20 +21,24 @@ export const deployerStep = defineStep({
       droplet,
       sourceDir: repo.path,
       commit: verified.commit,
+      archive: (file) => repo.archive(verified.commit, file),
+      host: build.deployHost,
       signal,
       onProgress: (message, data) => progress(message, data),
     });
     await repo.tag(`release-${build.id}`, `Deployed to ${target.id} at ${deployment.url}`);
     await recordDocument(
       'docs/DEPLOYMENT.md',
-      `# Deployment\n\n- Release: ${build.id}\n- Target: ${target.id}\n- URL: ${deployment.url}\n- Commit: ${deployment.commit}\n`,
+      `# Deployment\n\n- Release: ${build.id}\n- Target: ${target.id}\n- Host: ${deployment.host}\n- URL: ${deployment.url}\n- Commit: ${deployment.commit}\n- Supervisor: ${deployment.supervisor}\n`,
       `deploy: release ${build.id} on ${target.id}`,
     );
     await setLocations({ deploymentUrl: deployment.url });
     return {
       details: {
         target: target.id,
+        host: deployment.host,
         url: deployment.url,
+        supervisor: deployment.supervisor,
         pid: deployment.pid,
         port: deployment.port,
         commit: deployment.commit,

@@ -1,0 +1,179 @@
+/**
+ * The executor's side of the droplet supervisor (`host-agent/droplet-supervisor.mjs`):
+ * puts the program on a host once per version, and speaks its control protocol by
+ * running its CLI there, so local and SSH hosts are driven by the same commands.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StepError } from '../../domain/errors.js';
+import type { HostOps } from './host-ops.js';
+import type { DropletLayout, HostLayout } from './layout.js';
+
+/** `host-agent/` at the project root, found from src/ (tsx) and dist/ alike. */
+export const SUPERVISOR_SOURCE = fileURLToPath(new URL('../../../host-agent/droplet-supervisor.mjs', import.meta.url));
+
+export interface Backend {
+  release: string;
+  pid: number;
+  port: number;
+  startedAt: string;
+  restarts: number;
+  healthy: boolean;
+}
+
+export interface SupervisorStatus {
+  ok: true;
+  pid: number;
+  listen: { host: string; port: number };
+  state: 'running' | 'idle' | 'restarting' | 'stopping';
+  active: Backend | null;
+  candidate: Backend | null;
+}
+
+export interface SupervisorError {
+  ok: false;
+  error: { code: string; message?: string; log?: string };
+}
+
+type Answer<T> = (T & { ok: true }) | SupervisorError;
+
+export interface SwitchResult {
+  active: Backend;
+  stopped: { release: string; pid: number } | null;
+}
+
+/** The supervisor's settings for one droplet (supervisor.json). */
+export interface SupervisorConfig {
+  version: 1;
+  droplet: string;
+  listen: { host: string; port: number };
+  launch: { argv: string[]; cwd: string; envFile: string; env: Record<string, string> };
+  health: { path: string; timeoutMs: number };
+  restart: { initialDelayMs: number; maxDelayMs: number; resetAfterMs: number };
+  stopGraceMs: number;
+  drainTimeoutMs: number;
+  holdRequestsMs: number;
+}
+
+let program: Promise<{ text: string; hash: string }> | undefined;
+function supervisorProgram(): Promise<{ text: string; hash: string }> {
+  return (program ??= readFile(SUPERVISOR_SOURCE, 'utf8').then((text) => ({
+    text,
+    hash: createHash('sha256').update(text).digest('hex').slice(0, 12),
+  })));
+}
+
+export class SupervisorClient {
+  constructor(
+    private readonly ops: HostOps,
+    private readonly nodePath: string,
+    private readonly programPath: string,
+  ) {}
+
+  /** Uploads this executor's version of the program unless the host has it; returns a client for it. */
+  static async install(ops: HostOps, host: HostLayout, nodePath: string): Promise<SupervisorClient> {
+    const { text, hash } = await supervisorProgram();
+    const path = posix.join(host.executorDir, `supervisor-${hash}.mjs`);
+    if (!(await ops.exists(path))) {
+      await ops.mkdirs([host.executorDir], { mode: '755' });
+      const local = join(tmpdir(), `executor-supervisor-${hash}-${process.pid}.mjs`);
+      await writeFile(local, text, { mode: 0o644 });
+      try {
+        await ops.shell.upload(local, `${path}.tmp`);
+        await ops.run(['chmod', '644', `${path}.tmp`]);
+        await ops.run(['mv', '-f', `${path}.tmp`, path]);
+      } finally {
+        await rm(local, { force: true });
+      }
+    }
+    return new SupervisorClient(ops, nodePath, path);
+  }
+
+  /** The command line that runs the supervisor in the foreground (systemd's ExecStart). */
+  runCommand(droplet: DropletLayout): string[] {
+    return [this.nodePath, this.programPath, 'run', droplet.dir];
+  }
+
+  /** Starts it detached from this session (it outlives the executor); its status once it answers. */
+  async start(droplet: DropletLayout): Promise<SupervisorStatus> {
+    const result = await this.ops.shell.exec([this.nodePath, this.programPath, 'start', droplet.dir], { asRunner: true, timeoutMs: 30_000 });
+    const answer = parse<SupervisorStatus>(result.stdout);
+    if (!answer?.ok) throw supervisorFailure('start', this.ops.shell.label, answer, result.stderr);
+    return answer;
+  }
+
+  /** The status, or null when no supervisor runs for the droplet. */
+  async status(droplet: DropletLayout): Promise<SupervisorStatus | null> {
+    const answer = await this.request<SupervisorStatus>(droplet, { cmd: 'status' }, 10_000);
+    if (answer.ok) return answer;
+    if (answer.error.code === 'NOT_RUNNING') return null;
+    throw supervisorFailure('status', this.ops.shell.label, answer);
+  }
+
+  /** Starts the release beside the active one and health-gates it; the failure (with the log tail) is returned. */
+  prepare(droplet: DropletLayout, release: string, timeoutMs: number): Promise<Answer<{ candidate?: Backend; alreadyActive?: boolean; active?: Backend }>> {
+    return this.request(droplet, { cmd: 'prepare', release }, timeoutMs + 15_000);
+  }
+
+  async promote(droplet: DropletLayout, release: string, drainMs: number): Promise<SwitchResult> {
+    return this.expect<SwitchResult>('promote', droplet, { cmd: 'promote', release }, drainMs + 30_000);
+  }
+
+  async discard(droplet: DropletLayout, release: string): Promise<void> {
+    await this.request(droplet, { cmd: 'discard', release }, 30_000);
+  }
+
+  async restart(droplet: DropletLayout, timeoutMs: number): Promise<SwitchResult> {
+    return this.expect<SwitchResult>('restart', droplet, { cmd: 'restart' }, timeoutMs + 45_000);
+  }
+
+  /** Stops the droplet and its supervisor; nothing running is fine. */
+  async shutdown(droplet: DropletLayout): Promise<void> {
+    const answer = await this.request(droplet, { cmd: 'shutdown' }, 30_000);
+    if (!answer.ok && answer.error.code !== 'NOT_RUNNING') throw supervisorFailure('shutdown', this.ops.shell.label, answer);
+    // It answers before it exits: wait until the socket is gone so a start right after is not refused.
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (await this.status(droplet))) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  private async expect<T>(what: string, droplet: DropletLayout, request: Record<string, unknown>, timeoutMs: number): Promise<T> {
+    const answer = await this.request<T>(droplet, request, timeoutMs);
+    if (!answer.ok) throw supervisorFailure(what, this.ops.shell.label, answer);
+    return answer;
+  }
+
+  private async request<T>(droplet: DropletLayout, request: Record<string, unknown>, timeoutMs: number): Promise<Answer<T>> {
+    const result = await this.ops.shell.exec([this.nodePath, this.programPath, 'ctl', droplet.dir, JSON.stringify(request)], {
+      asRunner: true,
+      timeoutMs,
+    });
+    return (
+      parse<T>(result.stdout) ?? {
+        ok: false,
+        error: { code: 'NO_ANSWER', message: (result.stderr || result.stdout).slice(-1_000).trim() || `exit ${result.code}` },
+      }
+    );
+  }
+}
+
+function parse<T>(stdout: string): Answer<T> | null {
+  const line = stdout.trim().split('\n').pop();
+  if (!line) return null;
+  try {
+    const value = JSON.parse(line) as Answer<T>;
+    return typeof value === 'object' && value !== null && typeof value.ok === 'boolean' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function supervisorFailure(what: string, host: string, answer: SupervisorError | null, stderr = ''): StepError {
+  const message = answer?.error.message ?? answer?.error.code ?? (stderr.trim().slice(-500) || 'no answer');
+  return new StepError('DEPLOY_SUPERVISOR_FAILED', `The droplet supervisor on ${host} could not ${what}: ${message}`, {
+    host,
+    code: answer?.error.code ?? null,
+  });
+}
