@@ -117,7 +117,7 @@ function launchOf(raw) {
   return { argv: raw.argv, cwd: raw.cwd ?? '{release}', envFile: raw.envFile ?? null, env: raw.env ?? {} };
 }
 
-/** Read once, when the supervisor starts. @param {string} dropletDir @returns {Config} */
+/** Read at start and before every backend start (see refreshConfig). @param {string} dropletDir @returns {Config} */
 function loadConfig(dropletDir) {
   /** @type {any} */
   const raw = JSON.parse(readFileSync(join(dropletDir, 'supervisor.json'), 'utf8'));
@@ -469,6 +469,7 @@ class Supervisor {
    * @returns {Promise<Started>}
    */
   async startGated(release, restarts, place) {
+    this.refreshConfig();
     for (let attempt = 0; ; attempt += 1) {
       let backend;
       try {
@@ -483,6 +484,19 @@ class Supervisor {
       await stopBackend(backend, this.config.stopGraceMs);
       const retry = attempt === 0 && gate.code === 'EXITED' && lostPortRace(backend);
       if (!retry) return { ok: false, error: { code: gate.code, message: gate.message, log: logTail(backend.logFile) } };
+    }
+  }
+
+  /**
+   * Re-reads supervisor.json before each start: the executor rewrites it per deploy (the
+   * entry point, the timeouts). The public address is bound once and kept.
+   */
+  refreshConfig() {
+    try {
+      const { listen: _kept, ...fresh } = loadConfig(this.dropletDir);
+      Object.assign(this.config, fresh);
+    } catch (err) {
+      log(`supervisor.json unreadable, keeping the settings in force: ${errorMessage(err)}`);
     }
   }
 

@@ -32,6 +32,7 @@ import { createLogger } from './logger.js';
 import { createDeployTarget } from './deploy.js';
 import { createDependencyStore, createProviders, dropletDirectoryOf } from './providers.js';
 import { prepareSandbox } from './sandbox.js';
+import type { SandboxChoice } from '../sandbox/sandbox-factory.js';
 
 export { VERSION } from './info.js';
 
@@ -57,7 +58,7 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
   const redactor = new SecretRedactor(config.secrets);
   const redaction = { redact: (text: string) => redactor.redact(text), redactDeep: <T>(value: T) => redactor.redactDeep(value) };
   const log = overrides.logger ?? createLogger(config, redactor);
-  for (const dir of ['repos', 'deployments']) mkdirSync(join(config.dataDir, dir), { recursive: true });
+  for (const dir of ['repos', 'deployments', 'dependencies', 'run', 'sandbox-home']) mkdirSync(join(config.dataDir, dir), { recursive: true });
   const unlock = lockDataDir(config.dataDir);
 
   const db = openDatabase(join(config.dataDir, 'executor.db'));
@@ -68,25 +69,16 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
   const dropletStore = new DropletStore(db);
   const registry = new EmbeddedRegistry(dropletStore);
 
-  // Droplets run as another user: they may pass through the data dir to their own release, and read nothing else.
-  const hardening = await hardenDataDir(config.dataDir, { secretFiles: [join(process.cwd(), '.env')] });
-  if (hardening.untraversableAncestor) log.warn({ directory: hardening.untraversableAncestor }, 'droplets cannot reach their releases: a parent of DATA_DIR is not traversable by others');
-
   const sandbox = prepareSandbox(config, log);
   const author = overrides.author ?? createAuthor(config);
-  const dependencies = createDependencyStore(config);
-  const deployTarget = await createDeployTarget(config, { db, dependencies, sandbox: sandbox.choice, redact: redaction.redact, log: log.child({ component: 'deploy' }) });
+  const { dependencies, deployTarget } = await prepareDeploys(config, db, sandbox.choice, redaction.redact, log);
   const providers = createProviders({ config, db, author, sandbox: sandbox.choice.sandbox, registry, deployTarget, dependencies, log });
   const maxBuildCostUsd = config.MAX_BUILD_COST_USD ?? null;
 
   const runBuild = createRunner({
-    store,
-    ledger,
-    providers,
+    ...{ store, ledger, providers, redaction, maxBuildCostUsd },
     limits: { maxBuildIterations: config.MAX_BUILD_ITERATIONS },
     log: log.child({ component: 'runner' }),
-    redaction,
-    maxBuildCostUsd,
   });
   const queue = new BuildScheduler(config.MAX_CONCURRENT_BUILDS, runBuild, async (buildId, error) => {
     log.error({ build_id: buildId, err: error }, 'build runner crashed');
@@ -94,11 +86,7 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
   });
   const { unavailableReason } = sandbox.choice;
   const builds = createBuildService({
-    store,
-    catalog,
-    ledger,
-    bus,
-    queue,
+    ...{ store, catalog, ledger, bus, queue },
     droplets: dropletDirectoryOf(dropletStore),
     notifyChannels: providers.notifiers.map((notifier) => notifier.channel),
     log: log.child({ component: 'builds' }),
@@ -111,12 +99,8 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
 
   const info = executorInfo({ config, author, providers, registryId: registry.id, sandbox: sandbox.choice, catalog, db });
   const droplets = createDropletService({
-    target: deployTarget,
-    registry,
-    catalog,
-    droplets: dropletDirectoryOf(dropletStore),
-    journal: new SqliteDropletJournal(db),
-    log: log.child({ component: 'droplets' }),
+    ...{ target: deployTarget, registry, catalog, droplets: dropletDirectoryOf(dropletStore) },
+    ...{ journal: new SqliteDropletJournal(db), log: log.child({ component: 'droplets' }) },
   });
   const app = await buildApp({ builds, droplets, registry, info, publicUrl: config.publicUrl, apiToken: config.API_TOKEN, logger: log });
   let reconciling: NodeJS.Timeout | undefined;
@@ -142,6 +126,21 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
       unlock();
     },
   };
+}
+
+/**
+ * The data dir made safe to share with droplet users, the dependency store, and the
+ * deploy target: droplets run as another user and may only pass through the data dir
+ * to their own release, reading nothing else.
+ */
+async function prepareDeploys(config: Config, db: Db, sandbox: SandboxChoice, redact: (text: string) => string, log: Logger) {
+  const hardening = await hardenDataDir(config.dataDir, { secretFiles: [join(process.cwd(), '.env')] });
+  if (hardening.untraversableAncestor) {
+    log.warn({ directory: hardening.untraversableAncestor }, 'droplets cannot reach their releases: a parent of DATA_DIR is not traversable by others');
+  }
+  const dependencies = createDependencyStore(config);
+  const deployTarget = await createDeployTarget(config, { db, dependencies, sandbox, redact, log: log.child({ component: 'deploy' }) });
+  return { dependencies, deployTarget };
 }
 
 /** Checks deployments against the record every `seconds` (a supervisor that died is started again). */

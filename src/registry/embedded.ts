@@ -17,6 +17,10 @@ export class EmbeddedRegistry implements Registry {
     return this.droplets.list();
   }
 
+  async deregister(dropletId: number): Promise<boolean> {
+    return this.droplets.deregister(dropletId);
+  }
+
   async get(dropletId: number): Promise<RegisteredDroplet | null> {
     return this.droplets.get(dropletId);
   }

@@ -31,7 +31,7 @@ export class SqliteDropletJournal implements DropletJournal {
       seq: row.seq,
       dropletId: row.droplet_id,
       type: row.type,
-      data: (fromJson(row.data) as Record<string, unknown> | null) ?? {},
+      data: fromJson<Record<string, unknown>>(row.data) ?? {},
       at: row.at,
     }));
   }

@@ -22,6 +22,8 @@ const version = ${JSON.stringify(version)};
 const behaviour = ${JSON.stringify(behaviour)};
 if (behaviour === 'crash') throw new Error('boom at startup');
 const started = Date.now();
+// Its own pid is the same in every start under a pid namespace: this tells one start from the next.
+const instance = require('node:crypto').randomUUID();
 function attempt(work) {
   try { const value = work(); return value === undefined ? 'ok' : value; } catch (error) { return error.code || String(error.message); }
 }
@@ -31,7 +33,7 @@ const server = http.createServer((req, res) => {
   if (url.pathname === '/health') {
     return send(behaviour === 'healthy' ? 200 : 503, { status: behaviour, version, uptime_seconds: Math.floor((Date.now() - started) / 1000) });
   }
-  if (url.pathname === '/') return send(200, { version, pid: process.pid, dependency: isNumber ? isNumber(5) : null });
+  if (url.pathname === '/') return send(200, { version, instance, dependency: isNumber ? isNumber(5) : null });
   if (url.pathname === '/slow') return setTimeout(() => send(200, { version, slow: true }), Number(url.searchParams.get('ms') || 300));
   if (url.pathname === '/crash') { send(200, { crashing: true }); return setTimeout(() => process.exit(3), 10); }
   if (url.pathname === '/note' && req.method === 'POST') {

@@ -89,7 +89,8 @@ export class FleetHost {
   /** Writes shared/.env: the deploying user's, readable by the droplet's group only. */
   async writeEnv(droplet: DropletLayout, content: string): Promise<void> {
     const { runner, deployerUid } = await this.connect();
-    await this.ops.writeFile(droplet.envFile, content, { mode: '640' });
+    // Read-only even to an owner that runs the droplet (SSH without DEPLOY_RUN_AS): no accidental rewrite.
+    await this.ops.writeFile(droplet.envFile, content, { mode: '440' });
     if (runner.uid !== deployerUid) await this.ops.run(['chgrp', String(runner.gid), droplet.envFile], { what: 'handing .env to the droplet group' });
   }
 

@@ -31,7 +31,7 @@ export interface FleetTargetOptions {
   installTimeoutMs: number;
   /** A free public port on the host, not among `taken`. */
   allocatePort(host: FleetHost, taken: ReadonlySet<number>): Promise<number>;
-  redact(text: string): string;
+  redact: (text: string) => string;
 }
 
 type Progress = NonNullable<DeployRequest['onProgress']>;
