@@ -6,6 +6,7 @@
  * start brings back one that died with its host.
  */
 import { posix } from 'node:path';
+import { StepError } from '../../domain/errors.js';
 import type { HostOps } from './host-ops.js';
 import type { DropletLayout } from './layout.js';
 import type { SupervisorClient, SupervisorStatus } from './supervisor.js';
@@ -45,11 +46,23 @@ export class ProcessLauncher implements SupervisorLauncher {
   }
 }
 
+/**
+ * One word of ExecStart as systemd reads it back: it splits on blanks and unquotes
+ * C-style ("…" with \\ and \" escapes), and it expands `%` specifiers and `$` variables
+ * inside quotes too, so those are doubled everywhere.
+ */
+function execWord(part: string): string {
+  const control = [...part].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f);
+  if (control) throw new Error(`A control character cannot be written into a unit's ExecStart: ${JSON.stringify(part)}`);
+  const word = /^[A-Za-z0-9_@+=:,./-]+$/.test(part) ? part : `"${part.replace(/["\\]/g, '\\$&')}"`;
+  return word.replace(/[%$]/g, (character) => character + character);
+}
+
 export const unitName = (name: string) => `executor-droplet-${name}.service`;
 
 /** The unit: the supervisor in the foreground, restarted on failure, as the droplet's user for a system unit. */
 export function unitFile(options: { name: string; command: readonly string[]; user?: string; userUnit: boolean }): string {
-  const quoted = options.command.map((part) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(part) ? part : `"${part.replace(/(["\\$])/g, '\\$1')}"`));
+  const quoted = options.command.map(execWord);
   return [
     '[Unit]',
     `Description=Droplet ${options.name} (supervised by the Autonomous Executor)`,
@@ -72,12 +85,17 @@ export function unitFile(options: { name: string; command: readonly string[]; us
   ].join('\n');
 }
 
+const UNIT_START_WAIT_MS = 15_000;
+
 export class SystemdLauncher implements SupervisorLauncher {
+  private userUnitDir?: Promise<string>;
+
   constructor(
     readonly mode: 'systemd' | 'systemd-user',
     private readonly ops: HostOps,
     private readonly client: SupervisorClient,
     private readonly runnerUser: string,
+    private readonly startWaitMs = UNIT_START_WAIT_MS,
   ) {}
 
   describe(name: string): string {
@@ -88,22 +106,29 @@ export class SystemdLauncher implements SupervisorLauncher {
     return ['systemctl', ...(this.mode === 'systemd-user' ? ['--user'] : []), ...args];
   }
 
-  private unitPath(name: string): string {
-    return this.mode === 'systemd-user'
-      ? posix.join('.config', 'systemd', 'user', unitName(name))
-      : posix.join('/etc/systemd/system', unitName(name));
+  /** Absolute: a relative path would land under whatever directory the shell started in (the executor's own on local). */
+  private async unitPath(name: string): Promise<string> {
+    if (this.mode === 'systemd') return posix.join('/etc/systemd/system', unitName(name));
+    this.userUnitDir ??= this.ops.sh('cd && pwd', [], { what: 'finding the home directory' }).then(
+      (result) => posix.join(result.stdout.trim().replace(/\/+$/, '') || '/', '.config', 'systemd', 'user'),
+      (error: unknown) => {
+        this.userUnitDir = undefined;
+        throw error;
+      },
+    );
+    return posix.join(await this.userUnitDir, unitName(name));
   }
 
   async ensureRunning(droplet: DropletLayout, name: string): Promise<SupervisorStatus> {
     const running = await this.client.status(droplet);
     if (running) return running;
     const unit = unitFile({ name, command: this.client.runCommand(droplet), user: this.runnerUser, userUnit: this.mode === 'systemd-user' });
-    const path = this.unitPath(name);
+    const path = await this.unitPath(name);
     await this.ops.mkdirs([posix.dirname(path)]);
     await this.ops.writeFile(path, unit, { mode: '644' });
     await this.ops.run(this.systemctl('daemon-reload'), { what: 'systemctl daemon-reload' });
     await this.ops.run(this.systemctl('enable', '--now', unitName(name)), { what: `systemctl enable ${unitName(name)}` });
-    return this.waitForStatus(droplet);
+    return this.waitForStatus(droplet, name);
   }
 
   async stop(_droplet: DropletLayout, name: string): Promise<void> {
@@ -112,15 +137,28 @@ export class SystemdLauncher implements SupervisorLauncher {
 
   async remove(droplet: DropletLayout, name: string): Promise<void> {
     await this.stop(droplet, name);
-    await this.ops.remove([this.unitPath(name)]);
+    await this.ops.remove([await this.unitPath(name)]);
     await this.ops.run(this.systemctl('daemon-reload'), { what: 'systemctl daemon-reload' });
   }
 
-  private async waitForStatus(droplet: DropletLayout): Promise<SupervisorStatus> {
-    const deadline = Date.now() + 15_000;
+  /**
+   * The unit's supervisor answering. One that does not is systemd's to explain: starting
+   * another supervisor here would run a second one beside the unit's, fighting for the port.
+   */
+  private async waitForStatus(droplet: DropletLayout, name: string): Promise<SupervisorStatus> {
+    const deadline = Date.now() + this.startWaitMs;
     for (;;) {
       const status = await this.client.status(droplet);
-      if (status || Date.now() > deadline) return status ?? this.client.start(droplet);
+      if (status) return status;
+      if (Date.now() > deadline) {
+        const unit = unitName(name);
+        const journal = `journalctl ${this.mode === 'systemd-user' ? '--user ' : ''}-u ${unit}`;
+        throw new StepError(
+          'DEPLOY_SUPERVISOR_FAILED',
+          `systemd started ${unit} on ${this.ops.shell.label}, but its supervisor did not answer within ${Math.round(this.startWaitMs / 1000)} s: see \`${journal}\` there.`,
+          { host: this.ops.shell.label, unit },
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
