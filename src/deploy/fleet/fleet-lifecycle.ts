@@ -10,7 +10,7 @@ import type { DeploymentRecord } from '../../store/deployments.js';
 import { isHealthy } from '../health.js';
 import { entryOf } from './droplet-config.js';
 import type { FleetHost } from './fleet-host.js';
-import { toDeployment, type FleetTargetOptions } from './fleet-target.js';
+import { toDeployment, type FleetTargetOptions } from './fleet-options.js';
 import type { DropletLayout } from './layout.js';
 import { switchRelease } from './release-switch.js';
 

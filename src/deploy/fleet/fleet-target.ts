@@ -8,31 +8,18 @@ import type { DropletIdentity } from '../../domain/build.js';
 import type { Deployment, DropletDeploymentView, ReconcileOutcome } from '../../domain/deployment.js';
 import { ConflictError, StepError, throwIfAborted } from '../../domain/errors.js';
 import type { DeployRequest, DeployTarget } from '../../domain/ports/deploy.js';
-import type { DeploymentRecord, DeploymentStore, NewDeployment } from '../../store/deployments.js';
+import type { DeploymentRecord, NewDeployment } from '../../store/deployments.js';
 import { acquireDeployLock, type HeldLock } from './deploy-lock.js';
-import { dropletEnvFile, entryOf, supervisorConfig, type DropletRuntimeSettings } from './droplet-config.js';
+import { dropletEnvFile, entryOf, supervisorConfig } from './droplet-config.js';
 import { ShellError } from '../shell/types.js';
 import type { FleetHost } from './fleet-host.js';
+import { toDeployment, type FleetTargetOptions } from './fleet-options.js';
 import { FleetLifecycle } from './fleet-lifecycle.js';
 import type { DropletLayout } from './layout.js';
 import { pruneReleases } from './prune.js';
 import { ensureRelease } from './release-upload.js';
 import { switchRelease } from './release-switch.js';
 
-export interface FleetTargetOptions {
-  id: 'local' | 'ssh';
-  hosts: readonly FleetHost[];
-  store: DeploymentStore;
-  settings: DropletRuntimeSettings;
-  /** Releases kept on a host per droplet, the live one included. */
-  keepReleases: number;
-  lockStaleMs: number;
-  lockWaitMs: number;
-  installTimeoutMs: number;
-  /** A free public port on the host, not among `taken`. */
-  allocatePort(host: FleetHost, taken: ReadonlySet<number>): Promise<number>;
-  redact: (text: string) => string;
-}
 
 type Progress = NonNullable<DeployRequest['onProgress']>;
 
@@ -188,9 +175,4 @@ function asHostError(error: unknown, host: string): unknown {
   if (!(error instanceof ShellError)) return error;
   const code = error.code === 'HOST_KEY_MISMATCH' || error.code === 'HOST_KEY_UNKNOWN' ? 'DEPLOY_HOST_KEY_REFUSED' : 'DEPLOY_HOST_UNREACHABLE';
   return new StepError(code, `${host}: ${error.message}`, { host, reason: error.code });
-}
-
-export function toDeployment(record: DeploymentRecord, reused: boolean, childProcessMs: number): Deployment {
-  const { directory: _directory, status: _status, ...deployment } = record;
-  return { ...deployment, reused, childProcessMs };
 }
