@@ -59,7 +59,8 @@ describe('HostLayout and DropletLayout', () => {
 
   it.each(['..', '.', 'a/b', '../x', '.partial-b1', '.b1', '', 'b 1', 'b1\n', 'b1.tar', '-b1', 'x'.repeat(129)])('refuses the release id %j everywhere it names a path', (id) => {
     expect(codeOf(() => assertReleaseId(id))).toBe('DEPLOY_INVALID_RELEASE');
-    for (const path of [droplet.release, droplet.partial, droplet.upload, droplet.log]) expect(codeOf(() => path.call(droplet, id))).toBe('DEPLOY_INVALID_RELEASE');
+    const paths = [(r: string) => droplet.release(r), (r: string) => droplet.partial(r), (r: string) => droplet.upload(r), (r: string) => droplet.log(r)];
+    for (const path of paths) expect(codeOf(() => path(id))).toBe('DEPLOY_INVALID_RELEASE');
   });
 
   it.each(['build-12', 'b1', 'build_1-abc', 'x'.repeat(128)])('accepts the release id %j', (id) => {
