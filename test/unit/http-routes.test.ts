@@ -92,7 +92,7 @@ describe('build API', () => {
     expect(events.at(-1)).toMatchObject({ type: 'build.retried', data: { from_step: 3 } });
   });
 
-  it('lists the registry as droplets', async () => {
+  it('lists the registry as droplets, with no deployment where nothing deploys', async () => {
     const { app, registry } = await start();
     await registry.register({ dropletId: 13, name: 'analytics-engine', url: 'http://127.0.0.1:9013', version: '1.0.0', capabilities: ['metrics'], buildId: 'build-13-x', commit: 'abc123' });
     const body = (await app.inject({ method: 'GET', url: '/executor/droplets' })).json();
@@ -108,9 +108,26 @@ describe('build API', () => {
           commit: 'abc123',
           registered_at: expect.any(String),
           updated_at: expect.any(String),
+          deployment: null,
+          health: { status: 'not_deployed' },
+          releases: [],
         },
       ],
     });
+  });
+
+  it('answers droplet actions as DEPLOY_TARGET=none does, and refuses bad names', async () => {
+    const { app, registry } = await start();
+    await registry.register({ dropletId: 13, name: 'analytics-engine', url: null, version: '1.0.0', capabilities: [], buildId: 'build-13-x', commit: 'abc123' });
+    const stop = await app.inject({ method: 'POST', url: '/executor/droplets/analytics-engine/stop' });
+    expect(stop.statusCode).toBe(409);
+    expect(stop.json().error.code).toBe('NO_DEPLOY_TARGET');
+    expect((await app.inject({ method: 'GET', url: '/executor/droplets/nobody-here' })).statusCode).toBe(404);
+    const bad = await app.inject({ method: 'POST', url: '/executor/droplets/Bad_Name/rollback' });
+    expect(bad.statusCode).toBe(400);
+    const badTo = await app.inject({ method: 'POST', url: '/executor/droplets/analytics-engine/rollback?to=nope' });
+    expect(badTo.statusCode).toBe(400);
+    expect((await app.inject({ method: 'GET', url: '/executor/droplets/analytics-engine/logs?lines=0' })).json().error.message).toContain('between 1 and 2000');
   });
 });
 
@@ -137,6 +154,7 @@ describe('UDC endpoints', () => {
     const advertised = (body.integration_endpoints as { method: string; path: string; description: string }[]).map((e) => `${e.method} ${e.path}`);
     expect(advertised.sort()).toEqual([
       'DELETE /executor/builds/{id}',
+      'DELETE /executor/droplets/{name}',
       'GET /capabilities',
       'GET /dependencies',
       'GET /executor/builds',
@@ -145,12 +163,18 @@ describe('UDC endpoints', () => {
       'GET /executor/builds/{id}/stream',
       'GET /executor/capabilities',
       'GET /executor/droplets',
+      'GET /executor/droplets/{name}',
+      'GET /executor/droplets/{name}/logs',
       'GET /executor/health',
       'GET /health',
       'GET /state',
       'POST /executor/build-droplet',
       'POST /executor/builds/{id}/approve',
       'POST /executor/builds/{id}/retry',
+      'POST /executor/droplets/{name}/restart',
+      'POST /executor/droplets/{name}/rollback',
+      'POST /executor/droplets/{name}/start',
+      'POST /executor/droplets/{name}/stop',
       'POST /message',
     ]);
   });
