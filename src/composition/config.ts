@@ -102,6 +102,8 @@ export const configSchema = z.object({
   DEPLOY_NPM_PATH: z.string().min(1).default('npm'),
   /** A deploy lock on a host older than this was left by a crashed executor and is broken. */
   DEPLOY_LOCK_STALE_SECONDS: intIn(30, 86_400, 900),
+  /** How long a deploy (or a lifecycle action) waits for another one of the same droplet on its host before it fails DEPLOY_LOCKED. */
+  DEPLOY_LOCK_WAIT_SECONDS: intIn(1, 3600, 120),
   /** How often running droplets are checked against the record (a dead supervisor restarted); 0 checks only at start. */
   DEPLOY_RECONCILE_SECONDS: intIn(0, 86_400, 30),
   /** `ssh`: one host, as `SSH_USER@SSH_HOST:SSH_PORT`; DEPLOY_HOSTS lists several (`user@host:port,…`). */
