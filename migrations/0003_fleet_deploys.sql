@@ -39,3 +39,6 @@ ALTER TABLE builds ADD COLUMN deploy_host TEXT;
 
 -- An undeployed droplet leaves the registry (its id and name stay reserved for its repository).
 ALTER TABLE droplets ADD COLUMN deregistered_at TEXT;
+
+-- The host a registered droplet is deployed on.
+ALTER TABLE droplets ADD COLUMN host TEXT;

@@ -3,6 +3,8 @@ export interface DropletRegistration {
   dropletId: number;
   name: string;
   url: string | null;
+  /** The host it is deployed on (`local`, `user@host:port`), null when not deployed. */
+  host: string | null;
   version: string;
   capabilities: string[];
   /** Provenance: the build and commit this registration came from. */

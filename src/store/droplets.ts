@@ -7,6 +7,7 @@ interface DropletRow {
   droplet_id: number;
   name: string;
   url: string | null;
+  host: string | null;
   version: string;
   capabilities: string;
   build_id: string;
@@ -20,6 +21,7 @@ function toDroplet(row: DropletRow): RegisteredDroplet {
     dropletId: row.droplet_id,
     name: row.name,
     url: row.url,
+    host: row.host,
     version: row.version,
     capabilities: fromJson<string[]>(row.capabilities) ?? [],
     buildId: row.build_id,
@@ -55,12 +57,12 @@ export class DropletStore {
     this.deregisterRow = db.prepare<[string, number]>('UPDATE droplets SET deregistered_at = ?, url = NULL WHERE droplet_id = ? AND deregistered_at IS NULL');
     this.maxId = db.prepare<[], { max_id: number | null }>('SELECT MAX(droplet_id) AS max_id FROM droplets');
     this.insert = db.prepare(
-      `INSERT INTO droplets (droplet_id, name, url, version, capabilities, build_id, commit_sha, registered_at, updated_at)
-       VALUES (@droplet_id, @name, @url, @version, @capabilities, @build_id, @commit_sha, @at, @at)`,
+      `INSERT INTO droplets (droplet_id, name, url, host, version, capabilities, build_id, commit_sha, registered_at, updated_at)
+       VALUES (@droplet_id, @name, @url, @host, @version, @capabilities, @build_id, @commit_sha, @at, @at)`,
     );
     // Conditional on the build we read: a concurrent registration shows up as "no row changed".
     this.updateFromBuild = db.prepare(
-      `UPDATE droplets SET url = @url, version = @version, capabilities = @capabilities, build_id = @build_id,
+      `UPDATE droplets SET url = @url, host = @host, version = @version, capabilities = @capabilities, build_id = @build_id,
          commit_sha = @commit_sha, updated_at = @at, deregistered_at = NULL
        WHERE droplet_id = @droplet_id AND build_id = @previous_build_id`,
     );
@@ -114,6 +116,7 @@ export class DropletStore {
       droplet_id: registration.dropletId,
       name: registration.name,
       url: registration.url,
+      host: registration.host ?? null,
       version: registration.version,
       capabilities: toJson(registration.capabilities) ?? '[]',
       build_id: registration.buildId,

@@ -12,6 +12,7 @@ const first: DropletRegistration = {
   dropletId: 13,
   name: 'analytics-engine',
   url: 'http://127.0.0.1:41001',
+  host: 'local',
   version: '1.0.0',
   capabilities: ['metrics', 'reports'],
   buildId: 'build-13-analytics-engine-20260101-000000',
@@ -56,6 +57,7 @@ describe('EmbeddedRegistry', () => {
     const next = {
       ...first,
       url: 'http://127.0.0.1:41002',
+      host: 'deploy@10.0.0.5:22',
       version: '1.1.0',
       capabilities: ['metrics'],
       buildId: 'build-13-analytics-engine-20260102-000000',

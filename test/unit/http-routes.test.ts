@@ -94,7 +94,7 @@ describe('build API', () => {
 
   it('lists the registry as droplets, with no deployment where nothing deploys', async () => {
     const { app, registry } = await start();
-    await registry.register({ dropletId: 13, name: 'analytics-engine', url: 'http://127.0.0.1:9013', version: '1.0.0', capabilities: ['metrics'], buildId: 'build-13-x', commit: 'abc123' });
+    await registry.register({ dropletId: 13, name: 'analytics-engine', url: 'http://127.0.0.1:9013', host: null, version: '1.0.0', capabilities: ['metrics'], buildId: 'build-13-x', commit: 'abc123' });
     const body = (await app.inject({ method: 'GET', url: '/executor/droplets' })).json();
     expect(body).toEqual({
       droplets: [
@@ -102,6 +102,7 @@ describe('build API', () => {
           droplet_id: 13,
           name: 'analytics-engine',
           url: 'http://127.0.0.1:9013',
+          host: null,
           version: '1.0.0',
           capabilities: ['metrics'],
           build_id: 'build-13-x',
@@ -118,7 +119,7 @@ describe('build API', () => {
 
   it('answers droplet actions as DEPLOY_TARGET=none does, and refuses bad names', async () => {
     const { app, registry } = await start();
-    await registry.register({ dropletId: 13, name: 'analytics-engine', url: null, version: '1.0.0', capabilities: [], buildId: 'build-13-x', commit: 'abc123' });
+    await registry.register({ dropletId: 13, name: 'analytics-engine', url: null, host: null, version: '1.0.0', capabilities: [], buildId: 'build-13-x', commit: 'abc123' });
     const stop = await app.inject({ method: 'POST', url: '/executor/droplets/analytics-engine/stop' });
     expect(stop.statusCode).toBe(409);
     expect(stop.json().error.code).toBe('NO_DEPLOY_TARGET');

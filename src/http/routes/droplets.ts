@@ -9,6 +9,7 @@ import { dropletNameParams, logsQuery, parseOrThrow, rollbackQuery } from '../sc
 function registrationJson(droplet: RegisteredDroplet) {
   return {
     url: droplet.url,
+    host: droplet.host ?? null,
     version: droplet.version,
     capabilities: droplet.capabilities,
     build_id: droplet.buildId,

@@ -26,6 +26,7 @@ export const registryUpdateStep = defineStep({
       dropletId: droplet.dropletId,
       name: droplet.name,
       url: deployment?.url ?? null,
+      host: deployment?.host ?? null,
       version,
       capabilities: verified.report.observed?.capabilities ?? [],
       buildId: build.id,
@@ -33,7 +34,7 @@ export const registryUpdateStep = defineStep({
     });
     await recordDocument(
       'docs/REGISTRATION.md',
-      `# Registration\n\n- Registry: ${providers.registry.id}\n- Droplet: #${registered.dropletId} ${registered.name}\n- Version: ${registered.version}\n- URL: ${registered.url ?? 'not deployed'}\n- Capabilities: ${registered.capabilities.join(', ') || 'none declared'}\n- Build: ${build.id}\n`,
+      `# Registration\n\n- Registry: ${providers.registry.id}\n- Droplet: #${registered.dropletId} ${registered.name}\n- Version: ${registered.version}\n- URL: ${registered.url ?? 'not deployed'}\n- Host: ${registered.host ?? 'none'}\n- Capabilities: ${registered.capabilities.join(', ') || 'none declared'}\n- Build: ${build.id}\n`,
       `registry: register #${registered.dropletId} ${registered.name} ${registered.version}`,
     );
     return {
@@ -41,6 +42,7 @@ export const registryUpdateStep = defineStep({
         registry: providers.registry.id,
         droplet_id: registered.dropletId,
         url: registered.url,
+        host: registered.host ?? null,
         version: registered.version,
         capabilities: registered.capabilities,
         changed,
