@@ -2,10 +2,12 @@
  * The whole loop through real HTTP against the real app: offline author, real git,
  * real npm install and tests, a real droplet process, the embedded registry.
  */
+import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildView } from '../../src/domain/status.js';
 import type { BuildEvent } from '../../src/domain/events.js';
+import { dropletView, supervisorView } from '../support/droplet-api.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 
 const SEED_INTENT = 'Build Analytics Engine for tracking droplet metrics and performance';
@@ -120,14 +122,18 @@ describe('an auto build of the seed intent', () => {
     expect(completed.body.map((view) => view.build_id)).toContain(buildId);
   });
 
-  it('rebuilding the same droplet replaces the old process only after the new one is healthy', async () => {
-    const firstPid = build.steps[5]!.details.pid as number;
+  it('rebuilding the same droplet keeps its address and supervisor, and replaces the old release once the new one is healthy', async () => {
+    const supervisorPid = build.steps[5]!.details.pid as number;
     const secondId = await submitBuild(server.baseUrl, { architect_intent: SEED_INTENT, droplet_name: 'analytics-engine', approval_mode: 'auto' });
     const second = await waitForStatus(server.baseUrl, secondId, ['completed']);
     expect(second.droplet_id).toBe(13);
-    expect(second.deployment_url).not.toBe(build.deployment_url);
+    expect(second.deployment_url).toBe(build.deployment_url);
+    expect(second.steps[5]!.details.pid).toBe(supervisorPid);
     expect((await api<{ status: string }>(second.deployment_url!, '/health')).body.status).toBe('healthy');
-    expect(() => process.kill(firstPid, 0)).toThrow();
+    // The first release's process is stopped: the supervisor runs one backend, the new release.
+    expect(await supervisorView(join(server.dataDir, 'deployments', 'analytics-engine'))).toEqual({ active: secondId, candidate: null, backends: 1 });
+    const view = await dropletView(server.baseUrl, 'analytics-engine');
+    expect(view.releases).toEqual([expect.objectContaining({ release: buildId, status: 'replaced' })]);
     const listed = await api<{ droplets: { build_id: string }[] }>(server.baseUrl, '/executor/droplets');
     expect(listed.body.droplets).toEqual([expect.objectContaining({ build_id: secondId })]);
   });
