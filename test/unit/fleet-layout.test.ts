@@ -198,6 +198,12 @@ describe('pruneReleases', () => {
     expect(shell.removals()[0]!.paths).toEqual([droplet.release('r2')]);
   });
 
+  it('removes an entry that is not a release id as a leftover, and does not fail on it', async () => {
+    const shell = new ListingHost(['r1', 'r1.bak', 'notes and stuff']);
+    expect(await pruneReleases(new HostOps(shell), droplet, records('r1'), 'r1', 5)).toEqual([]);
+    expect(shell.removals()).toEqual([{ paths: [`${droplet.releasesDir}/r1.bak`, `${droplet.releasesDir}/notes and stuff`], asRunner: false }]);
+  });
+
   it('removes nothing (and runs no removal) when everything fits', async () => {
     const shell = new ListingHost(['r1', 'r2']);
     expect(await pruneReleases(new HostOps(shell), droplet, records('r2', 'r1'), 'r2', 5)).toEqual([]);

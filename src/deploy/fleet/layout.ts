@@ -14,8 +14,11 @@ import { StepError } from '../../domain/errors.js';
 
 const SAFE_RELEASE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
+/** Whether a name in `releases/` is a release (and not an upload, a partial one or anything else). */
+export const isReleaseId = (name: string): boolean => SAFE_RELEASE.test(name);
+
 export function assertReleaseId(releaseId: string): void {
-  if (!SAFE_RELEASE.test(releaseId)) {
+  if (!isReleaseId(releaseId)) {
     throw new StepError('DEPLOY_INVALID_RELEASE', `Release id "${releaseId}" is not a safe directory name.`);
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { DeploymentRecord } from '../../store/deployments.js';
 import type { HostOps } from './host-ops.js';
-import type { DropletLayout } from './layout.js';
+import { isReleaseId, type DropletLayout } from './layout.js';
 
 export async function pruneReleases(
   ops: HostOps,
@@ -15,8 +15,9 @@ export async function pruneReleases(
   keep: number,
 ): Promise<string[]> {
   const entries = await ops.list(droplet.releasesDir);
-  const onHost = new Set(entries.filter((name) => !name.startsWith('.')));
-  const leftovers = entries.filter((name) => name.startsWith('.')).map((name) => `${droplet.releasesDir}/${name}`);
+  // Anything that is not a release (a crash's upload or partial release, a stray file) goes.
+  const onHost = new Set(entries.filter(isReleaseId));
+  const leftovers = entries.filter((name) => !isReleaseId(name)).map((name) => `${droplet.releasesDir}/${name}`);
   // Newest first by deploy time; releases the executor has no record of are the oldest.
   const ordered = records.map((record) => record.releaseId).filter((id) => onHost.has(id));
   const unknown = [...onHost].filter((id) => !ordered.includes(id));
