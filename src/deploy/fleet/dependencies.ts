@@ -40,6 +40,7 @@ export class HostNpmInstaller implements DependencyInstaller {
     const modules = posix.join(entry, 'node_modules');
     let installed = false;
     if (!(await ops.isDirectory(modules))) {
+      await removeAbandonedStaging(ops, host, timeoutMs);
       const staging = posix.join(host.modulesDir, `.staging-${key}-${randomBytes(4).toString('hex')}`);
       await ops.mkdirs([staging], { mode: '755' });
       try {
@@ -65,6 +66,17 @@ export class HostNpmInstaller implements DependencyInstaller {
     await ops.run(['ln', '-sfn', modules, posix.join(releaseDir, 'node_modules')], { what: 'linking node_modules' });
     return { modules, installed };
   }
+}
+
+/**
+ * An install cut off by a crash (kill -9 of the executor during `npm ci`) leaves its
+ * staging directory; one older than the install timeout belongs to no running install.
+ */
+async function removeAbandonedStaging(ops: HostOps, host: HostLayout, timeoutMs: number): Promise<void> {
+  const minutes = String(Math.ceil(timeoutMs / 60_000) + 1);
+  await ops.sh('[ -d "$1" ] || exit 0; find "$1" -mindepth 1 -maxdepth 1 -name ".staging-*" -mmin +"$2" -exec chmod -R u+w {} + -exec rm -rf {} +', [host.modulesDir, minutes], {
+    what: 'removing abandoned installs',
+  });
 }
 
 /** Links the executor's dependency store entry; without one (a droplet verified before the store), npm on the host. */
