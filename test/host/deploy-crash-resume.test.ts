@@ -7,7 +7,6 @@
  * release serves, exactly one release is live, and nothing half-uploaded is left.
  * Run against `local` and against a real OpenSSH host on loopback.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { currentLink, dropletView, liveReleases, supervisorView, uploadLeftovers
 import { api, submitBuild, tempDataDir, waitForStatus } from '../support/executor.js';
 import { type ExecutorProcess, followProgress, spawnExecutor } from '../support/executor-process.js';
 import { hammer } from '../support/fleet-suite.js';
+import { homeOf, sshDeployVars } from '../support/deploy-target.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
 import { killSupervisors } from '../support/supervisors.js';
 
@@ -150,22 +150,11 @@ crashResumeSuite('local', async (dataDir) => ({
 
 crashResumeSuite('ssh', async () => {
   const sshd: TestSshd = await startSshd({ user: 'executor-crash' });
-  const home = execFileSync('sh', ['-c', `getent passwd ${sshd.user} | cut -d: -f6`], { encoding: 'utf8' }).trim();
-  const baseDir = join(home, 'droplets');
+  const baseDir = join(homeOf(sshd.user), 'droplets');
   rmSync(baseDir, { recursive: true, force: true });
   const modules = join(baseDir, '.executor', 'modules');
   return {
-    env: {
-      DEPLOY_TARGET: 'ssh',
-      SSH_HOST: sshd.host,
-      SSH_PORT: String(sshd.port),
-      SSH_USER: sshd.user,
-      SSH_KEY_PATH: sshd.keyPath,
-      SSH_HOST_FINGERPRINT: sshd.hostKeyFingerprint,
-      DEPLOY_BASE_DIR: baseDir,
-      DEPLOY_BIND_HOST: '127.0.0.1',
-      DEPLOY_NODE_PATH: process.execPath,
-    },
+    env: { ...sshDeployVars(sshd), DEPLOY_BASE_DIR: baseDir },
     baseDir,
     // The first deploy installed the lockfile's tree on the host; without it the next one runs npm ci there.
     // The live release keeps running (its modules are loaded) and links the same path again once it is back.

@@ -12,15 +12,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/composition/config.js';
-import { createDeployTarget } from '../../src/composition/deploy.js';
-import { createDependencyStore } from '../../src/composition/providers.js';
-import { prepareSandbox } from '../../src/composition/sandbox.js';
-import type { DeployTarget } from '../../src/domain/ports/deploy.js';
 import { StepError } from '../../src/domain/errors.js';
-import { openDatabase } from '../../src/store/db.js';
+import { deployTargetFor, homeOf, type TestDeployTarget } from '../support/deploy-target.js';
 import { FleetDroplet } from '../support/fleet-droplet.js';
 import { eventually } from '../support/processes.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
@@ -30,36 +24,9 @@ import { killSupervisors } from '../support/supervisors.js';
 const OTHER_FINGERPRINT = 'SHA256:xG6tCfIY9IabiFXwmwZEwaAb2VWHEh01Ilql/xMvNQs';
 const OTHER_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMSIqNJnJlshsPkNW1zZHqrowOZG9cetW1iOV9rPok1r';
 
-const homeOf = (user: string) => execFileSync('sh', ['-c', `getent passwd ${user} | cut -d: -f6`], { encoding: 'utf8' }).trim();
-
-interface SshEnv {
-  target: DeployTarget;
-  close(): Promise<void>;
-}
-
 /** The deploy target the executor builds for DEPLOY_TARGET=ssh with these variables, over `dataDir`. */
-async function sshTarget(dataDir: string, vars: Record<string, string>): Promise<SshEnv> {
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'silent',
-    DEPLOY_TARGET: 'ssh',
-    DEPLOY_BIND_HOST: '127.0.0.1',
-    DEPLOY_NODE_PATH: process.execPath,
-    START_TIMEOUT_SECONDS: '10',
-    ...vars,
-  });
-  const db = openDatabase(join(dataDir, 'executor.db'));
-  const log = pino({ level: 'silent' });
-  const { choice } = prepareSandbox(config, log);
-  const target = (await createDeployTarget(config, { db, dependencies: createDependencyStore(config), sandbox: choice, redact: (text) => text, log }))!;
-  return {
-    target,
-    async close() {
-      await target.close();
-      db.close();
-    },
-  };
-}
+const sshTarget = (dataDir: string, vars: Record<string, string>) =>
+  deployTargetFor(dataDir, { DEPLOY_TARGET: 'ssh', DEPLOY_BIND_HOST: '127.0.0.1', DEPLOY_NODE_PATH: process.execPath, ...vars });
 
 const serverVars = (server: TestSshd): Record<string, string> => ({ SSH_HOST: server.host, SSH_PORT: String(server.port), SSH_USER: server.user, SSH_KEY_PATH: server.keyPath });
 
@@ -180,7 +147,7 @@ describe('ssh target: several hosts (DEPLOY_HOSTS)', () => {
   // One sshd, two logins: two hosts to the executor (each base dir is `droplets` in its login's home).
   const USERS = ['executor-hosts-a', 'executor-hosts-b'] as const;
   let sshd: TestSshd;
-  let env: SshEnv;
+  let env: TestDeployTarget;
   let labels: readonly string[];
   let bases: string[];
   const dataDir = mkdtempSync(join(tmpdir(), 'ssh-hosts-'));
