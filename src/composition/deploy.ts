@@ -20,7 +20,7 @@ import { parseSshTargets } from '../deploy/shell/ssh-target-spec.js';
 import type { DeployTarget } from '../domain/ports/deploy.js';
 import { executorSecretPaths } from '../sandbox/bubblewrap.js';
 import type { DependencyStore } from '../sandbox/dependency-store.js';
-import { DROPLET_HOME, serviceSandboxArgv } from '../sandbox/service-sandbox.js';
+import { DROPLET_HOME, probeServiceSandbox, serviceSandboxArgv } from '../sandbox/service-sandbox.js';
 import type { SandboxChoice } from '../sandbox/sandbox-factory.js';
 import type { Db } from '../store/db.js';
 import { DeploymentStore } from '../store/deployments.js';
@@ -67,6 +67,7 @@ function targetOptions(config: Config, inputs: DeployInputs, hosts: FleetHost[],
     settings,
     keepReleases: config.DEPLOY_KEEP_RELEASES,
     lockStaleMs: config.DEPLOY_LOCK_STALE_SECONDS * 1000,
+    dataDir: config.dataDir,
     lockWaitMs: config.DEPLOY_LOCK_WAIT_SECONDS * 1000,
     installTimeoutMs: config.INSTALL_TIMEOUT_SECONDS * 1000,
     allocatePort: portAllocator(settings.bindHost, settings.nodePath, range),
@@ -79,10 +80,16 @@ async function localTarget(config: Config, inputs: DeployInputs): Promise<Deploy
   const runner = await ensureRunnerUser(config.DEPLOY_RUN_AS);
   const own = userInfo();
   if (runner.uid === own.uid) inputs.log.warn({ user: runner.user }, 'droplets run as the executor user: run the executor as root to give them a user of their own');
-  const sandboxed = inputs.sandbox.kind === 'bubblewrap';
-  if (!sandboxed) inputs.log.warn('droplets run without bubblewrap: only file permissions keep them from the executor data dir');
+  // Verification's probe ran as root; the droplet's sandbox runs as the runner, whose user namespaces may be off.
+  const refused = inputs.sandbox.kind === 'bubblewrap' ? await probeServiceSandbox(runner, config.BWRAP_PATH) : 'verification runs without bubblewrap';
+  const sandboxed = refused === null;
+  if (!sandboxed && config.SANDBOX === 'required') throw new Error(`SANDBOX=required, but droplets cannot run in bubblewrap as ${runner.user}: ${refused}`);
+  if (!sandboxed) inputs.log.warn({ reason: refused }, 'droplets run without bubblewrap: only file permissions keep them from the executor data dir');
+  if (!config.API_TOKEN) inputs.log.warn('API_TOKEN is not set: deployed droplets share this machine\'s loopback and can call the executor API; set API_TOKEN');
   const dependenciesDir = join(config.dataDir, 'dependencies');
-  const hiddenPaths = executorSecretPaths({ dataDir: config.dataDir, homeDir: homedir(), cwd: process.cwd() });
+  const baseDir = config.DEPLOY_BASE_DIR ?? join(config.dataDir, 'deployments');
+  // Every droplet's directory is hidden from every droplet; its own release and shared/ are bound back.
+  const hiddenPaths = [...executorSecretPaths({ dataDir: config.dataDir, homeDir: homedir(), cwd: process.cwd() }), baseDir];
   const launchPrefix = (droplet: DropletLayout) =>
     sandboxed
       ? serviceSandboxArgv({ bwrapPath: config.BWRAP_PATH, hiddenPaths, release: '{release}', shared: droplet.sharedDir, readOnly: [dependenciesDir], nodePath: process.execPath })
@@ -92,7 +99,7 @@ async function localTarget(config: Config, inputs: DeployInputs): Promise<Deploy
   const settings = runtimeSettings(config, process.execPath, pathEnv, bindHost, launchPrefix, sandboxed ? DROPLET_HOME : undefined);
   const host = new FleetHost({
     shell: new LocalShell({ runAs: runner, address: config.DEPLOY_HOST }),
-    baseDir: config.DEPLOY_BASE_DIR ?? join(config.dataDir, 'deployments'),
+    baseDir,
     nodePath: process.execPath,
     supervision: config.DEPLOY_SUPERVISOR,
     installer: new StoreLinkInstaller(inputs.dependencies, new HostNpmInstaller(config.DEPLOY_NPM_PATH)),

@@ -58,7 +58,8 @@ export async function createExecutor(config: Config, overrides: ExecutorOverride
   const redactor = new SecretRedactor(config.secrets);
   const redaction = { redact: (text: string) => redactor.redact(text), redactDeep: <T>(value: T) => redactor.redactDeep(value) };
   const log = overrides.logger ?? createLogger(config, redactor);
-  for (const dir of ['repos', 'deployments', 'dependencies', 'run', 'sandbox-home']) mkdirSync(join(config.dataDir, dir), { recursive: true });
+  // Private from the first start on; the hardening below opens only the way to the releases.
+  for (const dir of ['repos', 'deployments', 'dependencies', 'run', 'sandbox-home']) mkdirSync(join(config.dataDir, dir), { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(config.dataDir);
 
   const db = openDatabase(join(config.dataDir, 'executor.db'));

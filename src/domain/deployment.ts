@@ -66,7 +66,8 @@ export interface ReconcileOutcome {
   dropletId: number;
   name: string;
   host: string;
-  action: 'running' | 'started' | 'unexpected_release' | 'failed';
+  /** `busy`: a deploy or an action held the droplet; it is looked at again next time. */
+  action: 'running' | 'started' | 'unexpected_release' | 'failed' | 'busy';
   /** The release recorded live, and the one found running (unexpected_release). */
   expected: string;
   found?: string | null;

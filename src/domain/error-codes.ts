@@ -75,6 +75,8 @@ export const STEP_ERROR_CODES = {
   DEPLOY_LOCKED: transient,
   DEPLOY_UNKNOWN_HOST: final,
   DEPLOY_SUPERVISOR_FAILED: transient,
+  DEPLOY_RUNNER_IS_ROOT: final,
+  DEPLOY_RUNNER_UNSUPPORTED: final,
   // The registry refused the registration (a name or id clash), or did not answer.
   CONFLICT: final,
   UNAVAILABLE: transient,

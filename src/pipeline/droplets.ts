@@ -77,7 +77,11 @@ class DropletLifecycle {
     const outcomes = await this.deps.target.reconcile();
     for (const outcome of outcomes) {
       await this.deps.journal.append(outcome.dropletId, 'droplet.reconciled', { ...outcome });
-      const level = outcome.action === 'running' || outcome.action === 'started' ? 'info' : 'warn';
+      if (outcome.action === 'busy' || (outcome.action === 'running' && !outcome.found)) {
+        // Nothing happened: not journaled, so a droplet's events are not flooded every DEPLOY_RECONCILE_SECONDS.
+        continue;
+      }
+      const level = outcome.action === 'started' ? 'info' : 'warn';
       this.deps.log[level]({ droplet: outcome.name, host: outcome.host, action: outcome.action, expected: outcome.expected, found: outcome.found, detail: outcome.detail }, 'deployment reconciled');
     }
     return outcomes;

@@ -185,11 +185,11 @@ export class GitDropletRepo implements DropletRepo {
     return this.exclusive(async () => {
       if (!/^[0-9a-f]{40}$/.test(commit)) throw new StepError('DEPLOY_INVALID_RELEASE', `"${commit.slice(0, 80)}" is not a commit id.`);
       const git = await openRepository(this.path);
-      // The tree as committed and verified: no export-ignore or export-subst from the droplet's
-      // own .gitattributes. info/attributes outranks every in-tree attribute file.
+      // The tree as committed and verified, byte for byte: no export-ignore, export-subst, eol,
+      // encoding or filter from the droplet's own .gitattributes. info/attributes outranks every in-tree attribute file.
       const info = path.join(this.path, '.git', 'info');
       await mkdir(info, { recursive: true });
-      await writeFile(path.join(info, 'attributes'), '* -export-ignore -export-subst\n');
+      await writeFile(path.join(info, 'attributes'), '* -export-ignore -export-subst -text -eol -ident -filter -working-tree-encoding\n');
       await git.run(['archive', '--format=tar', `--output=${file}`, commit, '--']);
     });
   }

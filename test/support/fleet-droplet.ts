@@ -5,9 +5,9 @@
  * `git archive` of that commit. Its routes let a test look at what the droplet can see.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DropletIdentity } from '../../src/domain/build.js';
 import type { DeployRequest } from '../../src/domain/ports/deploy.js';
 
@@ -74,12 +74,17 @@ export class FleetDroplet {
   }
 
   /** Writes and commits one version; returns the commit. `dependency` adds is-number with a lockfile (needs the npm registry). */
-  commit(version: string, behaviour: Behaviour = 'healthy', options: { dependency?: boolean } = {}): string {
-    mkdirSync(join(this.dir, 'src'), { recursive: true });
-    const manifest: Record<string, unknown> = { name: this.identity.name, version, main: 'src/server.js', private: true };
+  commit(version: string, behaviour: Behaviour = 'healthy', options: { dependency?: boolean; main?: string } = {}): string {
+    const main = options.main ?? 'src/server.js';
+    mkdirSync(join(this.dir, dirname(main)), { recursive: true });
+    const manifest: Record<string, unknown> = { name: this.identity.name, version, main, private: true };
     if (options.dependency) manifest.dependencies = { 'is-number': '7.0.0' };
     writeFileSync(join(this.dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    writeFileSync(join(this.dir, 'src', 'server.js'), SERVER(version, behaviour, options.dependency === true));
+    // The entry moves between commits: only the manifest's `main` is current.
+    rmSync(join(this.dir, 'src'), { recursive: true, force: true });
+    rmSync(join(this.dir, 'lib'), { recursive: true, force: true });
+    mkdirSync(join(this.dir, dirname(main)), { recursive: true });
+    writeFileSync(join(this.dir, main), SERVER(version, behaviour, options.dependency === true));
     if (options.dependency) execFileSync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: this.dir, stdio: 'ignore' });
     git(this.dir, ['add', '-A']);
     git(this.dir, ['commit', '-q', '--allow-empty', '-m', `version ${version} (${behaviour})`]);

@@ -153,6 +153,17 @@ export function fleetDeploySuite(label: string, setup: () => Promise<FleetEnv>, 
       expect(view?.releases.find((release) => release.releaseId === releases[0])?.onHost).toBe(true);
     }, 90_000);
 
+    it('starts each release from its own entry point, across a rollback', async () => {
+      const moved = droplet.releaseId();
+      await env.target.deploy(droplet.request(moved, droplet.commit('2.5.0', 'healthy', { main: 'lib/main.js' })));
+      expect(await versionAt(url)).toBe('2.5.0');
+      await env.target.rollback(droplet.identity, releases[1]!);
+      expect(await versionAt(url)).toBe('2.0.0');
+      // A crash of the older release restarts it from its own entry, not the newest one's.
+      await fetch(`${url}/crash`).catch(() => {});
+      expect(await versionAt(url)).toBe('2.0.0');
+    }, 90_000);
+
     it('stops, starts and restarts (rolling, with no failed request)', async () => {
       await env.target.stop(droplet.identity);
       await expect(fetch(url, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { StepError } from '../../src/domain/errors.js';
-import { dropletEnvFile, entryOf, supervisorConfig, type DropletRuntimeSettings } from '../../src/deploy/fleet/droplet-config.js';
+import { dropletEnvFile, entriesOf, entryOf, supervisorConfig, type DropletRuntimeSettings } from '../../src/deploy/fleet/droplet-config.js';
 import { HostOps } from '../../src/deploy/fleet/host-ops.js';
 import { assertReleaseId, HostLayout } from '../../src/deploy/fleet/layout.js';
 import { pruneReleases } from '../../src/deploy/fleet/prune.js';
@@ -131,13 +131,24 @@ describe('dropletEnvFile', () => {
   });
 });
 
+describe('entriesOf', () => {
+  it('reads the entries a supervisor.json lists, and nothing from what is not one', () => {
+    expect(entriesOf(JSON.stringify({ launch: { entries: { r1: 'src/server.js', r2: 7 } } }))).toEqual({ r1: 'src/server.js' });
+    expect(entriesOf(null)).toEqual({});
+    expect(entriesOf('not json')).toEqual({});
+    expect(entriesOf(JSON.stringify({ launch: { entries: 'x' } }))).toEqual({});
+  });
+});
+
 describe('supervisorConfig', () => {
-  it('starts node on the entry inside {release}, behind the launch prefix, with the env file and nothing else of PATH', () => {
-    const config = supervisorConfig(identity, droplet, 20_001, 'lib/index.js', { ...settings, launchPrefix: () => ['/usr/bin/bwrap', '--ro-bind', '{release}', '{release}'], home: '/home/droplet' });
+  it('starts node on each release\'s own entry inside {release}, behind the launch prefix, with the env file and nothing else of PATH', () => {
+    const entries = { 'build-1-a': 'lib/index.js', 'build-2-a': 'src/server.js' };
+    const config = supervisorConfig(identity, droplet, 20_001, entries, { ...settings, launchPrefix: () => ['/usr/bin/bwrap', '--ro-bind', '{release}', '{release}'], home: '/home/droplet' });
     expect(config.listen).toEqual({ host: '0.0.0.0', port: 20_001 });
     expect(config.launch).toEqual({
-      argv: ['/usr/bin/bwrap', '--ro-bind', '{release}', '{release}', '/usr/bin/node', '{release}/lib/index.js'],
+      argv: ['/usr/bin/bwrap', '--ro-bind', '{release}', '{release}', '/usr/bin/node', '{release}/{entry}'],
       cwd: '{release}',
+      entries,
       envFile: droplet.envFile,
       env: { PATH: '/usr/bin:/bin', HOME: '/home/droplet' },
     });

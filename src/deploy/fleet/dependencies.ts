@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { StepError } from '../../domain/errors.js';
+import { shareDependencyEntry } from '../../sandbox/data-dir-modes.js';
 import { dependencyKey, type DependencyStore } from '../../sandbox/dependency-store.js';
 import { readRegularFile } from '../../support/files.js';
 import type { HostOps } from './host-ops.js';
@@ -45,11 +46,12 @@ export class HostNpmInstaller implements DependencyInstaller {
       await ops.mkdirs([staging], { mode: '755' });
       try {
         const lockfile = (await ops.exists(posix.join(releaseDir, 'package-lock.json'))) ? ['package-lock.json'] : [];
-        await ops.run(['cp', ...['package.json', ...lockfile].map((file) => posix.join(releaseDir, file)), staging]);
+        // -P: a link in the release is copied as a link (and npm refuses it), never followed by the deploying user.
+        await ops.run(['cp', '-P', ...['package.json', ...lockfile].map((file) => posix.join(releaseDir, file)), staging]);
         const command = lockfile.length ? 'ci' : 'install';
         await ops
           .sh(
-            'cd "$1" && shift && "$@" && mkdir -p node_modules && chmod -R a-w node_modules',
+            'cd "$1" && shift && "$@" && mkdir -p node_modules && chmod -R a=rX node_modules',
             [staging, this.npmPath, command, '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier'],
             { what: `npm ${command}`, timeoutMs, signal },
           )
@@ -63,9 +65,14 @@ export class HostNpmInstaller implements DependencyInstaller {
         await ops.remove([staging]);
       }
     }
-    await ops.run(['ln', '-sfn', modules, posix.join(releaseDir, 'node_modules')], { what: 'linking node_modules' });
+    await linkModules(ops, modules, releaseDir);
     return { modules, installed };
   }
+}
+
+/** `<release>/node_modules` becomes the link; a node_modules the release shipped goes first (ln would link inside it). */
+async function linkModules(ops: HostOps, modules: string, releaseDir: string): Promise<void> {
+  await ops.sh('rm -rf "$2/node_modules" && ln -sT "$1" "$2/node_modules"', [modules, releaseDir], { what: 'linking node_modules' });
 }
 
 /**
@@ -89,7 +96,9 @@ export class StoreLinkInstaller implements DependencyInstaller {
   async install(request: InstallRequest) {
     const stored = await this.store.find(request.sourceDir);
     if (!stored) return this.fallback.install(request);
-    await request.ops.run(['ln', '-sfn', stored.modules, posix.join(request.releaseDir, 'node_modules')], { what: 'linking node_modules' });
+    // Readable (never writable) by the droplet's user, who runs it from there.
+    await shareDependencyEntry(posix.dirname(stored.modules));
+    await linkModules(request.ops, stored.modules, request.releaseDir);
     return { modules: stored.modules, installed: false };
   }
 }

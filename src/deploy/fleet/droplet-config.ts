@@ -74,11 +74,22 @@ export function entryOf(manifestText: string | null): string {
   return normalized;
 }
 
+/** The entry points a supervisor.json already lists (release id → entry), {} when none can be read. */
+export function entriesOf(configText: string | null): Record<string, string> {
+  try {
+    const entries = (JSON.parse(configText ?? '{}') as { launch?: { entries?: unknown } }).launch?.entries;
+    if (!entries || typeof entries !== 'object') return {};
+    return Object.fromEntries(Object.entries(entries as Record<string, unknown>).filter((pair): pair is [string, string] => typeof pair[1] === 'string'));
+  } catch {
+    return {};
+  }
+}
+
 export function supervisorConfig(
   identity: DropletIdentity,
   layout: DropletLayout,
   port: number,
-  entry: string,
+  entries: Record<string, string>,
   settings: DropletRuntimeSettings,
 ): SupervisorConfig {
   return {
@@ -86,8 +97,10 @@ export function supervisorConfig(
     droplet: identity.name,
     listen: { host: settings.bindHost, port },
     launch: {
-      argv: [...settings.launchPrefix(layout), settings.nodePath, `{release}/${entry}`],
+      // The supervisor fills {entry} from `entries` for the release it starts.
+      argv: [...settings.launchPrefix(layout), settings.nodePath, '{release}/{entry}'],
       cwd: '{release}',
+      entries,
       envFile: layout.envFile,
       env: { PATH: settings.pathEnv, ...(settings.home ? { HOME: settings.home } : {}) },
     },

@@ -3,6 +3,7 @@
  * it, how supervisors are kept running there, and how dependencies are installed.
  * Connections and the supervisor upload happen on first use, not at executor start.
  */
+import { StepError } from '../../domain/errors.js';
 import type { HostShell } from '../shell/types.js';
 import type { DependencyInstaller } from './dependencies.js';
 import { HostOps } from './host-ops.js';
@@ -82,7 +83,9 @@ export class FleetHost {
     await this.ops.mkdirs([droplet.dir, droplet.releasesDir, droplet.sharedDir], { mode: '755' });
     await this.ops.mkdirs([droplet.dataDir, droplet.runDir, droplet.logsDir], { mode: '700' });
     if (runner.uid !== deployerUid) {
-      await this.ops.run(['chown', `${runner.uid}:${runner.gid}`, droplet.dataDir, droplet.runDir, droplet.logsDir], { what: 'handing shared/data to the droplet user' });
+      // A deploying user that is not root hands them over through sudo, as it runs the droplet's commands.
+      const chown = ['chown', `${runner.uid}:${runner.gid}`, droplet.dataDir, droplet.runDir, droplet.logsDir];
+      await this.ops.run(deployerUid === 0 ? chown : ['sudo', '-n', ...chown], { what: 'handing shared/data, run/ and logs/ to the droplet user' });
     }
   }
 
@@ -90,8 +93,8 @@ export class FleetHost {
   async writeEnv(droplet: DropletLayout, content: string): Promise<void> {
     const { runner, deployerUid } = await this.connect();
     // Read-only even to an owner that runs the droplet (SSH without DEPLOY_RUN_AS): no accidental rewrite.
-    await this.ops.writeFile(droplet.envFile, content, { mode: '440' });
-    if (runner.uid !== deployerUid) await this.ops.run(['chgrp', String(runner.gid), droplet.envFile], { what: 'handing .env to the droplet group' });
+    const group = runner.uid !== deployerUid ? { group: String(runner.gid), sudo: deployerUid !== 0 } : {};
+    await this.ops.writeFile(droplet.envFile, content, { mode: '440', ...group });
   }
 
   async close(): Promise<void> {
@@ -107,7 +110,13 @@ export class FleetHost {
     }
     await this.ops.mkdirs([this.layout.base], { mode: '711' });
     const supervisor = await SupervisorClient.install(this.ops, this.layout, this.options.nodePath);
+    if (runner.uid === 0) {
+      throw new StepError('DEPLOY_RUNNER_IS_ROOT', `${this.label}: droplets would run as root; set DEPLOY_RUN_AS to an unprivileged user.`, { host: this.label });
+    }
     const mode = this.options.supervision === 'auto' ? await this.detectSupervision(deployerUid) : this.options.supervision;
+    if (mode === 'systemd-user' && runner.uid !== deployerUid) {
+      throw new StepError('DEPLOY_RUNNER_UNSUPPORTED', `${this.label}: a systemd --user unit runs as the SSH user, not ${runner.user}; log in as root or set DEPLOY_SUPERVISOR=process.`, { host: this.label });
+    }
     const launcher: SupervisorLauncher = mode === 'process' ? new ProcessLauncher(supervisor) : new SystemdLauncher(mode, this.ops, supervisor, runner.user);
     return { supervisor, launcher, runner, deployerUid };
   }

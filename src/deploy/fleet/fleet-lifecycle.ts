@@ -5,17 +5,19 @@
  */
 import type { DropletIdentity } from '../../domain/build.js';
 import type { Deployment, DropletDeploymentView, LiveHealth, ReconcileOutcome } from '../../domain/deployment.js';
-import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { ConflictError, NotFoundError, StepError } from '../../domain/errors.js';
 import type { DeploymentRecord } from '../../store/deployments.js';
 import { isHealthy } from '../health.js';
-import { entryOf } from './droplet-config.js';
 import type { FleetHost } from './fleet-host.js';
 import { toDeployment, type FleetTargetOptions } from './fleet-options.js';
 import type { DropletLayout } from './layout.js';
 import { switchRelease } from './release-switch.js';
 
-type Locked = <T>(host: FleetHost, droplet: DropletLayout, action: string, owner: string, work: () => Promise<T>) => Promise<T>;
-type WriteConfig = (host: FleetHost, droplet: DropletLayout, identity: DropletIdentity, port: number, entry: string) => Promise<void>;
+type Locked = <T>(host: FleetHost, droplet: DropletLayout, action: string, owner: string, work: () => Promise<T>, waitMs?: number) => Promise<T>;
+
+/** Reconciliation gives way to a deploy or an action in progress: it comes round again. */
+const RECONCILE_LOCK_WAIT_MS = 2_000;
+type WriteConfig = (host: FleetHost, droplet: DropletLayout, identity: DropletIdentity, port: number, release: string) => Promise<void>;
 
 const HEALTH_TTL_MS = 3_000;
 const START_WAIT_MS = 30_000;
@@ -37,7 +39,7 @@ export class FleetLifecycle {
     const target = await this.rollbackTarget(identity, live, host, droplet, to);
     return this.locked(host, droplet, 'rollback', `rollback-${Date.now()}`, async () => {
       const started = Date.now();
-      await writeConfig(host, droplet, identity, live.port!, entryOf(await host.ops.readFile(`${droplet.release(target.releaseId)}/package.json`)));
+      await writeConfig(host, droplet, identity, live.port!, target.releaseId);
       const status = await (await host.launcher()).ensureRunning(droplet, identity.name);
       const { backend } = await switchRelease(host, droplet, target.releaseId, this.options.settings, this.options.redact);
       // The release keeps its deploy time, so "previous" keeps meaning the one deployed before it.
@@ -148,22 +150,34 @@ export class FleetLifecycle {
     return outcomes;
   }
 
+  /**
+   * Under the droplet's lock, so it never undoes a stop or an undeploy in progress, and
+   * only while the record still says the release should serve.
+   */
   private async reconcileOne(live: DeploymentRecord): Promise<ReconcileOutcome> {
-    const name = live.directory?.split('/').slice(-3, -2)[0] ?? '';
+    const name = dropletNameOf(live);
     const outcome = { dropletId: live.dropletId, name, host: live.host, expected: live.releaseId };
+    const stillActive = () => this.options.store.findByRelease(live.releaseId)?.status === 'active';
     try {
       const host = this.hostNamed(live.host);
       await host.connect();
       const droplet = host.layout.droplet(name);
-      const supervisor = await host.supervisor();
-      const before = await supervisor.status(droplet);
-      if (before?.active?.release === live.releaseId) return { ...outcome, action: 'running' };
-      if (before?.active) return { ...outcome, action: 'unexpected_release', found: before.active.release };
-      const status = await this.startSupervised(host, droplet, { dropletId: live.dropletId, name }, live.releaseId);
-      this.options.store.markStarted(live.releaseId, status.pid, status.startedAt);
-      this.forgetHealth(live.dropletId);
-      return { ...outcome, action: 'started' };
+      const reconcile = async (): Promise<ReconcileOutcome> => {
+        if (!stillActive()) return { ...outcome, action: 'running' };
+        const supervisor = await host.supervisor();
+        const before = await supervisor.status(droplet);
+        // A candidate nobody will promote: its deploy was cut off and is not running (we hold the lock).
+        if (before?.candidate) await supervisor.discard(droplet, before.candidate.release);
+        if (before?.active?.release === live.releaseId) return { ...outcome, action: 'running' };
+        if (before?.active) return { ...outcome, action: 'unexpected_release', found: before.active.release };
+        const status = await this.startSupervised(host, droplet, { dropletId: live.dropletId, name }, live.releaseId);
+        this.options.store.markStarted(live.releaseId, status.pid, status.startedAt);
+        this.forgetHealth(live.dropletId);
+        return { ...outcome, action: 'started' };
+      };
+      return await this.locked(host, droplet, 'reconcile', `reconcile-${Date.now()}`, reconcile, RECONCILE_LOCK_WAIT_MS);
     } catch (error) {
+      if (error instanceof StepError && error.code === 'DEPLOY_LOCKED') return { ...outcome, action: 'busy' };
       return { ...outcome, action: 'failed', detail: this.options.redact((error as Error).message) };
     }
   }
@@ -214,4 +228,9 @@ export class FleetLifecycle {
     if (!host) throw new ConflictError(`Host ${label} is no longer configured (DEPLOY_HOSTS).`, { host: label }, 'UNKNOWN_HOST');
     return host;
   }
+}
+
+/** The droplet's name, from where its release lives: `{base}/{name}/releases/{release}`. */
+function dropletNameOf(record: DeploymentRecord): string {
+  return record.directory?.split('/').slice(-3, -2)[0] ?? '';
 }

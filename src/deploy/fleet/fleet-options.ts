@@ -12,6 +12,8 @@ export interface FleetTargetOptions {
   /** Releases kept on a host per droplet, the live one included. */
   keepReleases: number;
   lockStaleMs: number;
+  /** The executor's data dir: a lock left by an earlier run of the executor owning it is abandoned. */
+  dataDir: string;
   lockWaitMs: number;
   installTimeoutMs: number;
   /** A free public port on the host, not among `taken`. */

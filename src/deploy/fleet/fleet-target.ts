@@ -4,18 +4,19 @@
  * a resumed deploy (after a crash or a retry) finds what is already on the host and goes
  * on from there: the upload, the install, the switch and the record are each idempotent.
  */
+import { randomUUID } from 'node:crypto';
 import type { DropletIdentity } from '../../domain/build.js';
 import type { Deployment, DropletDeploymentView, ReconcileOutcome } from '../../domain/deployment.js';
 import { ConflictError, StepError, throwIfAborted } from '../../domain/errors.js';
 import type { DeployRequest, DeployTarget } from '../../domain/ports/deploy.js';
 import type { DeploymentRecord, NewDeployment } from '../../store/deployments.js';
 import { acquireDeployLock, type HeldLock } from './deploy-lock.js';
-import { dropletEnvFile, entryOf, supervisorConfig } from './droplet-config.js';
+import { dropletEnvFile, entriesOf, entryOf, supervisorConfig } from './droplet-config.js';
 import { ShellError } from '../shell/types.js';
 import type { FleetHost } from './fleet-host.js';
 import { toDeployment, type FleetTargetOptions } from './fleet-options.js';
 import { FleetLifecycle } from './fleet-lifecycle.js';
-import type { DropletLayout } from './layout.js';
+import { isReleaseId, type DropletLayout } from './layout.js';
 import { pruneReleases } from './prune.js';
 import { ensureRelease } from './release-upload.js';
 import { switchRelease } from './release-switch.js';
@@ -27,11 +28,13 @@ export class FleetDeployTarget implements DeployTarget {
   readonly id: string;
   readonly hosts: readonly string[];
   private readonly lifecycle: FleetLifecycle;
+  /** This run of the executor, in the locks it takes. */
+  private readonly instance = randomUUID();
 
   constructor(private readonly options: FleetTargetOptions) {
     this.id = options.id;
     this.hosts = options.hosts.map((host) => host.label);
-    this.lifecycle = new FleetLifecycle(options, (host, droplet, action, owner, work) => this.locked(host, droplet, action, owner, work));
+    this.lifecycle = new FleetLifecycle(options, (host, droplet, action, owner, work, waitMs) => this.locked(host, droplet, action, owner, work, waitMs));
   }
 
   async deploy(request: DeployRequest): Promise<Deployment> {
@@ -41,50 +44,64 @@ export class FleetDeployTarget implements DeployTarget {
     const host = this.place(identity, request.host ?? null);
     await this.connect(host);
     const droplet = host.layout.droplet(identity.name);
+    return this.locked(host, droplet, 'deploy', releaseId, () => this.deployLocked(host, droplet, request, progress));
+  }
+
+  /** Under the droplet's lock on its host: release, config, supervisor, switch, record, prune. */
+  private async deployLocked(host: FleetHost, droplet: DropletLayout, request: DeployRequest, progress: Progress): Promise<Deployment> {
+    const { releaseId, droplet: identity, signal } = request;
     const startedAt = Date.now();
-    return this.locked(host, droplet, 'deploy', releaseId, async () => {
-      await host.prepareDroplet(droplet);
-      const port = await this.portFor(host, identity);
-      const base: NewDeployment = {
-        releaseId,
-        dropletId: identity.dropletId,
-        target: this.id,
-        host: host.label,
-        url: host.urlFor(port),
-        pid: null,
-        port,
-        supervisor: (await host.launcher()).describe(identity.name),
-        commit: request.commit,
-        directory: droplet.release(releaseId),
-        deployedAt: new Date().toISOString(),
-        startedAt: null,
-      };
-      try {
-        const { uploaded } = await ensureRelease({ ...request, ops: host.ops, host: host.layout, droplet, installer: host.installer, installTimeoutMs: this.options.installTimeoutMs, progress });
-        if (!uploaded) progress('Release already on the host', { host: host.label, release: releaseId });
-        throwIfAborted(signal);
-        const entry = entryOf(await host.ops.readFile(`${droplet.release(releaseId)}/package.json`));
-        await this.writeConfig(host, droplet, identity, port, entry);
-        const status = await (await host.launcher()).ensureRunning(droplet, identity.name);
-        progress('Supervisor running', { host: host.label, pid: status.pid, port });
-        const { backend, switched } = await switchRelease(host, droplet, releaseId, this.options.settings, this.options.redact);
-        progress(switched ? 'Traffic switched to the new release' : 'Release already live', { release: releaseId, url: base.url });
-        const live = this.options.store.findLive(identity.dropletId);
-        const record = this.options.store.recordActive({ ...base, pid: status.pid, startedAt: backend.startedAt });
-        await this.leaveOldHost(live, host, identity);
-        const pruned = await pruneReleases(host.ops, droplet, this.options.store.listForDroplet(identity.dropletId), releaseId, this.options.keepReleases);
-        if (pruned.length > 0) progress('Old releases removed', { releases: pruned });
-        this.lifecycle.forgetHealth(identity.dropletId);
-        return toDeployment(record, !switched, Date.now() - startedAt);
-      } catch (error) {
-        if (!(error instanceof ConflictError)) this.options.store.recordFailed(base);
-        throw error;
-      }
-    });
+    await host.prepareDroplet(droplet);
+    const port = await this.portFor(host, identity);
+    const base: NewDeployment = {
+      releaseId,
+      dropletId: identity.dropletId,
+      target: this.id,
+      host: host.label,
+      url: host.urlFor(port),
+      pid: null,
+      port,
+      supervisor: (await host.launcher()).describe(identity.name),
+      commit: request.commit,
+      directory: droplet.release(releaseId),
+      deployedAt: new Date().toISOString(),
+      startedAt: null,
+    };
+    const live = this.options.store.findLive(identity.dropletId);
+    try {
+      const { uploaded } = await ensureRelease({ ...request, ops: host.ops, host: host.layout, droplet, installer: host.installer, installTimeoutMs: this.options.installTimeoutMs, progress });
+      if (!uploaded) progress('Release already on the host', { host: host.label, release: releaseId });
+      throwIfAborted(signal);
+      await this.writeConfig(host, droplet, identity, port, releaseId);
+      const status = await (await host.launcher()).ensureRunning(droplet, identity.name);
+      progress('Supervisor running', { host: host.label, pid: status.pid, port });
+      const { backend, switched } = await switchRelease(host, droplet, releaseId, this.options.settings, this.options.redact);
+      progress(switched ? 'Traffic switched to the new release' : 'Release already live', { release: releaseId, url: base.url });
+      const record = this.options.store.recordActive({ ...base, pid: status.pid, startedAt: backend.startedAt });
+      await this.leaveOldHost(live, host, identity);
+      await this.prune(host, droplet, identity, releaseId, progress);
+      this.lifecycle.forgetHealth(identity.dropletId);
+      return toDeployment(record, !switched, Date.now() - startedAt);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) this.options.store.recordFailed(base);
+      // A droplet stopped on request that this deploy's supervisor start woke up goes back to sleep.
+      if (live?.status === 'stopped' && live.host === host.label) await (await host.launcher()).stop(droplet, identity.name).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** The release serves already: a prune that fails is said, not a failed deploy. */
+  private async prune(host: FleetHost, droplet: DropletLayout, identity: DropletIdentity, live: string, progress: Progress): Promise<void> {
+    try {
+      const pruned = await pruneReleases(host.ops, droplet, this.options.store.listForDroplet(identity.dropletId), live, this.options.keepReleases);
+      if (pruned.length > 0) progress('Old releases removed', { releases: pruned });
+    } catch (error) {
+      progress('Old releases could not be removed', { reason: this.options.redact((error as Error).message) });
+    }
   }
 
   rollback(droplet: DropletIdentity, to: string | null): Promise<Deployment> {
-    return this.lifecycle.rollback(droplet, to, (host, layout, identity, port, entry) => this.writeConfig(host, layout, identity, port, entry));
+    return this.lifecycle.rollback(droplet, to, (host, layout, identity, port, release) => this.writeConfig(host, layout, identity, port, release));
   }
   stop(droplet: DropletIdentity): Promise<Deployment> {
     return this.lifecycle.stop(droplet);
@@ -137,10 +154,18 @@ export class FleetDeployTarget implements DeployTarget {
     return this.options.allocatePort(host, this.options.store.portsOn(this.id, host.label));
   }
 
-  private async writeConfig(host: FleetHost, droplet: DropletLayout, identity: DropletIdentity, port: number, entry: string): Promise<void> {
+  /**
+   * `.env` and `supervisor.json`, with `release`'s entry point added to those of the releases
+   * already there: each release starts from its own `main`, whichever was deployed last.
+   */
+  private async writeConfig(host: FleetHost, droplet: DropletLayout, identity: DropletIdentity, port: number, release: string): Promise<void> {
     const { settings } = this.options;
+    const entry = entryOf(await host.ops.readFile(`${droplet.release(release)}/package.json`));
+    const kept = new Set((await host.ops.list(droplet.releasesDir)).filter(isReleaseId));
+    const entries = Object.fromEntries(Object.entries(entriesOf(await host.ops.readFile(droplet.config))).filter(([id]) => kept.has(id)));
+    entries[release] = entry;
     await host.writeEnv(droplet, dropletEnvFile(identity, droplet, settings));
-    await host.ops.writeFile(droplet.config, `${JSON.stringify(supervisorConfig(identity, droplet, port, entry, settings), null, 2)}\n`, { mode: '644' });
+    await host.ops.writeFile(droplet.config, `${JSON.stringify(supervisorConfig(identity, droplet, port, entries, settings), null, 2)}\n`, { mode: '644' });
   }
 
   /** A droplet moved to another host: its copy on the old one is stopped and removed once the new one serves. */
@@ -156,10 +181,13 @@ export class FleetDeployTarget implements DeployTarget {
     });
   }
 
-  private async locked<T>(host: FleetHost, droplet: DropletLayout, action: string, owner: string, work: () => Promise<T>): Promise<T> {
+  private async locked<T>(host: FleetHost, droplet: DropletLayout, action: string, owner: string, work: () => Promise<T>, waitMs = this.options.lockWaitMs): Promise<T> {
     await this.connect(host);
     await host.ops.mkdirs([droplet.dir], { mode: '755' });
-    const lock: HeldLock = await acquireDeployLock(host.ops, droplet, { release: owner, action }, { staleMs: this.options.lockStaleMs, waitMs: this.options.lockWaitMs });
+    const lock: HeldLock = await acquireDeployLock(host.ops, droplet, { release: owner, action, executor: this.instance, dataDir: this.options.dataDir }, {
+      staleMs: this.options.lockStaleMs,
+      waitMs,
+    });
     try {
       return await work();
     } catch (error) {

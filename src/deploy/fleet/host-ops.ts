@@ -48,19 +48,23 @@ export class HostOps {
     await this.run(['mkdir', '-p', ...(mode ? ['-m', mode] : []), ...paths], { what: 'mkdir', ...run });
   }
 
-  /** Written whole under a temporary name, then renamed: a reader sees the old file or the new one. */
-  async writeFile(path: string, content: string, options: RunOptions & { mode?: string } = {}): Promise<void> {
-    const { mode = '600', ...run } = options;
-    await this.sh('umask 077 && cat > "$1.tmp" && chmod "$2" "$1.tmp" && mv -f "$1.tmp" "$1"', [path, mode], {
+  /**
+   * Written whole under a temporary name, given its mode (and group) and then renamed: a
+   * reader sees the old file or the new one, never one it may not read.
+   */
+  async writeFile(path: string, content: string, options: RunOptions & { mode?: string; group?: string; sudo?: boolean } = {}): Promise<void> {
+    const { mode = '600', group = '', sudo = false, ...run } = options;
+    const script = 'umask 077 && rm -f "$1.tmp" && cat > "$1.tmp" && chmod "$2" "$1.tmp" && { [ -z "$3" ] || $4 chgrp "$3" "$1.tmp"; } && mv -f "$1.tmp" "$1"';
+    await this.sh(script, [path, mode, group, sudo ? 'sudo -n' : ''], {
       what: `writing ${path}`,
       ...run,
       stdin: content,
     });
   }
 
-  /** The file's text, or null when it is missing. */
+  /** A regular file's text, or null when it is missing or not a regular file (a link is never followed). */
   async readFile(path: string, options: ExecOptions = {}): Promise<string | null> {
-    const result = await this.shell.exec(['cat', path], options);
+    const result = await this.shell.exec(['sh', '-c', '[ -f "$1" ] && [ ! -L "$1" ] && exec cat -- "$1"', 'sh', path], options);
     return result.code === 0 ? result.stdout : null;
   }
 
@@ -78,7 +82,8 @@ export class HostOps {
   /** Removes a tree, read-only releases included. Missing is fine. */
   async remove(paths: readonly string[], options: RunOptions = {}): Promise<void> {
     if (paths.length === 0) return;
-    await this.sh('for p do [ -e "$p" ] || [ -L "$p" ] || continue; chmod -R u+w "$p" 2>/dev/null; rm -rf "$p"; done', paths, {
+    // A link is removed itself; chmod -R would follow it to whatever it points at.
+    await this.sh('for p do if [ -L "$p" ]; then rm -f "$p"; continue; fi; [ -e "$p" ] || continue; chmod -R u+w "$p" 2>/dev/null; rm -rf "$p"; done', paths, {
       what: 'removing',
       ...options,
     });

@@ -1,9 +1,10 @@
 /**
- * The zero-downtime switch, shared by deploy, rollback and reconciliation: the release
- * is started beside the serving one and health-gated by the supervisor on the host;
- * only then is `current` switched (one rename) and traffic moved (new requests go to
- * the new backend, the old one drains and stops). A release that fails its gate is
- * stopped and the old one never stopped serving.
+ * The zero-downtime switch, shared by deploy and rollback: the release is started beside
+ * the serving one and health-gated by the supervisor on the host; only then is traffic
+ * moved (new requests go to the new backend, the old one drains and stops) and `current`
+ * switched (one rename). `current` names a release only once it serves, so a supervisor
+ * started again at any moment (a reboot) starts the release the record names. A release
+ * that fails its gate is stopped and the old one never stopped serving.
  */
 import { StepError } from '../../domain/errors.js';
 import type { FleetHost } from './fleet-host.js';
@@ -36,12 +37,16 @@ export async function switchRelease(
     await host.ops.switchLink(droplet.current, `releases/${releaseId}`, releaseId);
     return { backend: prepared.active, switched: false };
   }
-  try {
-    await host.ops.switchLink(droplet.current, `releases/${releaseId}`, releaseId);
-  } catch (error) {
-    await supervisor.discard(droplet, releaseId).catch(() => {});
-    throw error;
-  }
-  const promoted = await supervisor.promote(droplet, releaseId, timings.drainTimeoutMs);
-  return { backend: promoted.active, switched: true };
+  const active = await supervisor.promote(droplet, releaseId, timings.drainTimeoutMs).then(
+    (promoted) => promoted.active,
+    async (error: unknown) => {
+      // The answer may be lost after the switch happened (a dropped connection): the supervisor knows.
+      const status = await supervisor.status(droplet).catch(() => null);
+      if (status?.active?.release === releaseId) return status.active;
+      await supervisor.discard(droplet, releaseId).catch(() => {});
+      throw error;
+    },
+  );
+  await host.ops.switchLink(droplet.current, `releases/${releaseId}`, releaseId);
+  return { backend: active, switched: true };
 }

@@ -62,8 +62,9 @@ export async function ensureRelease(request: UploadRequest): Promise<{ dir: stri
     signal,
   });
   if (installed) progress('Dependencies installed', { host: ops.shell.label });
-  // Read-only to everyone, the droplet included: only shared/ is its to write.
-  await ops.run(['chmod', '-R', 'a-w', partial], { what: 'making the release read-only' });
+  // Readable by everyone and written by no one, the droplet included (whatever the deploying
+  // user's umask): only shared/data is its to write.
+  await ops.run(['chmod', '-R', 'a=rX', partial], { what: 'making the release read-only' });
   await ops.run(['mv', '-T', partial, dir], { what: 'moving the release into place' });
   return { dir, uploaded: true };
 }

@@ -4,7 +4,7 @@
  * running its CLI there, so local and SSH hosts are driven by the same commands.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +50,7 @@ export interface SupervisorConfig {
   version: 1;
   droplet: string;
   listen: { host: string; port: number };
-  launch: { argv: string[]; cwd: string; envFile: string; env: Record<string, string> };
+  launch: { argv: string[]; cwd: string; envFile: string; env: Record<string, string>; entries: Record<string, string> };
   health: { path: string; timeoutMs: number };
   restart: { initialDelayMs: number; maxDelayMs: number; resetAfterMs: number };
   stopGraceMs: number;
@@ -58,12 +58,15 @@ export interface SupervisorConfig {
   holdRequestsMs: number;
 }
 
-let program: Promise<{ text: string; hash: string }> | undefined;
-function supervisorProgram(): Promise<{ text: string; hash: string }> {
-  return (program ??= readFile(SUPERVISOR_SOURCE, 'utf8').then((text) => ({
-    text,
-    hash: createHash('sha256').update(text).digest('hex').slice(0, 12),
-  })));
+interface Program {
+  text: string;
+  /** sha256 of the text, hex. */
+  sha256: string;
+}
+
+let program: Promise<Program> | undefined;
+function supervisorProgram(): Promise<Program> {
+  return (program ??= readFile(SUPERVISOR_SOURCE, 'utf8').then((text) => ({ text, sha256: createHash('sha256').update(text).digest('hex') })));
 }
 
 export class SupervisorClient {
@@ -75,18 +78,26 @@ export class SupervisorClient {
 
   /** Uploads this executor's version of the program unless the host has it; returns a client for it. */
   static async install(ops: HostOps, host: HostLayout, nodePath: string): Promise<SupervisorClient> {
-    const { text, hash } = await supervisorProgram();
-    const path = posix.join(host.executorDir, `supervisor-${hash}.mjs`);
+    const { text, sha256 } = await supervisorProgram();
+    const path = posix.join(host.executorDir, `supervisor-${sha256.slice(0, 12)}.mjs`);
     if (!(await ops.exists(path))) {
       await ops.mkdirs([host.executorDir], { mode: '755' });
-      const local = join(tmpdir(), `executor-supervisor-${hash}-${process.pid}.mjs`);
-      await writeFile(local, text, { mode: 0o644 });
+      // A private directory: a name in /tmp that others can guess could be planted as a link or a writable file.
+      const dir = await mkdtemp(join(tmpdir(), 'executor-supervisor-'));
+      const local = join(dir, 'droplet-supervisor.mjs');
       try {
+        await writeFile(local, text, { mode: 0o600, flag: 'wx' });
         await ops.shell.upload(local, `${path}.tmp`);
+        // What runs for every droplet on the host is exactly this executor's program.
+        const uploaded = (await ops.run(['sha256sum', '--', `${path}.tmp`], { what: 'checking the uploaded supervisor' })).stdout.split(' ')[0];
+        if (uploaded !== sha256) {
+          await ops.remove([`${path}.tmp`]);
+          throw new StepError('DEPLOY_SUPERVISOR_FAILED', `The supervisor uploaded to ${ops.shell.label} does not match this executor's (sha256 ${uploaded ?? 'unknown'}).`, { host: ops.shell.label });
+        }
         await ops.run(['chmod', '644', `${path}.tmp`]);
         await ops.run(['mv', '-f', `${path}.tmp`, path]);
       } finally {
-        await rm(local, { force: true });
+        await rm(dir, { recursive: true, force: true });
       }
     }
     return new SupervisorClient(ops, nodePath, path);
