@@ -138,6 +138,10 @@ export const configSchema = z.object({
   if (config.NOTIFY_WEBHOOK_URL && !config.NOTIFY_WEBHOOK_SECRET) {
     context.addIssue({ code: 'custom', path: ['NOTIFY_WEBHOOK_SECRET'], message: 'is required when NOTIFY_WEBHOOK_URL is set (it signs each delivery)' });
   }
+  // Every droplet is handed DROPLET_API_TOKEN: it must not also open the executor's API.
+  if (config.DROPLET_API_TOKEN && config.DROPLET_API_TOKEN === config.API_TOKEN) {
+    context.addIssue({ code: 'custom', path: ['DROPLET_API_TOKEN'], message: 'must differ from API_TOKEN (every deployed droplet receives it)' });
+  }
   if (config.DEPLOY_TARGET === 'ssh') {
     if (!config.SSH_HOST && !config.DEPLOY_HOSTS) {
       context.addIssue({ code: 'custom', path: ['SSH_HOST'], message: 'or DEPLOY_HOSTS is required when DEPLOY_TARGET=ssh' });
