@@ -6,62 +6,25 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAlive, isZombie, processesUnder } from './processes.js';
+import { RELEASE_SOURCES, type ReleaseKind } from './supervisor-releases.js';
 
 export const SUPERVISOR = fileURLToPath(new URL('../../host-agent/droplet-supervisor.mjs', import.meta.url));
 
-/** A release that serves: /health, / (its release id), /crash, /env, /echo, /slow?ms=N. */
-const SERVING = `
-import http from 'node:http';
-import { basename } from 'node:path';
-const release = basename(process.cwd());
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://x');
-  if (url.pathname === '/health') {
-    res.setHeader('content-type', 'application/json');
-    return res.end('{"status":"healthy"}');
-  }
-  if (url.pathname === '/crash') return res.end('crashing', () => process.exit(1));
-  if (url.pathname === '/env') return res.end(JSON.stringify(process.env));
-  if (url.pathname === '/slow') return setTimeout(() => res.end(release), Number(url.searchParams.get('ms')));
-  if (url.pathname === '/echo') {
-    const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    return req.on('end', () => {
-      res.setHeader('content-type', 'application/json');
-      res.setHeader('set-cookie', ['a=1', 'b=2']);
-      res.end(JSON.stringify({ method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-  }
-  res.end(release);
-});
-server.listen(Number(process.env.SERVICE_PORT), process.env.HOST, () => console.log(release + ' listening on ' + process.env.SERVICE_PORT));
-`;
+export type { ReleaseKind };
 
-/** A release that listens but never reports healthy. */
-const NEVER_HEALTHY = `
-import http from 'node:http';
-console.error('still warming up: the cache never fills');
-http.createServer((req, res) => {
-  res.statusCode = 503;
-  res.end('{"status":"starting"}');
-}).listen(Number(process.env.SERVICE_PORT), process.env.HOST);
-`;
-
-/** A release that dies at start. */
-const EXITS = `
-console.error('boom: DATABASE_URL is not set');
-process.exit(1);
-`;
-
-export type ReleaseKind = 'serving' | 'never-healthy' | 'exits';
-const SOURCES: Record<ReleaseKind, string> = { serving: SERVING, 'never-healthy': NEVER_HEALTHY, exits: EXITS };
+/** A release: its kind, written as server.mjs, or at `file` inside the release. */
+export type ReleaseSpec = ReleaseKind | { kind: ReleaseKind; file: string };
 
 export interface DropletOptions {
-  releases: Record<string, ReleaseKind>;
+  releases: Record<string, ReleaseSpec>;
   current?: string;
+  /** launch.entries; given, argv runs `{release}/{entry}` instead of `{release}/server.mjs`. */
+  entries?: Record<string, string>;
+  /** More top-level settings of supervisor.json (logMaxBytes, logCheckMs, …). */
+  config?: Record<string, unknown>;
   envFile?: string;
   launchEnv?: Record<string, string>;
   holdRequestsMs?: number;
@@ -92,9 +55,11 @@ const dirs = new Map<string, string>();
 export async function makeDroplet(options: DropletOptions): Promise<Droplet> {
   const base = mkdtempSync(join(tmpdir(), 'supervisor-'));
   const dir = join(base, ...(options.deep ? ['d'.repeat(60), 'e'.repeat(60)] : []), 'demo');
-  for (const [release, kind] of Object.entries(options.releases)) {
-    mkdirSync(join(dir, 'releases', release), { recursive: true });
-    writeFileSync(join(dir, 'releases', release, 'server.mjs'), SOURCES[kind]);
+  for (const [release, spec] of Object.entries(options.releases)) {
+    const { kind, file } = typeof spec === 'string' ? { kind: spec, file: 'server.mjs' } : spec;
+    mkdirSync(dirname(join(dir, 'releases', release, file)), { recursive: true });
+    writeFileSync(join(dir, 'releases', release, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(join(dir, 'releases', release, file), RELEASE_SOURCES[kind]);
   }
   mkdirSync(join(dir, 'shared'), { recursive: true });
   const envFile = join(dir, 'shared', '.env');
@@ -105,12 +70,19 @@ export async function makeDroplet(options: DropletOptions): Promise<Droplet> {
     version: 1,
     droplet: 'demo',
     listen: { host: '127.0.0.1', port },
-    launch: { argv: [process.execPath, '{release}/server.mjs'], cwd: '{release}', envFile, env: options.launchEnv ?? { PATH: '/usr/bin:/bin' } },
+    launch: {
+      argv: [process.execPath, options.entries ? '{release}/{entry}' : '{release}/server.mjs'],
+      cwd: '{release}',
+      envFile,
+      env: options.launchEnv ?? { PATH: '/usr/bin:/bin' },
+      ...(options.entries ? { entries: options.entries } : {}),
+    },
     health: { path: '/health', timeoutMs: 4_000 },
     restart: { initialDelayMs: 100, maxDelayMs: 2_000, resetAfterMs: 30_000 },
     stopGraceMs: 2_000,
     drainTimeoutMs: 10_000,
     holdRequestsMs: options.holdRequestsMs ?? 10_000,
+    ...options.config,
   };
   writeFileSync(join(dir, 'supervisor.json'), JSON.stringify(config, null, 2));
   dirs.set(base, dir);
