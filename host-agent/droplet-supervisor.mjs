@@ -20,11 +20,11 @@
 import { spawn } from 'node:child_process';
 import {
   chmodSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync,
-  readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync,
+  readSync, realpathSync, renameSync, rmSync, statSync, truncateSync, writeFileSync,
 } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -51,20 +51,30 @@ const errorMessage = (err) => (err instanceof Error ? err.message : String(err))
 /** @param {string} code @param {string} message */
 const failure = (code, message) => ({ ok: false, error: { code, message } });
 
-/** The last `lines` lines of a log file (reading only its last 16 KiB); '' when unreadable. */
-function logTail(/** @type {string} */ file, lines = 40) {
+/**
+ * The end of a file: at most `maxBytes` of it, and nothing before byte `from` (a positioned read:
+ * a log may be large, only its end is ever read). null when unreadable.
+ * @param {string} file @param {number} maxBytes @param {number} from
+ */
+function readTail(file, maxBytes, from = 0) {
   let fd;
   try {
     fd = openSync(file, 'r');
     const size = fstatSync(fd).size;
-    const buffer = Buffer.alloc(Math.min(size, 16 * 1024));
-    readSync(fd, buffer, 0, buffer.length, size - buffer.length);
-    return buffer.toString('utf8').replace(/\n$/, '').split('\n').slice(-lines).join('\n');
+    const start = Math.max(size - maxBytes, from <= size ? from : 0); // a log truncated since `from` was taken: its start
+    const buffer = Buffer.alloc(size - start);
+    return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, start));
   } catch {
-    return '';
+    return null;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** The last `lines` lines of a log file (reading only its last 16 KiB); '' when unreadable. */
+function logTail(/** @type {string} */ file, lines = 40) {
+  const tail = readTail(file, 16 * 1024)?.toString('utf8') ?? '';
+  return tail.replace(/\n$/, '').split('\n').slice(-lines).join('\n');
 }
 
 /**
@@ -84,10 +94,12 @@ function pathsOf(dropletDir) {
 // ─── supervisor.json and the backend's environment ─────────────────────────────────
 
 /**
- * @typedef {{ argv: string[], cwd: string, envFile: string | null, env: Record<string, string> }} Launch
+ * `entries`: each release's entry point, relative to the release (`{entry}` in argv; checked at its start).
+ * `logMaxBytes`: a release log larger than this is rotated (see rotateLog); `logCheckMs`: how often running ones are checked.
+ * @typedef {{ argv: string[], cwd: string, envFile: string | null, env: Record<string, string>, entries: Record<string, string> }} Launch
  * @typedef {{ version: 1, droplet: string, listen: { host: string, port: number }, launch: Launch,
  *   health: { path: string, timeoutMs: number }, restart: { initialDelayMs: number, maxDelayMs: number, resetAfterMs: number },
- *   stopGraceMs: number, drainTimeoutMs: number, holdRequestsMs: number }} Config
+ *   stopGraceMs: number, drainTimeoutMs: number, holdRequestsMs: number, logMaxBytes: number, logCheckMs: number }} Config
  */
 
 /** @param {boolean} ok @param {string} what @returns {asserts ok} */
@@ -95,14 +107,16 @@ function need(ok, what) {
   if (!ok) throw new Error(`supervisor.json: ${what}`);
 }
 
-/** @param {any} section @param {Record<string, number>} defaults milliseconds, each a non-negative number */
-function millis(section, defaults) {
-  /** @type {Record<string, number>} */
-  const out = {};
+/**
+ * @template {string} Name
+ * @param {any} section @param {Record<Name, number>} defaults each a non-negative number (milliseconds, bytes) @returns {Record<Name, number>}
+ */
+function nonNegative(section, defaults) {
+  const out = /** @type {Record<Name, number>} */ ({});
   for (const [name, fallback] of Object.entries(defaults)) {
     const value = section?.[name] ?? fallback;
     need(typeof value === 'number' && Number.isFinite(value) && value >= 0, `${name} must be a non-negative number`);
-    out[name] = value;
+    out[/** @type {Name} */ (name)] = value;
   }
   return out;
 }
@@ -113,8 +127,10 @@ function launchOf(raw) {
   need(Array.isArray(raw?.argv) && raw.argv.length > 0 && strings(raw.argv), 'launch.argv must be a non-empty array of strings');
   need(raw.cwd === undefined || typeof raw.cwd === 'string', 'launch.cwd must be a string');
   need(raw.envFile === undefined || raw.envFile === null || typeof raw.envFile === 'string', 'launch.envFile must be a string');
-  need(raw.env === undefined || (typeof raw.env === 'object' && strings(Object.values(raw.env))), 'launch.env must map names to strings');
-  return { argv: raw.argv, cwd: raw.cwd ?? '{release}', envFile: raw.envFile ?? null, env: raw.env ?? {} };
+  const map = (/** @type {unknown} */ value) => value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value) && strings(Object.values(value)));
+  need(map(raw.env), 'launch.env must map names to strings');
+  need(map(raw.entries), 'launch.entries must map release ids to entry paths');
+  return { argv: raw.argv, cwd: raw.cwd ?? '{release}', envFile: raw.envFile ?? null, env: raw.env ?? {}, entries: raw.entries ?? {} };
 }
 
 /** Read at start and before every backend start (see refreshConfig). @param {string} dropletDir @returns {Config} */
@@ -126,9 +142,10 @@ function loadConfig(dropletDir) {
   need(typeof host === 'string' && Number.isInteger(port) && port > 0 && port < 65536, 'listen must be {host, port}');
   const path = raw.health?.path ?? '/health';
   need(typeof path === 'string' && path.startsWith('/'), 'health.path must be a path');
-  const { timeoutMs } = millis(raw.health, { timeoutMs: 20_000 });
-  const restart = millis(raw.restart, { initialDelayMs: 200, maxDelayMs: 10_000, resetAfterMs: 30_000 });
-  const times = millis(raw, { stopGraceMs: 5_000, drainTimeoutMs: 10_000, holdRequestsMs: 10_000 });
+  const { timeoutMs } = nonNegative(raw.health, { timeoutMs: 20_000 });
+  const restart = nonNegative(raw.restart, { initialDelayMs: 200, maxDelayMs: 10_000, resetAfterMs: 30_000 });
+  const times = nonNegative(raw, { stopGraceMs: 5_000, drainTimeoutMs: 10_000, holdRequestsMs: 10_000, logMaxBytes: 10 * 1024 * 1024, logCheckMs: 2_000 });
+  need(times.logMaxBytes >= 1 && times.logCheckMs >= 10, 'logMaxBytes and logCheckMs must be positive (logCheckMs at least 10)');
   return /** @type {Config} */ ({
     version: 1, droplet: String(raw.droplet ?? basename(dropletDir)), listen: { host, port }, launch: launchOf(raw.launch),
     health: { path, timeoutMs }, restart, ...times,
@@ -235,6 +252,59 @@ function freePort() {
   });
 }
 
+// ─── Who listens on a backend's port ───────────────────────────────────────────────
+// Every droplet on a host shares one network namespace, so another droplet could bind the port picked
+// for a backend before it does and answer its health check: the gate and promote also make sure the
+// listener is a socket of the backend's own process group.
+
+/**
+ * Local addresses whose listener takes connections to 127.0.0.1 (and ::1), as /proc/net/tcp{,6} print
+ * them (32-bit words in host byte order: both orders listed): 127.0.0.1, 0.0.0.0, ::, ::1, ::ffff:127.0.0.1, ::ffff:0.0.0.0.
+ */
+const LOCAL_LISTEN_ADDRESSES = new Set([
+  '0100007F', '7F000001', '00000000', '0'.repeat(32), `${'0'.repeat(24)}01000000`, `${'0'.repeat(31)}1`,
+  '0000000000000000FFFF00000100007F', '00000000000000000000FFFF7F000001', '0000000000000000FFFF000000000000', '00000000000000000000FFFF00000000',
+]);
+
+/** Inodes of the sockets listening on `port` (state 0A) at those addresses; null when /proc/net cannot be read. */
+function listenerInodes(/** @type {number} */ port) {
+  const tables = ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readOrNull(file, (p) => readFileSync(p, 'utf8')));
+  if (tables.every((table) => table === null)) return null;
+  const inodes = new Set();
+  for (const line of tables.flatMap((table) => (table ?? '').split('\n').slice(1))) {
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
+    const [, local = '', , state, , , , , , inode = '0'] = line.trim().split(/\s+/);
+    const [address = '', portHex = ''] = local.split(':');
+    if (state === '0A' && Number.parseInt(portHex, 16) === port && LOCAL_LISTEN_ADDRESSES.has(address) && inode !== '0') inodes.add(inode);
+  }
+  return inodes;
+}
+
+/** Inodes of every socket a process of group `pgid` holds (field 5 of /proc/<pid>/stat, fds read as socket:[inode]). */
+function groupSocketInodes(/** @type {number} */ pgid) {
+  const inodes = new Set();
+  for (const pid of readOrNull('/proc', (p) => readdirSync(p)) ?? []) {
+    if (!/^\d+$/.test(pid) || procStat(pid)?.pgrp !== pgid) continue;
+    for (const fd of readOrNull(`/proc/${pid}/fd`, (p) => readdirSync(p)) ?? []) {
+      const socket = /^socket:\[(\d+)\]$/.exec(readOrNull(`/proc/${pid}/fd/${fd}`, (p) => readlinkSync(p)) ?? '');
+      if (socket?.[1]) inodes.add(socket[1]);
+    }
+  }
+  return inodes;
+}
+
+/**
+ * Whether the backend's port is served by the backend: 'ours' when it listens there and nobody else does,
+ * 'foreign' when someone else (or nobody) does, 'unknown' without /proc (not checkable: the gate alone decides).
+ * @param {{ pid: number, port: number }} backend @returns {'ours' | 'foreign' | 'unknown'}
+ */
+function portOwner(backend) {
+  const listeners = listenerInodes(backend.port);
+  if (listeners === null) return 'unknown';
+  const ours = groupSocketInodes(backend.pid);
+  return listeners.size > 0 && [...listeners].every((inode) => ours.has(inode)) ? 'ours' : 'foreign';
+}
+
 // ─── Backends ──────────────────────────────────────────────────────────────────────
 
 /**
@@ -251,6 +321,47 @@ function freePort() {
 const publicBackend = (b) => ({ release: b.release, pid: b.pid, port: b.port, startedAt: b.startedAt, restarts: b.restarts, healthy: b.healthy && !b.exited });
 
 class NoRelease extends Error {}
+class BadEntry extends Error {}
+
+/** A release's entry point when launch.entries does not name one. */
+const DEFAULT_ENTRY = 'src/server.js';
+
+/** launch.entries[release]: a plain path inside the release (not absolute, no `..`, no NUL, no placeholder braces). */
+function entryOf(/** @type {Launch} */ launch, /** @type {string} */ release) {
+  const entry = Object.hasOwn(launch.entries, release) ? String(launch.entries[release]) : DEFAULT_ENTRY;
+  if (entry === '' || isAbsolute(entry) || entry.split('/').includes('..') || /[\0{}]/.test(entry)) {
+    throw new BadEntry(`release ${release}: entry point ${JSON.stringify(entry)} refused: it must be a relative path inside the release (no "..", NUL or braces)`);
+  }
+  return entry;
+}
+
+/**
+ * Placeholders replaced in one pass, so that a value put in is never read again as a placeholder.
+ * @param {Record<'release' | 'port' | 'entry', string>} values @returns {(s: string) => string}
+ */
+const placeholders = (values) => (s) => s.replace(/\{(release|port|entry)\}/g, (_, /** @type {'release' | 'port' | 'entry'} */ name) => values[name]);
+
+/**
+ * Caps a release log (a droplet must not fill the disk): once over maxBytes, its last maxBytes become
+ * `<log>.1` (the one older file kept) and it is truncated in place. Copy-truncate, not rename: a running
+ * backend's fd is O_APPEND, so it goes on writing at the new end of the same file.
+ */
+function rotateLog(/** @type {string} */ file, /** @type {number} */ maxBytes) {
+  const size = readOrNull(file, (p) => statSync(p).size);
+  if (size === null || size <= maxBytes) return;
+  try {
+    writeFileSync(`${file}.1.tmp`, readTail(file, maxBytes) ?? '', { mode: 0o600 });
+    renameSync(`${file}.1.tmp`, `${file}.1`);
+  } catch (err) {
+    log(`could not keep the end of ${file} in ${file}.1: ${errorMessage(err)}`); // a full disk: the truncation matters more
+  }
+  try {
+    truncateSync(file, 0);
+    log(`rotated ${file} at ${size} bytes`);
+  } catch (err) {
+    log(`could not truncate ${file}: ${errorMessage(err)}`);
+  }
+}
 
 /** The release's real directory (resolved, never through `current`). */
 function releaseDir(/** @type {string} */ dropletDir, /** @type {string} */ release) {
@@ -265,15 +376,17 @@ function currentRelease(/** @type {string} */ dropletDir) {
   return target && dirname(target) === readOrNull(join(dropletDir, 'releases'), realpath) ? basename(target) : null;
 }
 
-/** Spawns a release detached (own process group), stdout and stderr appended to logs/<release>.log. */
+/** Spawns a release detached (own process group), stdout and stderr appended to logs/<release>.log (rotated first when over the cap). */
 async function spawnBackend(/** @type {BackendHost} */ host, /** @type {string} */ release, /** @type {number} */ restarts) {
   const dir = releaseDir(host.dropletDir, release);
-  const port = await freePort();
-  const fill = (/** @type {string} */ s) => s.replaceAll('{release}', dir).replaceAll('{port}', String(port));
   const { launch } = host.config;
+  const entry = entryOf(launch, release);
+  const port = await freePort();
+  const fill = placeholders({ release: dir, port: String(port), entry });
   const [command = '', ...args] = launch.argv.map(fill);
   const cwd = fill(launch.cwd);
   const logFile = join(host.dropletDir, 'logs', `${release}.log`);
+  rotateLog(logFile, host.config.logMaxBytes);
   const fd = openSync(logFile, 'a', 0o600);
   const logOffset = fstatSync(fd).size;
   let child;
@@ -329,8 +442,9 @@ function probeHealth(/** @type {number} */ port, /** @type {string} */ path, /**
 
 /**
  * Polls the health path every ~100 ms until healthy or the deadline; a process that exits fails at once.
+ * The healthy answer counts only if it came from the backend's own listener (see portOwner): else NOT_OURS.
  * @param {Backend} backend @param {Config['health']} health
- * @returns {Promise<{ ok: true } | { ok: false, code: 'HEALTH_GATE_FAILED' | 'EXITED', message: string }>}
+ * @returns {Promise<{ ok: true } | { ok: false, code: 'HEALTH_GATE_FAILED' | 'EXITED' | 'NOT_OURS', message: string }>}
  */
 async function healthGate(backend, health) {
   const deadline = Date.now() + health.timeoutMs;
@@ -340,16 +454,22 @@ async function healthGate(backend, health) {
       const message = `release ${backend.release} did not answer ${health.path} healthy within ${health.timeoutMs} ms`;
       return { ok: false, code: 'HEALTH_GATE_FAILED', message };
     }
-    if ((await probeHealth(backend.port, health.path, Math.min(2_000, remaining))) && !backend.exited) return { ok: true };
+    if ((await probeHealth(backend.port, health.path, Math.min(2_000, remaining))) && !backend.exited) return ownGate(backend);
     await Promise.race([delay(Math.min(100, Math.max(0, deadline - Date.now()))), backend.exit]);
   }
   return { ok: false, code: 'EXITED', message: `release ${backend.release} ${backend.exitReason} before it was healthy` };
 }
 
-/** Whether the backend died because its port was taken between freePort() and its own bind. */
+/** A healthy answer on the backend's port: passes when the listener there is the backend's. @param {Backend} backend */
+function ownGate(backend) {
+  if (portOwner(backend) !== 'foreign') return /** @type {const} */ ({ ok: true });
+  const message = `release ${backend.release} did not pass its health gate: the listener on its port ${backend.port} is not its own process's`;
+  return /** @type {const} */ ({ ok: false, code: 'NOT_OURS', message });
+}
+
+/** Whether the backend died because its port was taken between freePort() and its own bind (the end of its own output only). */
 function lostPortRace(/** @type {Backend} */ backend) {
-  const output = readOrNull(backend.logFile, (p) => readFileSync(p).subarray(backend.logOffset).toString('utf8'));
-  return output?.includes('EADDRINUSE') ?? false;
+  return readTail(backend.logFile, 16 * 1024, backend.logOffset)?.toString('utf8').includes('EADDRINUSE') ?? false;
 }
 
 /** Closes its keep-alive sockets, group SIGTERM, group SIGKILL after graceMs; then sweeps what the leader left in its group. */
@@ -408,6 +528,8 @@ class Supervisor {
       this.writeRecords();
     };
     this.onExit = (/** @type {Backend} */ b) => this.backendExited(b);
+    /** @type {NodeJS.Timeout | undefined} the next log size check */
+    this.logTimer = undefined;
   }
 
   writeRecords() {
@@ -475,15 +597,19 @@ class Supervisor {
       try {
         backend = await spawnBackend(this, release, restarts);
       } catch (err) {
-        const log = logTail(join(this.dropletDir, 'logs', `${release}.log`));
-        return { ok: false, error: { code: err instanceof NoRelease ? 'NO_RELEASE' : 'EXITED', message: errorMessage(err), log } };
+        const code = err instanceof NoRelease ? 'NO_RELEASE' : err instanceof BadEntry ? 'BAD_ENTRY' : 'EXITED';
+        log(`release ${release} could not be started (${code}): ${errorMessage(err)}`);
+        return { ok: false, error: { code, message: errorMessage(err), log: logTail(join(this.dropletDir, 'logs', `${release}.log`)) } };
       }
       place(backend);
       const gate = await healthGate(backend, this.config.health);
       if (gate.ok) return { ok: true, backend: Object.assign(backend, { healthy: true, healthySince: Date.now() }) };
       await stopBackend(backend, this.config.stopGraceMs);
-      const retry = attempt === 0 && gate.code === 'EXITED' && lostPortRace(backend);
-      if (!retry) return { ok: false, error: { code: gate.code, message: gate.message, log: logTail(backend.logFile) } };
+      if (gate.code === 'NOT_OURS') log(gate.message);
+      // Its port taken by another process (by chance or not): once more on another port.
+      const retry = attempt === 0 && ((gate.code === 'EXITED' && lostPortRace(backend)) || gate.code === 'NOT_OURS');
+      const code = gate.code === 'NOT_OURS' ? 'HEALTH_GATE_FAILED' : gate.code;
+      if (!retry) return { ok: false, error: { code, message: gate.message, log: logTail(backend.logFile) } };
     }
   }
 
@@ -560,6 +686,13 @@ class Supervisor {
   async promote(/** @type {string} */ release) {
     const candidate = this.candidate;
     if (candidate?.release !== release || !candidate.healthy || candidate.exited) return failure('NO_CANDIDATE', `no healthy candidate ${release} to promote`);
+    if (portOwner(candidate) === 'foreign') {
+      // It was gated on its own listener; now another process holds its port: it takes no traffic.
+      const message = `candidate ${release} no longer serves its own port ${candidate.port}: not promoted, stopped`;
+      log(message);
+      await this.discard(release);
+      return failure('PORT_NOT_OWNED', message);
+    }
     const old = this.active;
     Object.assign(this, { candidate: null, active: candidate, activeRelease: release, nextDelayMs: this.config.restart.initialDelayMs });
     this.generation += 1;
@@ -596,8 +729,18 @@ class Supervisor {
     return this.promote(release);
   }
 
+  /** Checks the running backends' logs every logCheckMs and rotates those over the cap (see rotateLog). */
+  watchLogs() {
+    const check = () => {
+      for (const file of new Set([...this.live].map((b) => b.logFile))) rotateLog(file, this.config.logMaxBytes);
+      this.logTimer = setTimeout(check, this.config.logCheckMs).unref();
+    };
+    this.logTimer = setTimeout(check, this.config.logCheckMs).unref();
+  }
+
   /** Stops every backend; held requests get 503. */
   async shutdown() {
+    clearTimeout(this.logTimer);
     this.stopping = true;
     this.generation += 1;
     this.wake();
@@ -763,13 +906,21 @@ function listening(server, listen) {
   });
 }
 
-/** Binds the public address, retrying EADDRINUSE for up to 5 s (a previous supervisor may be letting go of it). */
-async function bindPublic(/** @type {http.Server} */ server, /** @type {Config['listen']} */ { host, port }) {
+/**
+ * Binds the public address, retrying EADDRINUSE for up to 5 s (a previous supervisor may be letting go of it).
+ * null once bound; the status of the supervisor `holder()` finds answering meanwhile (it won a race) instead.
+ * @param {http.Server} server @param {Config['listen']} listen @param {() => Promise<any>} holder
+ */
+async function bindPublic(server, { host, port }, holder) {
   for (const deadline = Date.now() + 5_000; ; await delay(200)) {
     try {
-      return await listening(server, () => server.listen(port, host));
+      await listening(server, () => server.listen(port, host));
+      return null;
     } catch (err) {
-      if (errorCode(err) !== 'EADDRINUSE' || Date.now() > deadline) throw err;
+      if (errorCode(err) !== 'EADDRINUSE') throw err;
+      const winner = await holder();
+      if (winner) return winner;
+      if (Date.now() > deadline) throw err;
     }
   }
 }
@@ -838,65 +989,108 @@ function controlRequest(socketPath, request, timeoutMs) {
 
 // ─── The commands ──────────────────────────────────────────────────────────────────
 
-/** `run`: the daemon in the foreground. Returns 0 when one already answers; otherwise it runs until stopped and exits by itself. */
+/**
+ * The status of the supervisor answering on the control socket, or null when none does. Something that
+ * accepts but fails to answer counts as running: its socket is never taken from it. One that is stopping
+ * is waited for (≤ 30 s): a `run` right after a shutdown must not step aside for it.
+ * @param {ReturnType<typeof pathsOf>} paths @param {number} timeoutMs @returns {Promise<any>}
+ */
+async function runningSupervisor(paths, timeoutMs) {
+  for (const deadline = Date.now() + 30_000; ; await delay(100)) {
+    const status = await controlRequest(paths.address, { cmd: 'status' }, timeoutMs).catch((err) => ({ pid: `unknown, ${errorMessage(err)}` }));
+    if (status?.state !== 'stopping' || Date.now() > deadline) return status;
+  }
+}
+
+/** @param {string} dropletDir @param {any} running its status */
+function alreadyRunning(dropletDir, running) {
+  process.stdout.write(`droplet-supervisor: already running for ${dropletDir} (pid ${running.pid})\n`);
+  return 0;
+}
+
+/**
+ * `run`: the daemon in the foreground. Returns 0 when one already answers; otherwise it runs until stopped
+ * and exits by itself. The public port is the mutex between supervisors of the droplet: it is bound before
+ * anything in run/ is touched, so of two started together the one that loses it leaves the other's
+ * socket and pid file alone.
+ */
 async function runDaemon(/** @type {string} */ dropletDir) {
   const paths = pathsOf(dropletDir);
   mkdirSync(paths.run, { recursive: true, mode: 0o700 });
   mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
-  const running = await controlRequest(paths.address, { cmd: 'status' }, 5_000).catch((err) => ({ pid: `unknown, ${errorMessage(err)}` }));
-  if (running) {
-    process.stdout.write(`droplet-supervisor: already running for ${dropletDir} (pid ${running.pid})\n`);
-    return 0;
-  }
+  const running = await runningSupervisor(paths, 5_000);
+  if (running) return alreadyRunning(dropletDir, running);
   const config = loadConfig(dropletDir);
   const sup = new Supervisor(dropletDir, config);
   const proxy = createProxy(sup);
+  const winner = await bindPublic(proxy, config.listen, () => runningSupervisor(paths, 1_000));
+  if (winner) return alreadyRunning(dropletDir, winner);
   /** @type {() => void} */
-  let bound = () => undefined;
-  const ready = new Promise((done) => (bound = () => done(undefined)));
+  let serving = () => undefined;
+  const ready = new Promise((done) => (serving = () => done(undefined)));
   let stopping = false;
   const stop = () => {
     if (!stopping) void stopDaemon(sup, proxy, control, paths);
     stopping = true;
   };
   const control = createControlServer(sup, ready, stop);
-  await listenControl(control, paths);
+  const listened = await listenControl(control, paths);
+  if ('running' in listened) {
+    proxy.close();
+    return alreadyRunning(dropletDir, listened.running);
+  }
   writeFileSync(paths.pid, `${process.pid}\n`, { mode: 0o600 });
   killLeftovers(paths.backends);
   sup.writeRecords();
   process.once('SIGTERM', stop).once('SIGINT', stop);
-  await bindPublic(proxy, config.listen).catch((err) => {
-    rmSync(paths.socket, { force: true });
-    rmSync(paths.pid, { force: true });
-    throw err;
-  });
   log(`supervising ${config.droplet} on http://${config.listen.host}:${config.listen.port} (pid ${process.pid})`);
-  bound();
   sup.startCurrent();
+  sup.watchLogs();
+  serving();
   return null;
 }
 
-/** Listens on the control socket (a stale one removed), readable and writable by this user only. */
-async function listenControl(/** @type {net.Server} */ control, /** @type {ReturnType<typeof pathsOf>} */ paths) {
-  rmSync(paths.socket, { force: true });
-  const umask = process.umask(0o177);
+/**
+ * Listens on the control socket, readable and writable by this user only. A socket file already there is
+ * removed only when nothing answers on it (a supervisor that died); when one does, its status is returned.
+ * @param {net.Server} control @param {ReturnType<typeof pathsOf>} paths
+ * @returns {Promise<{ listening: true } | { running: any }>}
+ */
+async function listenControl(control, paths) {
+  const listen = async () => {
+    const umask = process.umask(0o177);
+    try {
+      await listening(control, () => control.listen(paths.address));
+    } finally {
+      process.umask(umask);
+    }
+  };
   try {
-    await listening(control, () => control.listen(paths.address));
-  } finally {
-    process.umask(umask);
+    await listen();
+  } catch (err) {
+    if (errorCode(err) !== 'EADDRINUSE') throw err;
+    const running = await runningSupervisor(paths, 5_000);
+    if (running) return { running };
+    rmSync(paths.socket, { force: true });
+    await listen();
   }
   chmodSync(paths.socket, 0o600);
+  return { listening: true };
 }
 
-/** @param {Supervisor} sup @param {http.Server} proxy @param {net.Server} control @param {ReturnType<typeof pathsOf>} paths */
+/**
+ * Stops the backends, then itself. Closing the control server unlinks its socket path (libuv does, by name):
+ * no other supervisor's socket can be there, as none replaces one that answers (see listenControl), and one
+ * started meanwhile waits for this one to be gone. The pid file is removed only while it is this one's.
+ * @param {Supervisor} sup @param {http.Server} proxy @param {net.Server} control @param {ReturnType<typeof pathsOf>} paths
+ */
 async function stopDaemon(sup, proxy, control, paths) {
   log('stopping: the backends, then the supervisor');
   proxy.close();
   await sup.shutdown();
   proxy.closeAllConnections();
   control.close();
-  rmSync(paths.socket, { force: true });
-  rmSync(paths.pid, { force: true });
+  if (readOrNull(paths.pid, (p) => readFileSync(p, 'utf8').trim()) === String(process.pid)) rmSync(paths.pid, { force: true });
   sup.writeRecords();
   log('stopped');
   process.exit(0);
@@ -905,7 +1099,8 @@ async function stopDaemon(sup, proxy, control, paths) {
 /** `start`: the daemon detached from the caller (an SSH session or the executor may exit); prints its status. */
 async function startDetached(/** @type {string} */ dropletDir) {
   const paths = pathsOf(dropletDir);
-  const probe = () => controlRequest(paths.address, { cmd: 'status' }, 3_000).catch(() => null);
+  // One that is stopping does not count: the `run` started here waits for it to be gone.
+  const probe = () => controlRequest(paths.address, { cmd: 'status' }, 3_000).then((s) => (s?.state === 'stopping' ? null : s), () => null);
   const running = await probe();
   if (running) return answerWith(running, 0);
   mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
