@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAlive, isZombie, processesUnder } from './processes.js';
 import { RELEASE_SOURCES, type ReleaseKind } from './supervisor-releases.js';
+import type { Backend } from '../../src/deploy/fleet/supervisor.js';
 
 export const SUPERVISOR = fileURLToPath(new URL('../../host-agent/droplet-supervisor.mjs', import.meta.url));
 
@@ -89,14 +90,8 @@ export async function makeDroplet(options: DropletOptions): Promise<Droplet> {
   return { dir, port, url: `http://127.0.0.1:${port}` };
 }
 
-export interface BackendView {
-  release: string;
-  pid: number;
-  port: number;
-  startedAt: string;
-  restarts: number;
-  healthy: boolean;
-}
+/** A backend as the control protocol describes it: the executor's own type of it. */
+export type BackendView = Backend;
 
 /** Any answer of the control protocol (status, prepare, promote, …). */
 export interface Answer {
