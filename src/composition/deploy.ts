@@ -17,6 +17,7 @@ import { ensureRunnerUser } from '../deploy/runner-user.js';
 import { LocalShell } from '../deploy/shell/local-shell.js';
 import { SshShell } from '../deploy/shell/ssh-shell.js';
 import { parseSshTargets } from '../deploy/shell/ssh-target-spec.js';
+import { StepError } from '../domain/errors.js';
 import type { DeployTarget } from '../domain/ports/deploy.js';
 import { executorSecretPaths } from '../sandbox/bubblewrap.js';
 import type { DependencyStore } from '../sandbox/dependency-store.js';
@@ -83,17 +84,20 @@ async function localTarget(config: Config, inputs: DeployInputs): Promise<Deploy
   // Verification's probe ran as root; the droplet's sandbox runs as the runner, whose user namespaces may be off.
   const refused = inputs.sandbox.kind === 'bubblewrap' ? await probeServiceSandbox(runner, config.BWRAP_PATH) : 'verification runs without bubblewrap';
   const sandboxed = refused === null;
-  if (!sandboxed && config.SANDBOX === 'required') throw new Error(`SANDBOX=required, but droplets cannot run in bubblewrap as ${runner.user}: ${refused}`);
-  if (!sandboxed) inputs.log.warn({ reason: refused }, 'droplets run without bubblewrap: only file permissions keep them from the executor data dir');
+  const required = !sandboxed && config.SANDBOX === 'required';
+  if (required) inputs.log.error({ reason: refused }, `SANDBOX=required, but droplets cannot run in bubblewrap as ${runner.user}: deploys are refused`);
+  else if (!sandboxed) inputs.log.warn({ reason: refused }, 'droplets run without bubblewrap: only file permissions keep them from the executor data dir');
   if (!config.API_TOKEN) inputs.log.warn('API_TOKEN is not set: deployed droplets share this machine\'s loopback and can call the executor API; set API_TOKEN');
   const dependenciesDir = join(config.dataDir, 'dependencies');
   const baseDir = config.DEPLOY_BASE_DIR ?? join(config.dataDir, 'deployments');
   // Every droplet's directory is hidden from every droplet; its own release and shared/ are bound back.
   const hiddenPaths = [...executorSecretPaths({ dataDir: config.dataDir, homeDir: homedir(), cwd: process.cwd() }), baseDir];
-  const launchPrefix = (droplet: DropletLayout) =>
-    sandboxed
+  const launchPrefix = (droplet: DropletLayout) => {
+    if (required) throw new StepError('DEPLOY_SANDBOX_UNAVAILABLE', `SANDBOX=required, but droplets cannot run in bubblewrap as ${runner.user}: ${refused}.`);
+    return sandboxed
       ? serviceSandboxArgv({ bwrapPath: config.BWRAP_PATH, hiddenPaths, release: '{release}', shared: droplet.sharedDir, readOnly: [dependenciesDir], nodePath: process.execPath })
       : [];
+  };
   const bindHost = config.DEPLOY_BIND_HOST ?? config.DEPLOY_HOST;
   const pathEnv = [...new Set([dirname(process.execPath), ...SYSTEM_PATH.split(':')])].join(':');
   const settings = runtimeSettings(config, process.execPath, pathEnv, bindHost, launchPrefix, sandboxed ? DROPLET_HOME : undefined);

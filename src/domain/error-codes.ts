@@ -77,6 +77,7 @@ export const STEP_ERROR_CODES = {
   DEPLOY_SUPERVISOR_FAILED: transient,
   DEPLOY_RUNNER_IS_ROOT: final,
   DEPLOY_RUNNER_UNSUPPORTED: final,
+  DEPLOY_SANDBOX_UNAVAILABLE: final,
   // The registry refused the registration (a name or id clash), or did not answer.
   CONFLICT: final,
   UNAVAILABLE: transient,
