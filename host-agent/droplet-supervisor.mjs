@@ -44,6 +44,8 @@ function answerWith(value, code) {
 }
 /** @param {number} ms @returns {Promise<void>} */
 const delay = (ms) => new Promise((done) => setTimeout(done, ms));
+/** Asks often while a process is likely about to answer (most start within a second), then every 100 ms. */
+const pollInterval = (/** @type {number} */ since) => (Date.now() - since < 2_000 ? 20 : 100);
 /** @param {unknown} err */
 const errorCode = (err) => (err && typeof err === 'object' && 'code' in err ? String(err.code) : '');
 /** @param {unknown} err */
@@ -447,7 +449,8 @@ function probeHealth(/** @type {number} */ port, /** @type {string} */ path, /**
  * @returns {Promise<{ ok: true } | { ok: false, code: 'HEALTH_GATE_FAILED' | 'EXITED' | 'NOT_OURS', message: string }>}
  */
 async function healthGate(backend, health) {
-  const deadline = Date.now() + health.timeoutMs;
+  const started = Date.now();
+  const deadline = started + health.timeoutMs;
   while (!backend.exited) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
@@ -455,7 +458,7 @@ async function healthGate(backend, health) {
       return { ok: false, code: 'HEALTH_GATE_FAILED', message };
     }
     if ((await probeHealth(backend.port, health.path, Math.min(2_000, remaining))) && !backend.exited) return ownGate(backend);
-    await Promise.race([delay(Math.min(100, Math.max(0, deadline - Date.now()))), backend.exit]);
+    await Promise.race([delay(Math.min(pollInterval(started), Math.max(0, deadline - Date.now()))), backend.exit]);
   }
   return { ok: false, code: 'EXITED', message: `release ${backend.release} ${backend.exitReason} before it was healthy` };
 }
@@ -1111,7 +1114,8 @@ async function startDetached(/** @type {string} */ dropletDir) {
   child.unref();
   let exited = false;
   child.once('exit', () => (exited = true));
-  for (const deadline = Date.now() + 15_000; Date.now() < deadline && !exited; await delay(100)) {
+  const started = Date.now();
+  for (const deadline = started + 15_000; Date.now() < deadline && !exited; await delay(pollInterval(started))) {
     const status = await probe();
     if (status) return answerWith(status, 0);
   }

@@ -21,6 +21,7 @@ import { StepError } from '../domain/errors.js';
 import type { DeployTarget } from '../domain/ports/deploy.js';
 import { executorSecretPaths } from '../sandbox/bubblewrap.js';
 import type { DependencyStore } from '../sandbox/dependency-store.js';
+import { freePort } from '../sandbox/ports.js';
 import { DROPLET_HOME, probeServiceSandbox, serviceSandboxArgv } from '../sandbox/service-sandbox.js';
 import type { SandboxChoice } from '../sandbox/sandbox-factory.js';
 import type { Db } from '../store/db.js';
@@ -61,7 +62,7 @@ function runtimeSettings(config: Config, nodePath: string, pathEnv: string, bind
   };
 }
 
-function targetOptions(config: Config, inputs: DeployInputs, hosts: FleetHost[], settings: DropletRuntimeSettings, range: PortRange | null) {
+function targetOptions(config: Config, inputs: DeployInputs, hosts: FleetHost[], settings: DropletRuntimeSettings, range: PortRange | null, local = false) {
   return {
     hosts,
     store: new DeploymentStore(inputs.db),
@@ -71,7 +72,8 @@ function targetOptions(config: Config, inputs: DeployInputs, hosts: FleetHost[],
     dataDir: config.dataDir,
     lockWaitMs: config.DEPLOY_LOCK_WAIT_SECONDS * 1000,
     installTimeoutMs: config.INSTALL_TIMEOUT_SECONDS * 1000,
-    allocatePort: portAllocator(settings.bindHost, settings.nodePath, range),
+    // This machine's kernel hands out a free port without a process to ask it through.
+    allocatePort: local && !range ? () => freePort(settings.bindHost) : portAllocator(settings.bindHost, settings.nodePath, range),
     redact: inputs.redact,
   };
 }
@@ -108,8 +110,9 @@ async function localTarget(config: Config, inputs: DeployInputs): Promise<Deploy
     supervision: config.DEPLOY_SUPERVISOR,
     installer: new StoreLinkInstaller(inputs.dependencies, new HostNpmInstaller(config.DEPLOY_NPM_PATH)),
     urlTemplate: config.DEPLOY_PUBLIC_URL_TEMPLATE,
+    local: true,
   });
-  return new FleetDeployTarget({ id: 'local', ...targetOptions(config, inputs, [host], settings, portRange(config.DEPLOY_PORTS)) });
+  return new FleetDeployTarget({ id: 'local', ...targetOptions(config, inputs, [host], settings, portRange(config.DEPLOY_PORTS), true) });
 }
 
 /** SSH hosts: droplets run as the SSH user (or DEPLOY_RUN_AS through sudo), installed with npm on the host. */

@@ -20,6 +20,8 @@ export interface FleetHostOptions {
   installer: DependencyInstaller;
   /** The public address's template: `{host}` and `{port}`. */
   urlTemplate: string;
+  /** The host is this machine: supervisors are asked over their control sockets, not through a node process each time. */
+  local?: boolean;
 }
 
 interface Ready {
@@ -109,7 +111,7 @@ export class FleetHost {
       this.resolvedLayout = new HostLayout(`${home.replace(/\/+$/, '')}/${this.options.baseDir}`);
     }
     await this.ops.mkdirs([this.layout.base], { mode: '711' });
-    const supervisor = await SupervisorClient.install(this.ops, this.layout, this.options.nodePath);
+    const supervisor = await SupervisorClient.install(this.ops, this.layout, this.options.nodePath, this.options.local === true);
     if (runner.uid === 0) {
       throw new StepError('DEPLOY_RUNNER_IS_ROOT', `${this.label}: droplets would run as root; set DEPLOY_RUN_AS to an unprivileged user.`, { host: this.label });
     }

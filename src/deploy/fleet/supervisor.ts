@@ -10,6 +10,7 @@ import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StepError } from '../../domain/errors.js';
 import type { HostOps } from './host-ops.js';
+import { askControlSocket, controlSocketOf } from './control-socket.js';
 import type { DropletLayout, HostLayout } from './layout.js';
 
 /** `host-agent/` at the project root, found from src/ (tsx) and dist/ alike. */
@@ -74,10 +75,12 @@ export class SupervisorClient {
     private readonly ops: HostOps,
     private readonly nodePath: string,
     private readonly programPath: string,
+    /** The host is this machine: requests go straight to the control socket. */
+    private readonly direct = false,
   ) {}
 
   /** Uploads this executor's version of the program unless the host has it; returns a client for it. */
-  static async install(ops: HostOps, host: HostLayout, nodePath: string): Promise<SupervisorClient> {
+  static async install(ops: HostOps, host: HostLayout, nodePath: string, direct = false): Promise<SupervisorClient> {
     const { text, sha256 } = await supervisorProgram();
     const path = posix.join(host.executorDir, `supervisor-${sha256.slice(0, 12)}.mjs`);
     if (!(await ops.exists(path))) {
@@ -100,7 +103,7 @@ export class SupervisorClient {
         await rm(dir, { recursive: true, force: true });
       }
     }
-    return new SupervisorClient(ops, nodePath, path);
+    return new SupervisorClient(ops, nodePath, path, direct);
   }
 
   /** The command line that runs the supervisor in the foreground (systemd's ExecStart). */
@@ -147,7 +150,7 @@ export class SupervisorClient {
     if (!answer.ok && answer.error.code !== 'NOT_RUNNING') throw supervisorFailure('shutdown', this.ops.shell.label, answer);
     // It answers before it exits: wait until the socket is gone so a start right after is not refused.
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && (await this.status(droplet))) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (Date.now() < deadline && (await this.status(droplet).catch(() => null))) await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
   private async expect<T>(what: string, droplet: DropletLayout, request: Record<string, unknown>, timeoutMs: number): Promise<T> {
@@ -157,6 +160,12 @@ export class SupervisorClient {
   }
 
   private async request<T>(droplet: DropletLayout, request: Record<string, unknown>, timeoutMs: number): Promise<Answer<T>> {
+    const socket = this.direct ? controlSocketOf(droplet.dir) : null;
+    if (socket) {
+      const line = await askControlSocket(socket, request, timeoutMs).catch((error: unknown) => `{"ok":false,"error":{"code":"CONTROL_FAILED","message":${JSON.stringify((error as Error).message)}}}`);
+      if (line === null) return { ok: false, error: { code: 'NOT_RUNNING', message: `no supervisor runs for ${droplet.dir}` } };
+      return parse<T>(line) ?? { ok: false, error: { code: 'NO_ANSWER', message: 'the supervisor closed the connection without an answer' } };
+    }
     const result = await this.ops.shell.exec([this.nodePath, this.programPath, 'ctl', droplet.dir, JSON.stringify(request)], {
       asRunner: true,
       timeoutMs,
