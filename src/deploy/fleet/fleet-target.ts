@@ -5,6 +5,7 @@
  * on from there: the upload, the install, the switch and the record are each idempotent.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { DropletIdentity } from '../../domain/build.js';
 import type { Deployment, DropletDeploymentView, ReconcileOutcome } from '../../domain/deployment.js';
 import { ConflictError, StepError, throwIfAborted } from '../../domain/errors.js';
@@ -12,6 +13,7 @@ import type { DeployRequest, DeployTarget } from '../../domain/ports/deploy.js';
 import type { DeploymentRecord, NewDeployment } from '../../store/deployments.js';
 import { acquireDeployLock, type HeldLock } from './deploy-lock.js';
 import { dropletEnvFile, entriesOf, entryOf, supervisorConfig } from './droplet-config.js';
+import { readRegularFile } from '../../support/files.js';
 import { ShellError } from '../shell/types.js';
 import type { FleetHost } from './fleet-host.js';
 import { toDeployment, type FleetTargetOptions } from './fleet-options.js';
@@ -69,11 +71,14 @@ export class FleetDeployTarget implements DeployTarget {
     };
     const live = this.options.store.findLive(identity.dropletId);
     try {
-      const { uploaded } = await ensureRelease({ ...request, ops: host.ops, host: host.layout, droplet, installer: host.installer, installTimeoutMs: this.options.installTimeoutMs, progress });
+      // The supervisor is made ready while the release goes up: it starts nothing until the switch.
+      const entry = entryOf(await readManifest(request.sourceDir));
+      const [{ uploaded }, status] = await Promise.all([
+        ensureRelease({ ...request, ops: host.ops, host: host.layout, droplet, installer: host.installer, installTimeoutMs: this.options.installTimeoutMs, progress }),
+        this.writeConfig(host, droplet, identity, port, releaseId, entry).then(async () => (await host.launcher()).ensureRunning(droplet, identity.name)),
+      ]);
       if (!uploaded) progress('Release already on the host', { host: host.label, release: releaseId });
       throwIfAborted(signal);
-      await this.writeConfig(host, droplet, identity, port, releaseId);
-      const status = await (await host.launcher()).ensureRunning(droplet, identity.name);
       progress('Supervisor running', { host: host.label, pid: status.pid, port });
       const { backend, switched } = await switchRelease(host, droplet, releaseId, this.options.settings, this.options.redact);
       progress(switched ? 'Traffic switched to the new release' : 'Release already live', { release: releaseId, url: base.url });
@@ -101,7 +106,9 @@ export class FleetDeployTarget implements DeployTarget {
   }
 
   rollback(droplet: DropletIdentity, to: string | null): Promise<Deployment> {
-    return this.lifecycle.rollback(droplet, to, (host, layout, identity, port, release) => this.writeConfig(host, layout, identity, port, release));
+    return this.lifecycle.rollback(droplet, to, async (host, layout, identity, port, release) =>
+      this.writeConfig(host, layout, identity, port, release, entryOf(await host.ops.readFile(`${layout.release(release)}/package.json`))),
+    );
   }
   stop(droplet: DropletIdentity): Promise<Deployment> {
     return this.lifecycle.stop(droplet);
@@ -158,9 +165,8 @@ export class FleetDeployTarget implements DeployTarget {
    * `.env` and `supervisor.json`, with `release`'s entry point added to those of the releases
    * already there: each release starts from its own `main`, whichever was deployed last.
    */
-  private async writeConfig(host: FleetHost, droplet: DropletLayout, identity: DropletIdentity, port: number, release: string): Promise<void> {
+  private async writeConfig(host: FleetHost, droplet: DropletLayout, identity: DropletIdentity, port: number, release: string, entry: string): Promise<void> {
     const { settings } = this.options;
-    const entry = entryOf(await host.ops.readFile(`${droplet.release(release)}/package.json`));
     const kept = new Set((await host.ops.list(droplet.releasesDir)).filter(isReleaseId));
     const entries = Object.fromEntries(Object.entries(entriesOf(await host.ops.readFile(droplet.config))).filter(([id]) => kept.has(id)));
     entries[release] = entry;
@@ -203,4 +209,10 @@ function asHostError(error: unknown, host: string): unknown {
   if (!(error instanceof ShellError)) return error;
   const code = error.code === 'HOST_KEY_MISMATCH' || error.code === 'HOST_KEY_UNKNOWN' ? 'DEPLOY_HOST_KEY_REFUSED' : 'DEPLOY_HOST_UNREACHABLE';
   return new StepError(code, `${host}: ${error.message}`, { host, reason: error.code });
+}
+
+/** The verified working copy's package.json (restored to the commit the release is made of), read like any file generated code wrote. */
+async function readManifest(sourceDir: string): Promise<string | null> {
+  const read = await readRegularFile(join(sourceDir, 'package.json'), { maxBytes: 1024 * 1024, within: sourceDir });
+  return read.status === 'read' ? read.content.toString('utf8') : null;
 }
