@@ -62,7 +62,7 @@ function runtimeSettings(config: Config, nodePath: string, pathEnv: string, bind
   };
 }
 
-function targetOptions(config: Config, inputs: DeployInputs, hosts: FleetHost[], settings: DropletRuntimeSettings, range: PortRange | null, local = false) {
+function targetOptions(config: Config, inputs: DeployInputs, hosts: FleetHost[], settings: DropletRuntimeSettings, range: PortRange | null) {
   return {
     hosts,
     store: new DeploymentStore(inputs.db),
@@ -72,8 +72,8 @@ function targetOptions(config: Config, inputs: DeployInputs, hosts: FleetHost[],
     dataDir: config.dataDir,
     lockWaitMs: config.DEPLOY_LOCK_WAIT_SECONDS * 1000,
     installTimeoutMs: config.INSTALL_TIMEOUT_SECONDS * 1000,
-    // This machine's kernel hands out a free port without a process to ask it through.
-    allocatePort: local && !range ? () => freePort(settings.bindHost) : portAllocator(settings.bindHost, settings.nodePath, range),
+    // No range (only `local` may go without): this machine's kernel hands out a free port, asked in-process.
+    allocatePort: range ? portAllocator(settings.bindHost, settings.nodePath, range) : () => freePort(settings.bindHost),
     redact: inputs.redact,
   };
 }
@@ -112,7 +112,7 @@ async function localTarget(config: Config, inputs: DeployInputs): Promise<Deploy
     urlTemplate: config.DEPLOY_PUBLIC_URL_TEMPLATE,
     local: true,
   });
-  return new FleetDeployTarget({ id: 'local', ...targetOptions(config, inputs, [host], settings, portRange(config.DEPLOY_PORTS), true) });
+  return new FleetDeployTarget({ id: 'local', ...targetOptions(config, inputs, [host], settings, portRange(config.DEPLOY_PORTS)) });
 }
 
 /** SSH hosts: droplets run as the SSH user (or DEPLOY_RUN_AS through sudo), installed with npm on the host. */

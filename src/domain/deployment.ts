@@ -42,17 +42,6 @@ export interface LiveHealth {
   detail?: string;
 }
 
-/** What the supervisor on the host says runs. */
-export interface RuntimeState {
-  /** The supervisor answers. */
-  supervised: boolean;
-  /** The release its active backend runs, if any. */
-  release: string | null;
-  backendPid: number | null;
-  restarts: number;
-  startedAt: string | null;
-}
-
 export interface DropletDeploymentView {
   /** The droplet's current release (active or stopped), null once undeployed. */
   current: ReleaseRecord | null;

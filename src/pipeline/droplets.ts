@@ -11,6 +11,7 @@ import type { BuildCatalog, DropletDirectory } from '../domain/ports/build-store
 import type { DeployTarget } from '../domain/ports/deploy.js';
 import type { DropletJournal } from '../domain/ports/droplet-journal.js';
 import type { Registry } from '../domain/ports/registry.js';
+import type { RegisteredDroplet } from '../domain/registration.js';
 import type { DropletService, DropletSummary } from './service.js';
 
 export interface DropletServiceDeps {
@@ -42,8 +43,9 @@ class DropletLifecycle {
     return this.deps.target;
   }
 
-  async summary(droplet: DropletIdentity): Promise<DropletSummary> {
-    const registration = (await this.deps.registry.list()).find((entry) => entry.dropletId === droplet.dropletId) ?? null;
+  /** `registration` when the caller has it already (the list), else looked up. */
+  async summary(droplet: DropletIdentity, known?: RegisteredDroplet): Promise<DropletSummary> {
+    const registration = known ?? (await this.deps.registry.list()).find((entry) => entry.dropletId === droplet.dropletId) ?? null;
     const deployment = this.deps.target ? await this.deps.target.describe(droplet) : null;
     return { dropletId: droplet.dropletId, name: droplet.name, registration, deployment };
   }
@@ -92,7 +94,7 @@ export function createDropletService(deps: DropletServiceDeps): DropletService &
   const lifecycle = new DropletLifecycle(deps);
   return {
     async list() {
-      return Promise.all((await deps.registry.list()).map((registration) => lifecycle.summary(registration)));
+      return Promise.all((await deps.registry.list()).map((registration) => lifecycle.summary(registration, registration)));
     },
     async get(name) {
       const droplet = await lifecycle.identify(name);

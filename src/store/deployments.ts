@@ -3,7 +3,6 @@ import { ConflictError } from '../domain/errors.js';
 import type { DeploymentStatus, ReleaseRecord } from '../domain/deployment.js';
 import type { Db } from './db.js';
 
-export { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../domain/deployment.js';
 
 /** A deployment as stored: the release (its id is the build id), where it runs from and how it stands. */
 export interface DeploymentRecord extends ReleaseRecord {

@@ -1,16 +1,12 @@
 /**
  * The pure parts of the fleet layout: which droplet names and release ids may become
- * directories on a host, what a droplet's entry point and environment file may hold,
- * and which releases pruning keeps (driven over a recording shell standing in for a host).
+ * directories on a host, what a droplet's entry point and environment file may hold.
+ * Which releases pruning keeps is in test/host/prune.test.ts, on a real shell.
  */
 import { describe, expect, it } from 'vitest';
 import { StepError } from '../../src/domain/errors.js';
 import { dropletEnvFile, entriesOf, entryOf, supervisorConfig, type DropletRuntimeSettings } from '../../src/deploy/fleet/droplet-config.js';
-import { HostOps } from '../../src/deploy/fleet/host-ops.js';
 import { assertReleaseId, HostLayout } from '../../src/deploy/fleet/layout.js';
-import { pruneReleases } from '../../src/deploy/fleet/prune.js';
-import type { ExecOptions, ExecResult, HostShell, HostUser } from '../../src/deploy/shell/types.js';
-import type { DeploymentRecord } from '../../src/store/deployments.js';
 
 const BASE = '/srv/droplets';
 const host = new HostLayout(BASE);
@@ -153,77 +149,5 @@ describe('supervisorConfig', () => {
       env: { PATH: '/usr/bin:/bin', HOME: '/home/droplet' },
     });
     expect(config.health).toEqual({ path: '/health', timeoutMs: 20_000 });
-  });
-});
-
-/** A host whose releases/ lists `entries`; records every command run. */
-class ListingHost implements HostShell {
-  readonly label = 'deployer@host.test:22';
-  readonly address = 'host.test';
-  readonly calls: { argv: string[]; asRunner: boolean }[] = [];
-  constructor(private readonly entries: string[] | null) {}
-
-  exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    this.calls.push({ argv: [...argv], asRunner: options.asRunner === true });
-    if (argv[0] === 'ls') {
-      return Promise.resolve(this.entries === null ? { code: 2, stdout: '', stderr: 'No such file or directory' } : { code: 0, stdout: this.entries.map((entry) => `${entry}\n`).join(''), stderr: '' });
-    }
-    return Promise.resolve({ code: 0, stdout: '', stderr: '' });
-  }
-  upload(): Promise<void> {
-    return Promise.reject(new Error('pruning uploads nothing'));
-  }
-  runner(): Promise<HostUser> {
-    return Promise.resolve({ user: 'droplets', uid: 1500, gid: 1500 });
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  /** The paths each removal was given, and whether it ran as the droplet user. */
-  removals(): { paths: string[]; asRunner: boolean }[] {
-    return this.calls.filter((call) => call.argv[0] === 'sh' && call.argv[2]!.includes('rm -rf')).map((call) => ({ paths: call.argv.slice(4), asRunner: call.asRunner }));
-  }
-}
-
-/** Records newest first, as the store lists them. */
-const records = (...ids: string[]) => ids.map((releaseId) => ({ releaseId }) as DeploymentRecord);
-
-describe('pruneReleases', () => {
-  it('keeps the live release and the newest others up to the limit; removes older, unknown and leftover entries, and their logs', async () => {
-    const shell = new ListingHost(['r1', 'r2', 'r3', 'r4', 'r5', 'stray', '.partial-r6', '.upload-r6.tar']);
-    // r3 is live after a rollback: it is kept though three releases are newer.
-    const removed = await pruneReleases(new HostOps(shell), droplet, records('r5', 'r4', 'r3', 'r2', 'r1'), 'r3', 3);
-    expect(removed).toEqual(['r2', 'r1', 'stray']);
-    const release = (id: string) => droplet.release(id);
-    expect(shell.removals()).toEqual([
-      { paths: [release('r2'), release('r1'), release('stray'), `${droplet.releasesDir}/.partial-r6`, `${droplet.releasesDir}/.upload-r6.tar`], asRunner: false },
-      { paths: [droplet.log('r2'), droplet.log('r1'), droplet.log('stray')], asRunner: true },
-    ]);
-  });
-
-  it('keeps only the live release with a limit of one, and ignores records of releases not on this host', async () => {
-    const shell = new ListingHost(['r2', 'r3']);
-    const removed = await pruneReleases(new HostOps(shell), droplet, records('r3', 'r9-elsewhere', 'r2', 'r1-gone'), 'r3', 1);
-    expect(removed).toEqual(['r2']);
-    expect(shell.removals()[0]!.paths).toEqual([droplet.release('r2')]);
-  });
-
-  it('removes an entry that is not a release id as a leftover, and does not fail on it', async () => {
-    const shell = new ListingHost(['r1', 'r1.bak', 'notes and stuff']);
-    expect(await pruneReleases(new HostOps(shell), droplet, records('r1'), 'r1', 5)).toEqual([]);
-    expect(shell.removals()).toEqual([{ paths: [`${droplet.releasesDir}/r1.bak`, `${droplet.releasesDir}/notes and stuff`], asRunner: false }]);
-  });
-
-  it('removes nothing (and runs no removal) when everything fits', async () => {
-    const shell = new ListingHost(['r1', 'r2']);
-    expect(await pruneReleases(new HostOps(shell), droplet, records('r2', 'r1'), 'r2', 5)).toEqual([]);
-    expect(shell.removals()).toEqual([]);
-  });
-
-  it('removes nothing when the releases directory is missing', async () => {
-    const shell = new ListingHost(null);
-    expect(await pruneReleases(new HostOps(shell), droplet, records('r1'), 'r1', 5)).toEqual([]);
-    expect(shell.removals()).toEqual([]);
   });
 });

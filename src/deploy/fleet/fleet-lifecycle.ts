@@ -4,7 +4,7 @@
  * droplet's deploy lock on its host, as a deploy does.
  */
 import type { DropletIdentity } from '../../domain/build.js';
-import type { Deployment, DropletDeploymentView, LiveHealth, ReconcileOutcome } from '../../domain/deployment.js';
+import type { Deployment, DropletDeploymentView, LiveHealth, ReconcileOutcome, ReleaseRecord } from '../../domain/deployment.js';
 import { ConflictError, NotFoundError, StepError } from '../../domain/errors.js';
 import type { DeploymentRecord } from '../../store/deployments.js';
 import { isHealthy } from '../health.js';
@@ -112,13 +112,12 @@ export class FleetLifecycle {
     const live = records.find((record) => record.status === 'active' || record.status === 'stopped') ?? null;
     const host = live && this.options.hosts.find((candidate) => candidate.label === live.host);
     const onHost = new Set(host ? await host.connect().then(() => host.ops.list(host.layout.droplet(identity.name).releasesDir)).catch(() => []) : []);
-    const { directory: _d, ...current } = live ?? { directory: null };
     return {
-      current: live ? (current as DropletDeploymentView['current']) : null,
+      current: live && releaseOf(live),
       health: await this.probe(live),
       releases: records
         .filter((record) => record !== live)
-        .map(({ directory: _dir, ...record }) => ({ ...record, onHost: live !== null && record.host === live.host && onHost.has(record.releaseId) })),
+        .map((record) => ({ ...releaseOf(record), onHost: live !== null && record.host === live.host && onHost.has(record.releaseId) })),
     };
   }
 
@@ -228,6 +227,11 @@ export class FleetLifecycle {
     if (!host) throw new ConflictError(`Host ${label} is no longer configured (DEPLOY_HOSTS).`, { host: label }, 'UNKNOWN_HOST');
     return host;
   }
+}
+
+/** A stored release as clients see it: where it runs from stays the engine's. */
+function releaseOf({ directory: _directory, ...release }: DeploymentRecord): ReleaseRecord {
+  return release;
 }
 
 /** The droplet's name, from where its release lives: `{base}/{name}/releases/{release}`. */

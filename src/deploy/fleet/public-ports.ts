@@ -7,23 +7,15 @@ import { StepError } from '../../domain/errors.js';
 import type { FleetHost } from './fleet-host.js';
 
 const PROBE = `const s=require('net').createServer();s.once('error',()=>process.exit(1));s.listen(Number(process.argv[1]),process.argv[2],()=>s.close(()=>process.exit(0)))`;
-const PICK = `const s=require('net').createServer();s.once('error',()=>process.exit(1));s.listen(0,process.argv[1],()=>{process.stdout.write(String(s.address().port));s.close()})`;
 
 export interface PortRange {
   min: number;
   max: number;
 }
 
-/**
- * A free port on the host: with a range, a random one in it not taken by another droplet
- * on record; without, whatever the host's kernel hands out.
- */
-export function portAllocator(bindHost: string, nodePath: string, range: PortRange | null) {
+/** A free port on the host: a random one in the range, not taken by another droplet on record. */
+export function portAllocator(bindHost: string, nodePath: string, range: PortRange) {
   return async (host: FleetHost, taken: ReadonlySet<number>): Promise<number> => {
-    if (!range) {
-      const picked = await host.ops.run([nodePath, '-e', PICK, bindHost], { what: 'choosing a port' });
-      return Number(picked.stdout.trim());
-    }
     const size = range.max - range.min + 1;
     const offset = randomInt(size);
     for (let i = 0; i < Math.min(size, 200); i++) {

@@ -102,6 +102,7 @@ export function registerDropletRoutes(app: FastifyInstance, deps: AppDeps): void
 
   app.get('/executor/droplets/:name/logs', { config: { description: "The last lines of the live release's log (`?lines=`, default 100)." } }, async (request) => {
     const { lines } = parseOrThrow(logsQuery, request.query, 'logs query');
-    return { name: nameOf(request.params), lines: (await droplets.logs(nameOf(request.params), lines)).split('\n').filter((line) => line !== '') };
+    const name = nameOf(request.params);
+    return { name, lines: (await droplets.logs(name, lines)).split('\n').filter((line) => line !== '') };
   });
 }
