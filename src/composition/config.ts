@@ -20,6 +20,37 @@ export const DEFAULT_OPENAI_MODEL = 'gpt-5.4';
 const intIn = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
+const flag = optionalText.pipe(z.enum(['true', 'false']).optional()).transform((value) => value === 'true');
+
+const commaList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+export const NOTIFY_EVENTS = ['completed', 'failed', 'waiting_approval'] as const;
+export type NotifyEventName = (typeof NOTIFY_EVENTS)[number];
+
+const notifyEvents = optionalText.pipe(
+  z
+    .string()
+    .transform(commaList)
+    .pipe(z.array(z.enum(NOTIFY_EVENTS)).min(1))
+    .optional(),
+).transform((value): NotifyEventName[] => value ?? [...NOTIFY_EVENTS]);
+
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `3600`, `90s`, `30m`, `24h`, `7d` → seconds (at most 30 days); '' → fallback; null when unreadable. */
+export function parseDuration(value: string, fallback: number): number | null {
+  const text = value.trim();
+  if (text === '') return fallback;
+  const match = /^(\d+)\s*([smhd]?)$/i.exec(text);
+  if (!match) return null;
+  const seconds = Number(match[1]) * DURATION_UNITS[match[2]!.toLowerCase()]!;
+  return seconds >= 60 && seconds <= 30 * 86_400 ? seconds : null;
+}
+
 export const configSchema = z.object({
   /** Port the executor listens on. */
   PORT: intIn(0, 65535, 8400),
@@ -121,10 +152,63 @@ export const configSchema = z.object({
   SSH_ACCEPT_NEW_HOST_KEY: optionalText.pipe(z.enum(['true', 'false']).optional()).transform((value) => value === 'true'),
   /** Optional fleet token handed to deployed droplets as their API_TOKEN. */
   DROPLET_API_TOKEN: optionalText,
-  /** Webhook that receives a signed POST when a build completes. */
+  /** The fleet registry's base URL (its API: POST {REGISTRY_URL}/register…). Unset: the executor is the registry and serves that API under /registry. */
+  REGISTRY_URL: optionalUrl,
+  /** Bearer token sent to REGISTRY_URL; as the registry, a token peers may use for /registry besides API_TOKEN. */
+  REGISTRY_TOKEN: optionalText,
+  /** How often the executor heartbeats the droplets it deployed (from their health probes). */
+  REGISTRY_HEARTBEAT_SECONDS: intIn(1, 3600, 30),
+  /** A registry entry with no heartbeat for this long expires (entries may ask for their own TTL). */
+  REGISTRY_TTL_SECONDS: intIn(2, 86_400, 90),
+  /** Per request to REGISTRY_URL, and attempts on 5xx, 429 and timeouts (with back-off). */
+  REGISTRY_TIMEOUT_SECONDS: intIn(1, 120, 10),
+  REGISTRY_MAX_ATTEMPTS: intIn(1, 20, 5),
+  /** Channels a build announces on when its request names none (comma list of log, webhook, slack, email). Default: every configured one. */
+  NOTIFY_CHANNELS: optionalText.transform((value) => (value === undefined ? undefined : commaList(value))),
+  /** Webhook that receives a signed POST for each announced build event. */
   NOTIFY_WEBHOOK_URL: optionalUrl,
-  /** HMAC-SHA256 key for the webhook's X-Executor-Signature header. */
+  /** HMAC-SHA256 key for the webhook's X-Executor-Signature header (over timestamp and body). */
   NOTIFY_WEBHOOK_SECRET: optionalText,
+  /** Slack incoming webhook. */
+  SLACK_WEBHOOK_URL: optionalUrl,
+  /** SMTP server for the `email` channel: smtp://user:pass@host:587 or smtps://…:465. */
+  SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  NOTIFY_EMAIL_FROM: optionalText,
+  /** Comma list of recipients. */
+  NOTIFY_EMAIL_TO: optionalText.transform((value) => (value === undefined ? undefined : commaList(value))),
+  /** What each channel announces: a comma list of completed, failed, waiting_approval (default: all three). */
+  NOTIFY_WEBHOOK_EVENTS: notifyEvents,
+  NOTIFY_SLACK_EVENTS: notifyEvents,
+  NOTIFY_EMAIL_EVENTS: notifyEvents,
+  /** Allow notification targets on loopback, private, link-local or metadata addresses (refused by default). */
+  NOTIFY_ALLOW_PRIVATE: flag,
+  /** Per delivery attempt, and how long an undelivered message keeps being retried (across restarts). */
+  NOTIFY_TIMEOUT_SECONDS: intIn(1, 120, 10),
+  NOTIFY_RETRY_WINDOW_SECONDS: intIn(0, 7 * 86_400, 3600),
+  /** How long a one-click approval link stays valid: seconds, or 30m, 24h, 7d. */
+  APPROVAL_LINK_TTL: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      const seconds = parseDuration(value ?? '', 24 * 3600);
+      if (seconds === null) {
+        context.addIssue({ code: 'custom', message: 'must be seconds or a duration such as 30m, 24h, 7d (at most 30d)' });
+        return z.NEVER;
+      }
+      return seconds;
+    }),
+  /** Signs approval links. Default: a random key kept in DATA_DIR/approval-link.key. */
+  APPROVAL_LINK_SECRET: optionalText,
+  /** Where each droplet's repository is published: `git@github.com:org/{droplet}.git`, an https URL, or a path to a bare repository. */
+  GIT_REMOTE_URL_TEMPLATE: optionalText.pipe(z.string().includes('{droplet}', { message: 'must contain {droplet}' }).optional()),
+  /** With GITHUB_OWNER: a missing repository is created through the GitHub REST API (and https pushes use the token). */
+  GITHUB_TOKEN: optionalText,
+  /** The user or organisation that owns the created repositories. */
+  GITHUB_OWNER: optionalText,
+  /** GitHub Enterprise: https://github.example.com/api/v3. */
+  GITHUB_API_URL: optionalUrl,
+  /** Created repositories are private unless this is false. */
+  GITHUB_PRIVATE: optionalText.pipe(z.enum(['true', 'false']).optional()).transform((value) => value !== 'false'),
   /** When set, every route except the health checks needs `Authorization: Bearer <token>`. */
   API_TOKEN: optionalText,
   /** Wall-clock limits for commands run against generated code, seconds. */
@@ -137,6 +221,15 @@ export const configSchema = z.object({
   // Receivers must be able to tell our POSTs from anyone else's.
   if (config.NOTIFY_WEBHOOK_URL && !config.NOTIFY_WEBHOOK_SECRET) {
     context.addIssue({ code: 'custom', path: ['NOTIFY_WEBHOOK_SECRET'], message: 'is required when NOTIFY_WEBHOOK_URL is set (it signs each delivery)' });
+  }
+  if (config.REGISTRY_TTL_SECONDS <= config.REGISTRY_HEARTBEAT_SECONDS) {
+    context.addIssue({ code: 'custom', path: ['REGISTRY_TTL_SECONDS'], message: 'must be longer than REGISTRY_HEARTBEAT_SECONDS (an entry would expire between heartbeats)' });
+  }
+  if (config.SMTP_URL && (!config.NOTIFY_EMAIL_FROM || !config.NOTIFY_EMAIL_TO?.length)) {
+    context.addIssue({ code: 'custom', path: [config.NOTIFY_EMAIL_FROM ? 'NOTIFY_EMAIL_TO' : 'NOTIFY_EMAIL_FROM'], message: 'is required when SMTP_URL is set' });
+  }
+  if (config.GITHUB_OWNER && !config.GITHUB_TOKEN) {
+    context.addIssue({ code: 'custom', path: ['GITHUB_TOKEN'], message: 'is required when GITHUB_OWNER is set (it creates the repositories)' });
   }
   // Every droplet is handed DROPLET_API_TOKEN: it must not also open the executor's API.
   if (config.DROPLET_API_TOKEN && config.DROPLET_API_TOKEN === config.API_TOKEN) {
@@ -174,6 +267,13 @@ export interface Config extends RawConfig {
 
 export class ConfigError extends Error {}
 
+/** A URL with credentials, and its password alone (it may surface without the rest). */
+function urlSecrets(url: string | undefined): string[] {
+  if (!url) return [];
+  const password = decodeURIComponent(new URL(url).password);
+  return password ? [url, password] : [];
+}
+
 /** Parses the environment; throws ConfigError whose message is one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const parsed = configSchema.safeParse(env);
@@ -193,7 +293,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     modelProvider: raw.MODEL_PROVIDER ?? (raw.ANTHROPIC_API_KEY ? 'anthropic' : 'offline'),
     dataDir: resolve(cwd, raw.DATA_DIR),
     publicUrl: (raw.PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${raw.PORT}`).replace(/\/+$/, ''),
-    secrets: [raw.API_TOKEN, raw.NOTIFY_WEBHOOK_SECRET, raw.DROPLET_API_TOKEN, raw.ANTHROPIC_API_KEY, raw.OPENAI_API_KEY].filter(
+    secrets: [
+      ...[raw.API_TOKEN, raw.NOTIFY_WEBHOOK_SECRET, raw.DROPLET_API_TOKEN, raw.ANTHROPIC_API_KEY, raw.OPENAI_API_KEY],
+      ...[raw.REGISTRY_TOKEN, raw.SLACK_WEBHOOK_URL, raw.APPROVAL_LINK_SECRET, raw.GITHUB_TOKEN],
+      ...urlSecrets(raw.SMTP_URL),
+    ].filter(
       (value): value is string => typeof value === 'string' && value.length > 0,
     ),
   };
