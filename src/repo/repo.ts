@@ -194,14 +194,17 @@ export class GitDropletRepo implements DropletRepo {
     });
   }
 
-  tag(name: string, message: string): Promise<void> {
+  tag(name: string, message: string, commit?: string): Promise<void> {
     return this.exclusive(async () => {
       if (!TAG_NAME.test(name) || name.includes('..') || name.endsWith('.lock')) {
         throw new StepError('INVALID_TAG', `"${name.slice(0, 200)}" is not a valid tag name.`, { tag: name.slice(0, 200) });
       }
+      if (commit !== undefined && !/^[0-9a-f]{40}$/.test(commit)) {
+        throw new StepError('INVALID_TAG', `"${commit.slice(0, 80)}" is not a commit id to tag.`, { tag: name });
+      }
       const git = (await this.repositoryExists()) ? await openRepository(this.path) : null;
-      const head = git && (await this.resolveCommit(git, 'HEAD'));
-      if (!git || head === null) throw new StepError('NOTHING_TO_TAG', 'The droplet repository has no commit to tag yet.', { tag: name });
+      const head = git && (await this.resolveCommit(git, commit ?? 'HEAD'));
+      if (!git || head === null) throw new StepError('NOTHING_TO_TAG', commit === undefined ? 'The droplet repository has no commit to tag yet.' : `The droplet repository has no commit ${commit}.`, { tag: name });
       const existing = await this.resolveCommit(git, `refs/tags/${name}`);
       if (existing === head) return;
       if (existing !== null) {

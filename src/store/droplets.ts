@@ -1,5 +1,9 @@
-/** The embedded registry's rows: one per droplet, provenance of its latest registration. */
+/**
+ * The executor's directory of droplets: one row per droplet (its id and name for good),
+ * its latest registration, and its entry in the fleet registry.
+ */
 import { ConflictError } from '../domain/errors.js';
+import type { ServiceRegistration } from '../domain/ports/fleet-registry.js';
 import type { DropletRegistration, RegisteredDroplet } from '../domain/registration.js';
 import { fromJson, toJson, type Db } from './db.js';
 
@@ -31,6 +35,14 @@ function toDroplet(row: DropletRow): RegisteredDroplet {
   };
 }
 
+/** The droplet's entry in the fleet registry and the registration the fleet accepted. */
+export interface FleetEntry {
+  entryId: number;
+  registration: ServiceRegistration;
+  /** The entry's token (a credential: never logged or shown); null when the registry issued none. */
+  entryToken: string | null;
+}
+
 export interface UpsertResult {
   droplet: RegisteredDroplet;
   /** False when this build was already the droplet's registration (nothing written). */
@@ -46,6 +58,11 @@ export class DropletStore {
   private readonly updateFromBuild;
   private readonly upsertTx;
   private readonly deregisterRow;
+  private readonly fleetRow;
+  private readonly setFleetRow;
+  private readonly tokenRow;
+  private readonly setTokenRow;
+  private readonly allTokens;
 
   constructor(
     db: Db,
@@ -54,7 +71,18 @@ export class DropletStore {
     this.byId = db.prepare<[number], DropletRow>('SELECT * FROM droplets WHERE droplet_id = ?');
     this.byName = db.prepare<[string], DropletRow>('SELECT * FROM droplets WHERE name = ?');
     this.all = db.prepare<[], DropletRow>('SELECT * FROM droplets WHERE deregistered_at IS NULL ORDER BY droplet_id');
-    this.deregisterRow = db.prepare<[string, number]>('UPDATE droplets SET deregistered_at = ?, url = NULL WHERE droplet_id = ? AND deregistered_at IS NULL');
+    this.deregisterRow = db.prepare<[string, number]>(
+      'UPDATE droplets SET deregistered_at = ?, url = NULL, fleet_entry_id = NULL, fleet_registration = NULL, fleet_entry_token = NULL WHERE droplet_id = ? AND deregistered_at IS NULL',
+    );
+    this.fleetRow = db.prepare<[number], { fleet_entry_id: number | null; fleet_registration: string | null; fleet_entry_token: string | null }>(
+      'SELECT fleet_entry_id, fleet_registration, fleet_entry_token FROM droplets WHERE droplet_id = ? AND deregistered_at IS NULL',
+    );
+    this.setFleetRow = db.prepare<[number, string, string | null, number]>(
+      'UPDATE droplets SET fleet_entry_id = ?, fleet_registration = ?, fleet_entry_token = ? WHERE droplet_id = ? AND deregistered_at IS NULL',
+    );
+    this.tokenRow = db.prepare<[number], { fleet_entry_token: string | null }>('SELECT fleet_entry_token FROM droplets WHERE droplet_id = ? AND deregistered_at IS NULL');
+    this.setTokenRow = db.prepare<[string, number]>('UPDATE droplets SET fleet_entry_token = ? WHERE droplet_id = ? AND deregistered_at IS NULL');
+    this.allTokens = db.prepare<[], { fleet_entry_token: string }>('SELECT fleet_entry_token FROM droplets WHERE fleet_entry_token IS NOT NULL');
     this.maxId = db.prepare<[], { max_id: number | null }>('SELECT MAX(droplet_id) AS max_id FROM droplets');
     this.insert = db.prepare(
       `INSERT INTO droplets (droplet_id, name, url, host, version, capabilities, build_id, commit_sha, registered_at, updated_at)
@@ -92,9 +120,36 @@ export class DropletStore {
     return this.all.all().map(toDroplet);
   }
 
-  /** Out of the registry (undeployed); the row stays so the id and name stay the droplet's. Returns whether it was listed. */
+  /** Out of the registry (undeployed) and its fleet entry forgotten; the row stays so the id and name stay the droplet's. Returns whether it was listed. */
   deregister(dropletId: number): boolean {
     return this.deregisterRow.run(this.now().toISOString(), dropletId).changes === 1;
+  }
+
+  /** Records what the fleet registry accepted for the droplet (its entry id and token may change after an expiry). */
+  recordFleetEntry(dropletId: number, entry: FleetEntry): void {
+    this.setFleetRow.run(entry.entryId, toJson(entry.registration) ?? '{}', entry.entryToken, dropletId);
+  }
+
+  /** The droplet's fleet entry; null when it has none or was deregistered. */
+  fleetEntry(dropletId: number): FleetEntry | null {
+    const row = this.fleetRow.get(dropletId);
+    const registration = row?.fleet_registration ? fromJson<ServiceRegistration>(row.fleet_registration) : null;
+    return typeof row?.fleet_entry_id === 'number' && registration ? { entryId: row.fleet_entry_id, registration, entryToken: row.fleet_entry_token } : null;
+  }
+
+  /** The token the droplet's fleet entry is (or is to be) registered with; null when none was chosen. */
+  entryToken(dropletId: number): string | null {
+    return this.tokenRow.get(dropletId)?.fleet_entry_token ?? null;
+  }
+
+  /** Keeps the token before the registration that presents it is sent (a retry then presents the same). */
+  recordEntryToken(dropletId: number, token: string): void {
+    this.setTokenRow.run(token, dropletId);
+  }
+
+  /** Every entry token held, for the redactor at start. */
+  entryTokens(): string[] {
+    return this.allTokens.all().map((row) => row.fleet_entry_token);
   }
 
   /** The highest registered droplet id, 0 when none is registered. */

@@ -18,14 +18,22 @@ function usableSecrets(values: Iterable<string | null | undefined>): string[] {
   return [...unique].sort((a, b) => b.length - a.length);
 }
 
+/** Also the URL-encoded form: secrets end up in query strings and form bodies. */
+function withEncodings(secrets: string[]): string[] {
+  const encoded = secrets.map((secret) => encodeURIComponent(secret)).filter((form) => !secrets.includes(form));
+  return usableSecrets([...secrets, ...encoded]);
+}
+
 export class SecretRedactor {
-  private readonly secrets: readonly string[];
+  private secrets: readonly string[];
 
   constructor(values: Iterable<string | null | undefined>) {
-    const secrets = usableSecrets(values);
-    // Also the URL-encoded form: secrets end up in query strings and form bodies.
-    const encoded = secrets.map((secret) => encodeURIComponent(secret)).filter((form) => !secrets.includes(form));
-    this.secrets = usableSecrets([...secrets, ...encoded]);
+    this.secrets = withEncodings(usableSecrets(values));
+  }
+
+  /** Secrets the executor comes to hold while it runs (registry entry tokens): redacted from now on. */
+  add(values: Iterable<string | null | undefined>): void {
+    this.secrets = withEncodings(usableSecrets([...this.secrets, ...values]));
   }
 
   /** How many distinct values (and encodings) are redacted. */

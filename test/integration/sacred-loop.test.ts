@@ -87,6 +87,11 @@ describe('an auto build of the seed intent', () => {
     expect(listed.body.droplets).toEqual([
       expect.objectContaining({ droplet_id: 13, name: 'analytics-engine', url: build.deployment_url, build_id: buildId, version: '1.0.0' }),
     ]);
+    // The executor is the fleet registry too: other droplets find it under /registry, with its provenance.
+    const fleet = await api<{ services: Record<string, unknown>[]; total: number }>(server.baseUrl, '/registry/services?name=analytics-engine');
+    expect(fleet.body.total).toBe(1);
+    expect(fleet.body.services[0]).toMatchObject({ droplet_id: 13, url: build.deployment_url, version: '1.0.0', build_id: buildId, provenance: { build_id: buildId, tag: 'v1.0.0' } });
+    expect(build.steps[6]!.details).toMatchObject({ registry: 'embedded', version: '1.0.0', tag: 'v1.0.0', fleet_entry_id: fleet.body.services[0]!.id });
   });
 
   it('leaves a repository with a commit for every step, and a release tag', async () => {

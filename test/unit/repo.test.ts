@@ -222,6 +222,17 @@ describe('GitDropletRepo', () => {
     await expect(repo.tag('--force', 'x')).rejects.toMatchObject({ code: 'INVALID_TAG' });
   });
 
+  it('tags a given commit rather than HEAD (a version on the verified commit)', async () => {
+    const verified = await repo.commitChanges([{ kind: 'write', path: 'a.txt', content: 'a' }], 'verified', trailers);
+    await repo.commitChanges([{ kind: 'write', path: 'docs/DEPLOYMENT.md', content: 'later' }], 'record', trailers);
+    await repo.tag('v1.1.0', 'analytics-engine 1.1.0', verified!.sha);
+    await repo.tag('v1.1.0', 'again', verified!.sha);
+    expect(git(repo.path, 'rev-list', '-n', '1', 'v1.1.0').trim()).toBe(verified!.sha);
+    await expect(repo.tag('v1.1.0', 'moved')).rejects.toMatchObject({ code: 'TAG_CONFLICT' });
+    await expect(repo.tag('v1.2.0', 'x', 'f'.repeat(40))).rejects.toMatchObject({ code: 'NOTHING_TO_TAG' });
+    await expect(repo.tag('v1.2.0', 'x', 'HEAD~1')).rejects.toMatchObject({ code: 'INVALID_TAG' });
+  });
+
   it('serialises concurrent operations on one repository', async () => {
     const commits = await Promise.all(
       Array.from({ length: 5 }, (_, i) => repo.commitChanges([{ kind: 'write', path: `f${i}.txt`, content: String(i) }], `feat: f${i}`, trailers)),

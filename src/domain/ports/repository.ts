@@ -30,7 +30,8 @@ export interface DropletRepo {
   /** Tracked files, repository-relative. */
   listFiles(): Promise<string[]>;
   head(): Promise<string | null>;
-  tag(name: string, message: string): Promise<void>;
+  /** An annotated tag on `commit` (default HEAD); the same tag on the same commit again is a no-op, on another a TAG_CONFLICT. */
+  tag(name: string, message: string, commit?: string): Promise<void>;
   /** A tar of the commit's tree (`git archive`), written to `file`: what a deploy ships. */
   archive(commit: string, file: string): Promise<void>;
   log(): Promise<CommitInfo[]>;
