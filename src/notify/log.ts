@@ -1,14 +1,17 @@
-/** The `log` channel: one structured line in the executor's own log. */
+/** The `log` channel: one structured line in the executor's own log; always delivered, announces every event. */
 import type { Logger } from 'pino';
+import { ANNOUNCED_EVENTS, type AnnouncedEvent, type BuildNotification, type DeliveryAttempt } from '../domain/notification.js';
 import type { Notifier } from '../domain/ports/notifier.js';
-import type { BuildNotification, DeliveryResult } from '../domain/notification.js';
+import { renderMessage } from './message.js';
 
 export class LogNotifier implements Notifier {
   readonly channel = 'log';
+  readonly events: readonly AnnouncedEvent[] = ANNOUNCED_EVENTS;
 
   constructor(private readonly logger: Logger) {}
 
-  async notify(notification: BuildNotification, _signal: AbortSignal): Promise<DeliveryResult> {
+  async deliver(notification: BuildNotification, _signal: AbortSignal): Promise<DeliveryAttempt> {
+    const message = renderMessage(notification);
     this.logger.info(
       {
         notification: {
@@ -17,14 +20,20 @@ export class LogNotifier implements Notifier {
           build_id: notification.buildId,
           droplet_id: notification.dropletId,
           droplet_name: notification.dropletName,
+          build_url: notification.buildUrl,
           deployment_url: notification.deploymentUrl,
-          repository_path: notification.repositoryPath,
+          repository_url: notification.repositoryUrl,
+          duration_seconds: notification.durationSeconds,
+          cost_usd: notification.costUsd,
           intent_coverage: notification.intentCoverage,
-          completed_at: notification.completedAt,
+          failure: notification.failure ?? null,
+          // The gate and what to review; the signed links stay out of the log (they are bearer capabilities).
+          approval: notification.approval ? { gate: notification.approval.gate, summary: notification.approval.summary } : null,
+          at: notification.at,
         },
       },
-      notification.summary,
+      `${message.title}: ${notification.summary}`,
     );
-    return { channel: this.channel, delivered: true, detail: 'logged' };
+    return { outcome: 'delivered', detail: 'logged' };
   }
 }

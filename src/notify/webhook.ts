@@ -1,107 +1,89 @@
 /**
- * The `webhook` channel: POSTs the notification as JSON, signed with HMAC-SHA256 when a
- * secret is configured, retrying what a retry can fix (5xx, 429, network errors, timeouts).
+ * The `webhook` channel: one signed JSON POST per attempt. Receivers verify
+ * `X-Executor-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">` with the shared
+ * secret, refuse a stale `X-Executor-Timestamp`, and drop duplicates by `X-Executor-Delivery`.
  */
 import { createHmac } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from 'pino';
-import { CancelledError } from '../domain/errors.js';
+import type { AnnouncedEvent, BuildNotification, DeliveryAttempt } from '../domain/notification.js';
 import type { Notifier } from '../domain/ports/notifier.js';
-import type { BuildNotification, DeliveryResult } from '../domain/notification.js';
+import { attemptOf, guardedPost } from './guarded-post.js';
+import type { TargetGuard } from './target-guard.js';
 
 export interface WebhookOptions {
+  /** NOTIFY_WEBHOOK_URL. Never logged or shown: paths often embed a token. */
   url: string;
-  /** Signs the body; never logged, never sent. */
-  secret?: string;
-  /** Per attempt. */
+  /** NOTIFY_WEBHOOK_SECRET: signs each attempt; never sent. */
+  secret: string;
+  events: readonly AnnouncedEvent[];
+  guard: TargetGuard;
+  /** Per attempt (NOTIFY_TIMEOUT_SECONDS). */
   timeoutMs: number;
-  /** Total attempts, at least 1. */
-  attempts: number;
-  /** Backoff before attempt n+1: min(maxDelayMs, baseDelayMs·2^(n-1)), jittered to 50–100 %. */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  logger?: Logger;
+  /** Unix milliseconds; tests move it. */
+  now?: () => number;
 }
 
-/** `sha256=<hex>` over the exact body bytes, as receivers verify it. */
-export function signBody(secret: string, body: Uint8Array): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/** `sha256=<hex>` over `<timestamp>.<body>`, the exact bytes sent. */
+export function signDelivery(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
 }
 
-type Attempt = { kind: 'delivered' | 'rejected' | 'retry'; detail: string };
+/** The JSON receivers get, in the API's snake_case. */
+export function webhookBody(notification: BuildNotification): Record<string, unknown> {
+  const { approval, failure } = notification;
+  return {
+    delivery_id: notification.deliveryId,
+    event: notification.event,
+    build_id: notification.buildId,
+    droplet_id: notification.dropletId,
+    droplet_name: notification.dropletName,
+    build_url: notification.buildUrl,
+    deployment_url: notification.deploymentUrl,
+    repository_url: notification.repositoryUrl,
+    summary: notification.summary,
+    duration_seconds: notification.durationSeconds,
+    cost_usd: notification.costUsd,
+    intent_coverage: notification.intentCoverage,
+    failure: failure ? { code: failure.code, message: failure.message, step: failure.step } : null,
+    approval: approval
+      ? {
+          gate: approval.gate,
+          summary: approval.summary,
+          approve_url: approval.links?.approveUrl ?? null,
+          reject_url: approval.links?.rejectUrl ?? null,
+          links_expire_at: approval.links?.expiresAt ?? null,
+        }
+      : null,
+    at: notification.at,
+  };
+}
 
 export class WebhookNotifier implements Notifier {
   readonly channel = 'webhook';
-  private readonly attempts: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
-  /** Only the origin is logged: webhook paths often embed a token. */
-  private readonly origin: string;
+  readonly events: readonly AnnouncedEvent[];
+  private readonly now: () => number;
 
   constructor(private readonly options: WebhookOptions) {
-    this.origin = new URL(options.url).origin;
-    this.attempts = Math.max(1, Math.floor(options.attempts));
-    this.baseDelayMs = options.baseDelayMs ?? 500;
-    this.maxDelayMs = options.maxDelayMs ?? 10_000;
+    this.events = options.events;
+    this.now = options.now ?? Date.now;
   }
 
-  async notify(notification: BuildNotification, signal: AbortSignal): Promise<DeliveryResult> {
-    // fetch sends a string as UTF-8, the same bytes that are signed here.
-    const body = JSON.stringify(notification);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'x-executor-event': notification.event,
-      'x-executor-delivery': notification.deliveryId,
-    };
-    if (this.options.secret) headers['x-executor-signature'] = signBody(this.options.secret, Buffer.from(body, 'utf8'));
-
-    let last: Attempt = { kind: 'retry', detail: 'not attempted' };
-    for (let attempt = 1; attempt <= this.attempts; attempt += 1) {
-      if (signal.aborted) throw new CancelledError();
-      last = await this.attempt(body, headers, signal);
-      this.options.logger?.info(
-        { channel: this.channel, origin: this.origin, delivery_id: notification.deliveryId, attempt, of: this.attempts, outcome: last.kind, detail: last.detail },
-        `webhook attempt ${attempt} of ${this.attempts}`,
-      );
-      if (last.kind === 'delivered') {
-        return { channel: this.channel, delivered: true, detail: `${last.detail} after ${attempt} attempt(s)` };
-      }
-      if (last.kind === 'rejected') break;
-      if (attempt < this.attempts) await this.backoff(attempt, signal);
-    }
-    return { channel: this.channel, delivered: false, detail: last.detail };
-  }
-
-  private async attempt(body: string, headers: Record<string, string>, signal: AbortSignal): Promise<Attempt> {
-    try {
-      const response = await fetch(this.options.url, {
-        method: 'POST',
-        headers,
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)]),
-      });
-      await response.body?.cancel();
-      const detail = `HTTP ${response.status}`;
-      if (response.status >= 200 && response.status < 300) return { kind: 'delivered', detail };
-      if (response.status === 429 || response.status >= 500) return { kind: 'retry', detail };
-      return { kind: 'rejected', detail };
-    } catch (error) {
-      if (signal.aborted) throw new CancelledError();
-      const name = error instanceof Error ? error.name : '';
-      if (name === 'TimeoutError') return { kind: 'retry', detail: `timed out after ${this.options.timeoutMs} ms` };
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      return { kind: 'retry', detail: `network error: ${cause}` };
-    }
-  }
-
-  private async backoff(attempt: number, signal: AbortSignal): Promise<void> {
-    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-    const delay = ceiling * (0.5 + Math.random() * 0.5);
-    try {
-      await sleep(delay, undefined, { signal });
-    } catch {
-      throw new CancelledError();
-    }
+  async deliver(notification: BuildNotification, signal: AbortSignal): Promise<DeliveryAttempt> {
+    const body = JSON.stringify(webhookBody(notification));
+    // Signed per attempt: a retry carries a fresh timestamp, so receivers can keep a tight window.
+    const timestamp = String(Math.floor(this.now() / 1000));
+    const outcome = await guardedPost(this.options.guard, this.options.url, {
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'user-agent': 'autonomous-executor',
+        'x-executor-event': notification.event,
+        'x-executor-delivery': notification.deliveryId,
+        'x-executor-timestamp': timestamp,
+        'x-executor-signature': signDelivery(this.options.secret, timestamp, body),
+      },
+      body,
+      timeoutMs: this.options.timeoutMs,
+      signal,
+    });
+    return attemptOf(outcome);
   }
 }

@@ -32,7 +32,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const { port } = receiver.address() as AddressInfo;
-  server = await startExecutor({ NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${port}/hooks/executor`, NOTIFY_WEBHOOK_SECRET: WEBHOOK_SECRET });
+  // The receiver is on loopback, which notification targets may reach only when allowed.
+  server = await startExecutor({ NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${port}/hooks/executor`, NOTIFY_WEBHOOK_SECRET: WEBHOOK_SECRET, NOTIFY_ALLOW_PRIVATE: 'true' });
 });
 
 afterAll(async () => {
@@ -76,15 +77,17 @@ describe('completion notifications', () => {
   it('POSTs a signed webhook once per completed build', async () => {
     const buildId = await submitBuild(server.baseUrl, { architect_intent: 'Build Garden Planner for seasonal planting', approval_mode: 'auto', auto_deploy: false });
     const done = await waitForStatus(server.baseUrl, buildId, ['completed']);
-    const delivery = deliveries.find((entry) => JSON.parse(entry.body).buildId === buildId)!;
+    const delivery = deliveries.find((entry) => JSON.parse(entry.body).build_id === buildId)!;
     expect(delivery).toBeDefined();
-    const expected = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(delivery.body).digest('hex')}`;
+    // Signed over "<timestamp>.<body>", so a captured body cannot be replayed under a new timestamp.
+    const timestamp = String(delivery.headers['x-executor-timestamp']);
+    const expected = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(`${timestamp}.${delivery.body}`).digest('hex')}`;
     expect(delivery.headers['x-executor-signature']).toBe(expected);
-    expect(delivery.headers['x-executor-delivery']).toBe(`${buildId}:build.completed`);
-    expect(deliveries.filter((entry) => JSON.parse(entry.body).buildId === buildId)).toHaveLength(1);
+    expect(delivery.headers['x-executor-delivery']).toBe(`${buildId}:completed`);
+    expect(deliveries.filter((entry) => JSON.parse(entry.body).build_id === buildId)).toHaveLength(1);
     expect(done.steps[7]!.details.deliveries).toEqual([
-      expect.objectContaining({ channel: 'log', delivered: true }),
-      expect.objectContaining({ channel: 'webhook', delivered: true }),
+      expect.objectContaining({ channel: 'log', status: 'delivered' }),
+      expect.objectContaining({ channel: 'webhook', status: 'delivered', attempts: [expect.objectContaining({ attempt: 1, outcome: 'delivered', detail: 'HTTP 204' })] }),
     ]);
     // The secret is nowhere in what the executor recorded.
     const journal = JSON.stringify((await api(server.baseUrl, `/executor/builds/${buildId}/events`)).body);
@@ -92,7 +95,7 @@ describe('completion notifications', () => {
     expect(JSON.stringify(done)).not.toContain(WEBHOOK_SECRET);
   });
 
-  it('sends only to the channels a build asks for (log always)', async () => {
+  it('sends only to the channels a build asks for', async () => {
     const buildId = await submitBuild(server.baseUrl, {
       architect_intent: 'Build Garden Planner for seasonal planting',
       approval_mode: 'auto',
@@ -101,7 +104,7 @@ describe('completion notifications', () => {
     });
     const done = await waitForStatus(server.baseUrl, buildId, ['completed']);
     expect((done.steps[7]!.details.deliveries as { channel: string }[]).map((entry) => entry.channel)).toEqual(['log']);
-    expect(deliveries.some((entry) => JSON.parse(entry.body).buildId === buildId)).toBe(false);
+    expect(deliveries.some((entry) => JSON.parse(entry.body).build_id === buildId)).toBe(false);
   });
 });
 

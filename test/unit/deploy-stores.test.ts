@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/domain/errors.js';
 import { openDatabase, type Db } from '../../src/store/db.js';
 import { DeploymentStore, type NewDeployment } from '../../src/store/deployments.js';
-import { NotificationStore } from '../../src/store/notifications.js';
 
 function release(releaseId: string, pid: number, host = 'local', deployedAt = '2026-01-01T00:00:00.000Z'): NewDeployment {
   return {
@@ -24,7 +23,7 @@ function release(releaseId: string, pid: number, host = 'local', deployedAt = '2
   };
 }
 
-describe('deployment and notification stores', () => {
+describe('deployment stores', () => {
   let dir: string;
   let db: Db;
 
@@ -79,14 +78,5 @@ describe('deployment and notification stores', () => {
     // A failed release can be deployed again.
     store.recordActive(release('r2', 3));
     expect(store.findByRelease('r2')).toMatchObject({ status: 'active', pid: 3 });
-  });
-
-  it('records a delivery once per channel', () => {
-    const deliveries = new NotificationStore(db);
-    expect(deliveries.wasDelivered('b1:build.completed', 'webhook')).toBe(false);
-    expect(deliveries.recordDelivery({ deliveryId: 'b1:build.completed', channel: 'webhook', detail: 'HTTP 200' })).toBe(true);
-    expect(deliveries.recordDelivery({ deliveryId: 'b1:build.completed', channel: 'webhook', detail: 'HTTP 200' })).toBe(false);
-    expect(deliveries.wasDelivered('b1:build.completed', 'webhook')).toBe(true);
-    expect(deliveries.wasDelivered('b1:build.completed', 'log')).toBe(false);
   });
 });

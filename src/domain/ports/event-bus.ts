@@ -9,5 +9,7 @@ export type BuildEventListener = (event: BuildEvent) => void;
 export interface EventBus {
   /** Returns the unsubscribe function. */
   subscribe(buildId: string, listener: BuildEventListener): () => void;
+  /** Every build's events (the announcer listens for failures and approval requests). Returns the unsubscribe function. */
+  subscribeAll(listener: BuildEventListener): () => void;
   publish(event: BuildEvent): void;
 }

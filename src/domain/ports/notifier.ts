@@ -1,14 +1,11 @@
 /** Channels that announce builds. */
-import type { BuildNotification, DeliveryResult } from '../notification.js';
+import type { AnnouncedEvent, BuildNotification, DeliveryAttempt } from '../notification.js';
 
 export interface Notifier {
-  /** `log`, `webhook`, … as named in a request's `notify_channels`. */
+  /** `log`, `webhook`, `slack`, `email`, as named in a request's `notify_channels`. */
   readonly channel: string;
-  notify(notification: BuildNotification, signal: AbortSignal): Promise<DeliveryResult>;
-}
-
-/** Remembers which notifications went out, so a resumed build does not send them twice. */
-export interface DeliveryLog {
-  wasDelivered(deliveryId: string, channel: string): Promise<boolean>;
-  recordDelivery(deliveryId: string, channel: string, detail: string): Promise<void>;
+  /** What this channel is configured to announce. */
+  readonly events: readonly AnnouncedEvent[];
+  /** One attempt; the caller retries (`retry`) with back-off and records every attempt. */
+  deliver(notification: BuildNotification, signal: AbortSignal): Promise<DeliveryAttempt>;
 }

@@ -1,56 +1,47 @@
 /**
- * Step 8: tells every configured channel the droplet is live, and what of the intent it
- * does not serve. Each delivery is remembered by `<build id>:build.completed`, so a
- * resumed step does not repeat it.
+ * Step 8: announces that the droplet is live (and what of the intent it does not serve)
+ * on the build's channels. It waits for the first round of deliveries and shows every
+ * attempt in its details; what is still undelivered keeps being retried in the
+ * background and after a restart. The outbox keys each delivery by `<build id>:completed`
+ * and channel, so a resumed step sends nothing twice. Delivery never fails the build.
  */
 import { notCoveredSentence } from '../../domain/coverage.js';
-import type { DeliveryResult } from '../../domain/notification.js';
+import { CancelledError } from '../../domain/errors.js';
+import type { DeliveryReport } from '../announcement.js';
 import { defineStep } from '../types.js';
+import { promoteCompleted } from './publish.js';
+
+function line(report: DeliveryReport): string {
+  const tries = `${report.attempts.length} attempt(s)`;
+  const next = report.status === 'pending' && report.next_attempt_at ? `, retried from ${report.next_attempt_at}` : '';
+  return `- ${report.channel}: ${report.status} after ${tries}${next} (${report.detail ?? 'not yet tried'})`;
+}
 
 export const completeStep = defineStep({
   name: 'complete',
   needs: ['verifier'],
   uses: ['deployer', 'spec_generation'],
-  async run({ build, droplet, providers, signal, needs, uses, log, recordDocument }) {
+  async run({ build, droplet, providers, signal, needs, uses, progress, recordDocument }) {
     const deployment = uses.deployer;
-    const verified = needs.verifier;
-    const wanted = build.notifyChannels;
+    // First, so the announcement goes out once the default branch holds what is live.
+    const published = await promoteCompleted({ build, droplet, providers, progress }, needs.verifier.commit);
     const intentCoverage = uses.spec_generation?.coverage ?? null;
-    const gaps = notCoveredSentence(intentCoverage);
-    // `log` always speaks; the rest only when the request did not narrow the channels.
-    const notifiers = providers.notifiers.filter((notifier) => notifier.channel === 'log' || !wanted || wanted.includes(notifier.channel));
-    const notification = {
-      deliveryId: `${build.id}:build.completed`,
-      event: 'build.completed' as const,
-      buildId: build.id,
-      dropletId: droplet.dropletId,
-      dropletName: droplet.name,
-      deploymentUrl: deployment?.url ?? null,
-      repositoryPath: build.repositoryPath,
-      summary: [
-        deployment
-          ? `Droplet #${droplet.dropletId} ${droplet.name} is live at ${deployment.url} (verified in ${verified.attempts} attempt(s)).`
-          : `Droplet #${droplet.dropletId} ${droplet.name} is built and verified (not deployed).`,
-        gaps,
-      ]
-        .filter(Boolean)
-        .join(' '),
-      intentCoverage,
-      completedAt: new Date().toISOString(),
-    };
-    const deliveries: DeliveryResult[] = [];
-    for (const notifier of notifiers) {
-      if (await providers.deliveries.wasDelivered(notification.deliveryId, notifier.channel)) {
-        deliveries.push({ channel: notifier.channel, delivered: true, detail: 'already delivered' });
-        continue;
-      }
-      const result = await notifier.notify(notification, signal);
-      if (result.delivered) await providers.deliveries.recordDelivery(notification.deliveryId, notifier.channel, result.detail);
-      else log.warn({ channel: notifier.channel, detail: result.detail }, 'notification not delivered');
-      deliveries.push(result);
-    }
-    const lines = deliveries.map((delivery) => `- ${delivery.channel}: ${delivery.delivered ? 'delivered' : 'not delivered'} (${delivery.detail})`);
-    await recordDocument('docs/NOTIFICATIONS.md', `# Notifications\n\n${notification.summary}\n\n${lines.join('\n')}\n`, `notify: ${notification.deliveryId}`);
-    return { details: { summary: notification.summary, deliveries, ...(intentCoverage && { intent_coverage: intentCoverage }) } };
+    const summary = [
+      deployment
+        ? `Droplet #${droplet.dropletId} ${droplet.name} is live at ${deployment.url} (verified in ${needs.verifier.attempts} attempt(s)).`
+        : `Droplet #${droplet.dropletId} ${droplet.name} is built and verified (not deployed).`,
+      notCoveredSentence(intentCoverage),
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const deliveries = await providers.announcer.announce(
+      { build, event: 'completed', summary, deploymentUrl: deployment?.url ?? null, intentCoverage },
+      { wait: true, signal },
+    );
+    // Cancelled while waiting: the deliveries go on in the background; the step records nothing more.
+    if (signal.aborted) throw new CancelledError();
+    const lines = deliveries.length > 0 ? deliveries.map(line) : ['- no channel announces completions for this build'];
+    await recordDocument('docs/NOTIFICATIONS.md', `# Notifications\n\n${summary}\n\n${lines.join('\n')}\n`, `notify: ${build.id}:completed`);
+    return { details: { summary, deliveries, ...(intentCoverage && { intent_coverage: intentCoverage }), ...published } };
   },
 });
