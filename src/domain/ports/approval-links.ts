@@ -8,7 +8,17 @@ export interface ApprovalLinks {
   expiresAt: string;
 }
 
+/** One wait of a build at a gate: the pending approval's gate and `requested_at`. */
+export interface ApprovalWait {
+  gate: GateName;
+  requestedAt: string;
+}
+
 export interface ApprovalLinkIssuer {
-  /** Signed links for the gate the build waits at (HMAC over build, gate, decision and expiry). */
-  linksFor(buildId: string, gate: GateName): ApprovalLinks;
+  /**
+   * Signed links for one wait of the build (HMAC over build, gate, the wait's start,
+   * decision and expiry): refused once the build is past that wait, even when it later
+   * waits at the same gate again.
+   */
+  linksFor(buildId: string, wait: ApprovalWait): ApprovalLinks;
 }
