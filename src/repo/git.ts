@@ -119,13 +119,13 @@ export interface GitRunner {
  * Runs git directly. (simple-git adds a fixed 50 ms to every command that prints
  * nothing, such as `add`; a droplet build makes hundreds of those.)
  */
-function runGit(repoPath: string, config: readonly string[], args: readonly string[], input?: Buffer): Promise<string> {
+function runGit(repoPath: string, config: readonly string[], args: readonly string[], input?: Buffer, extraEnv: Record<string, string> = {}): Promise<string> {
   const argv = [...config.flatMap((entry) => ['-c', entry]), ...args];
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',
       argv,
-      { cwd: repoPath, env: gitEnvironment(repoPath), timeout: GIT_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      { cwd: repoPath, env: { ...gitEnvironment(repoPath), ...extraEnv }, timeout: GIT_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         const code = typeof error.code === 'number' ? error.code : -1;
@@ -141,6 +141,21 @@ function runGit(repoPath: string, config: readonly string[], args: readonly stri
 /** Runs `git init` in `repoPath` (which must exist) with the hardened settings. */
 export async function initRepository(repoPath: string): Promise<void> {
   await runGit(repoPath, SAFE_CONFIG, ['init', '--quiet']);
+}
+
+/** Runs `git init --bare` in `gitDir` (which must exist) with the hardened settings. */
+export async function initBareRepository(gitDir: string): Promise<void> {
+  await runGit(gitDir, SAFE_CONFIG, ['init', '--bare', '--quiet', gitDir]);
+}
+
+/**
+ * A runner for a bare repository the executor made and configured itself (publishing
+ * pushes from one). `extraEnv` is how credentials reach git (GIT_CONFIG_COUNT/KEY/VALUE),
+ * never argv; `config` adds `-c` settings that hold no secret.
+ */
+export function bareRepository(gitDir: string, options: { config?: readonly string[]; env?: Record<string, string> } = {}): GitRunner {
+  const config = [...SAFE_CONFIG, ...(options.config ?? [])];
+  return { run: (args, input) => runGit(gitDir, config, [`--git-dir=${gitDir}`, ...args], input, options.env) };
 }
 
 /** Whether `repoPath/.git` is a git directory; refuses a `.git` file or link (it could point anywhere). */

@@ -11,7 +11,7 @@ export interface PublishedBranch {
 }
 
 export interface RepositoryPublisher {
-  /** Pushes the verified commit as the build's branch (creating the remote repository when missing), tags included. */
+  /** Pushes the verified commit as the build's branch (creating the remote repository when missing), with the executor's own tags on its history (release-…, v…) as explicit refspecs. */
   publishBuild(droplet: DropletIdentity, repositoryPath: string, buildId: string, commit: string): Promise<PublishedBranch>;
   /** On completion: tags pushed and the default branch fast-forwarded to the build's commit. */
   promote(droplet: DropletIdentity, repositoryPath: string, buildId: string, commit: string): Promise<{ remoteUrl: string; branch: string; tags: string[] }>;

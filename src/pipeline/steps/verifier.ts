@@ -10,6 +10,7 @@ import type { VerifyOutput } from '../../domain/step-outputs.js';
 import { failureFingerprint } from '../../domain/verification-failure.js';
 import type { VerificationReport } from '../../domain/verification.js';
 import { authorWorkspace, gatherRepairContext } from '../repair-context.js';
+import { publishVerified } from './publish.js';
 import { defineStep, type StepContext } from '../types.js';
 
 export function renderReport(attempt: number, report: VerificationReport): string {
@@ -139,7 +140,9 @@ export const verifierStep = defineStep({
       if (report.passed) {
         const head = (await providers.workspace.repoFor(droplet).head()) ?? '';
         const output: VerifyOutput = { commit: head, attempts: attempt, report };
-        return { details: { attempts, report, child_process_ms: childProcessMs }, output };
+        // The verified commit goes to the remote (GIT_REMOTE_URL_TEMPLATE) as the build's branch.
+        const published = await publishVerified(context, head);
+        return { details: { attempts, report, child_process_ms: childProcessMs, ...published }, output };
       }
       if (attempt === limit) {
         throw new StepError('VERIFICATION_FAILED', `Verification failed after ${attempt} attempt(s): ${report.summary}`, { attempts, report });
