@@ -6,50 +6,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parsePriceOverrides } from '../domain/pricing.js';
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
-
-const optionalUrl = optionalText.pipe(z.url({ protocol: /^https?$/ }).optional());
+import { commaList, flag, intIn, notifyEvents, optionalText, optionalUrl, parseDuration } from './config-values.js';
+import { basicCredentials, CredentialEncodingError, urlCredentialForms, webhookUrlForms } from './secret-forms.js';
 
 export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5-5';
 export const DEFAULT_OPENAI_MODEL = 'gpt-5.4';
-
-const intIn = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
-
-const flag = optionalText.pipe(z.enum(['true', 'false']).optional()).transform((value) => value === 'true');
-
-const commaList = (value: string): string[] =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
-
-export const NOTIFY_EVENTS = ['completed', 'failed', 'waiting_approval'] as const;
-export type NotifyEventName = (typeof NOTIFY_EVENTS)[number];
-
-const notifyEvents = optionalText.pipe(
-  z
-    .string()
-    .transform(commaList)
-    .pipe(z.array(z.enum(NOTIFY_EVENTS)).min(1))
-    .optional(),
-).transform((value): NotifyEventName[] => value ?? [...NOTIFY_EVENTS]);
-
-const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
-
-/** `3600`, `90s`, `30m`, `24h`, `7d` → seconds (at most 30 days); '' → fallback; null when unreadable. */
-export function parseDuration(value: string, fallback: number): number | null {
-  const text = value.trim();
-  if (text === '') return fallback;
-  const match = /^(\d+)\s*([smhd]?)$/i.exec(text);
-  if (!match) return null;
-  const seconds = Number(match[1]) * DURATION_UNITS[match[2]!.toLowerCase()]!;
-  return seconds >= 60 && seconds <= 30 * 86_400 ? seconds : null;
-}
 
 export const configSchema = z.object({
   /** Port the executor listens on. */
@@ -168,7 +129,7 @@ export const configSchema = z.object({
   /** Webhook that receives a signed POST for each announced build event. */
   NOTIFY_WEBHOOK_URL: optionalUrl,
   /** HMAC-SHA256 key for the webhook's X-Executor-Signature header (over timestamp and body). */
-  NOTIFY_WEBHOOK_SECRET: optionalText,
+  NOTIFY_WEBHOOK_SECRET: optionalText.pipe(z.string().min(16, 'must be at least 16 characters (it signs each delivery)').optional()),
   /** Slack incoming webhook. */
   SLACK_WEBHOOK_URL: optionalUrl,
   /** SMTP server for the `email` channel: smtp://user:pass@host:587 or smtps://…:465. */
@@ -185,6 +146,8 @@ export const configSchema = z.object({
   /** Per delivery attempt, and how long an undelivered message keeps being retried (across restarts). */
   NOTIFY_TIMEOUT_SECONDS: intIn(1, 120, 10),
   NOTIFY_RETRY_WINDOW_SECONDS: intIn(0, 7 * 86_400, 3600),
+  /** The back-off before the second delivery attempt, ms; each later one doubles it (jittered, at most 5 min). */
+  NOTIFY_RETRY_BASE_MS: intIn(1, 300_000, 2_000),
   /** How long a one-click approval link stays valid: seconds, or 30m, 24h, 7d. */
   APPROVAL_LINK_TTL: z
     .string()
@@ -235,6 +198,17 @@ export const configSchema = z.object({
   if (config.DROPLET_API_TOKEN && config.DROPLET_API_TOKEN === config.API_TOKEN) {
     context.addIssue({ code: 'custom', path: ['DROPLET_API_TOKEN'], message: 'must differ from API_TOKEN (every deployed droplet receives it)' });
   }
+  // Droplets may only read the registry: a REGISTRY_TOKEN they all hold would let them write it.
+  if (config.REGISTRY_TOKEN && config.REGISTRY_TOKEN === config.DROPLET_API_TOKEN) {
+    context.addIssue({ code: 'custom', path: ['REGISTRY_TOKEN'], message: 'must differ from DROPLET_API_TOKEN (every deployed droplet receives it)' });
+  }
+  // Webhook receivers, droplets and registry clients hold these: none of them may sign approval links.
+  const sharedWithLinks = (['NOTIFY_WEBHOOK_SECRET', 'API_TOKEN', 'DROPLET_API_TOKEN', 'REGISTRY_TOKEN'] as const).find(
+    (name) => config.APPROVAL_LINK_SECRET !== undefined && config[name] === config.APPROVAL_LINK_SECRET,
+  );
+  if (sharedWithLinks) {
+    context.addIssue({ code: 'custom', path: ['APPROVAL_LINK_SECRET'], message: `must differ from ${sharedWithLinks} (whoever holds that could sign approval links)` });
+  }
   if (config.DEPLOY_TARGET === 'ssh') {
     if (!config.SSH_HOST && !config.DEPLOY_HOSTS) {
       context.addIssue({ code: 'custom', path: ['SSH_HOST'], message: 'or DEPLOY_HOSTS is required when DEPLOY_TARGET=ssh' });
@@ -267,11 +241,14 @@ export interface Config extends RawConfig {
 
 export class ConfigError extends Error {}
 
-/** A URL with credentials, and its password alone (it may surface without the rest). */
-function urlSecrets(url: string | undefined): string[] {
-  if (!url) return [];
-  const password = decodeURIComponent(new URL(url).password);
-  return password ? [url, password] : [];
+/** A credentialed URL's secret forms; a bad percent-encoding stops the start naming the variable. */
+function urlSecrets(name: string, url: string | undefined): string[] {
+  try {
+    return urlCredentialForms(url);
+  } catch (error) {
+    if (error instanceof CredentialEncodingError) throw new ConfigError(`Invalid configuration: ${name}=(value hidden): ${error.message}`);
+    throw error;
+  }
 }
 
 /** Parses the environment; throws ConfigError whose message is one line naming the variable. */
@@ -296,9 +273,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     secrets: [
       ...[raw.API_TOKEN, raw.NOTIFY_WEBHOOK_SECRET, raw.DROPLET_API_TOKEN, raw.ANTHROPIC_API_KEY, raw.OPENAI_API_KEY],
       ...[raw.REGISTRY_TOKEN, raw.SLACK_WEBHOOK_URL, raw.APPROVAL_LINK_SECRET, raw.GITHUB_TOKEN],
-      ...urlSecrets(raw.SMTP_URL),
+      ...urlSecrets('SMTP_URL', raw.SMTP_URL),
+      ...urlSecrets('REGISTRY_URL', raw.REGISTRY_URL),
+      ...webhookUrlForms(raw.NOTIFY_WEBHOOK_URL),
+      ...webhookUrlForms(raw.SLACK_WEBHOOK_URL),
+      // https pushes send the token as `Authorization: Basic base64(x-access-token:TOKEN)`.
+      ...(raw.GITHUB_TOKEN ? [basicCredentials('x-access-token', raw.GITHUB_TOKEN)] : []),
     ].filter(
-      (value): value is string => typeof value === 'string' && value.length > 0,
+      (value, index, all): value is string => typeof value === 'string' && value.length > 0 && all.indexOf(value) === index,
     ),
   };
 }

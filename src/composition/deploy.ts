@@ -27,6 +27,7 @@ import type { SandboxChoice } from '../sandbox/sandbox-factory.js';
 import type { Db } from '../store/db.js';
 import { DeploymentStore } from '../store/deployments.js';
 import type { Config } from './config.js';
+import { fleetRegistryUrl } from './registry.js';
 
 export interface DeployInputs {
   config: Config;
@@ -52,6 +53,7 @@ function runtimeSettings(config: Config, nodePath: string, pathEnv: string, bind
     pathEnv,
     bindHost,
     logLevel: config.LOG_LEVEL === 'silent' ? 'info' : config.LOG_LEVEL,
+    registryUrl: fleetRegistryUrl(config),
     ...(config.DROPLET_API_TOKEN ? { apiToken: config.DROPLET_API_TOKEN } : {}),
     healthTimeoutMs: config.START_TIMEOUT_SECONDS * 1000,
     stopGraceMs: 5_000,

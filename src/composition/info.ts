@@ -28,7 +28,7 @@ export function executorInfo({ config, author, providers, registryId, sandbox, c
     registry: registryId,
     sandbox: sandbox.sandbox.kind,
     sandboxDetail: { isolation: sandbox.isolation, limits: sandbox.limits, unavailable_reason: sandbox.unavailableReason },
-    notifyChannels: providers.notifiers.map((notifier) => notifier.channel),
+    notifyChannels: [...providers.announcer.channels],
     maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
     maxBuildIterations: config.MAX_BUILD_ITERATIONS,
     buildCounts: () => catalog.countsByStatus(),

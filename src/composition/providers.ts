@@ -4,39 +4,31 @@ import type { Logger } from 'pino';
 import { FOUNDATION_DIR, loadFoundationFiles } from '../authors/foundation.js';
 import type { Author, FoundationFile } from '../domain/ports/author.js';
 import type { DeployTarget } from '../domain/ports/deploy.js';
-import type { Notifier } from '../domain/ports/notifier.js';
-import { LogNotifier } from '../notify/log.js';
-import { WebhookNotifier } from '../notify/webhook.js';
+import type { Registry } from '../domain/ports/registry.js';
+import type { BuildAnnouncer } from '../pipeline/announcement.js';
 import type { Providers } from '../pipeline/types.js';
-import type { EmbeddedRegistry } from '../registry/embedded.js';
 import { GitWorkspace } from '../repo/repo.js';
 import { DependencyStore } from '../sandbox/dependency-store.js';
 import type { Sandbox } from '../sandbox/types.js';
 import type { Db } from '../store/db.js';
 import type { DropletStore } from '../store/droplets.js';
-import { NotificationStore } from '../store/notifications.js';
 import { SecretScanner } from '../support/secrets.js';
 import { DropletVerifier } from '../verify/verifier.js';
 import type { Config } from './config.js';
-
-function createNotifiers(config: Config, log: Logger): Notifier[] {
-  const notifiers: Notifier[] = [new LogNotifier(log.child({ component: 'notify' }))];
-  if (config.NOTIFY_WEBHOOK_URL) {
-    notifiers.push(new WebhookNotifier({ url: config.NOTIFY_WEBHOOK_URL, secret: config.NOTIFY_WEBHOOK_SECRET, timeoutMs: 10_000, attempts: 3 }));
-  }
-  return notifiers;
-}
+import { createPublisher } from './publisher.js';
 
 export interface ProviderInputs {
   config: Config;
   db: Db;
   author: Author;
   sandbox: Sandbox;
-  registry: EmbeddedRegistry;
+  registry: Registry;
   /** Made first (it is asynchronous): `composition/deploy.ts`. */
   deployTarget: DeployTarget | null;
   /** One store of installed dependencies, for verification and the deploy alike. */
   dependencies: DependencyStore;
+  /** Made by the executor over the store and the bus (`composition/announcer.ts`), with `createNotifiers`' channels. */
+  announcer: BuildAnnouncer;
   log: Logger;
 }
 
@@ -45,8 +37,7 @@ export function createDependencyStore(config: Config): DependencyStore {
   return new DependencyStore(join(config.dataDir, 'dependencies'));
 }
 
-export function createProviders({ config, db, author, sandbox, registry, deployTarget, dependencies, log }: ProviderInputs): Providers {
-  const notifications = new NotificationStore(db);
+export function createProviders({ config, author, sandbox, registry, deployTarget, dependencies, announcer }: ProviderInputs): Providers {
   let foundation: Promise<FoundationFile[]> | undefined;
   return {
     author,
@@ -61,11 +52,8 @@ export function createProviders({ config, db, author, sandbox, registry, deployT
     }),
     deployTarget,
     registry,
-    notifiers: createNotifiers(config, log),
-    deliveries: {
-      wasDelivered: async (deliveryId, channel) => notifications.wasDelivered(deliveryId, channel),
-      recordDelivery: async (deliveryId, channel, detail) => void notifications.recordDelivery({ deliveryId, channel, detail }),
-    },
+    publisher: createPublisher(config),
+    announcer,
   };
 }
 

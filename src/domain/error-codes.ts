@@ -78,11 +78,19 @@ export const STEP_ERROR_CODES = {
   DEPLOY_RUNNER_IS_ROOT: final,
   DEPLOY_RUNNER_UNSUPPORTED: final,
   DEPLOY_SANDBOX_UNAVAILABLE: final,
+  // Publishing the repository (GIT_REMOTE_URL_TEMPLATE, GitHub): a push or the GitHub API failed.
+  PUBLISH_FAILED: transient,
   // The registry refused the registration (a name or id clash), or did not answer.
   CONFLICT: final,
   UNAVAILABLE: transient,
   DROPLET_NAME_TAKEN: final,
   DROPLET_ID_TAKEN: final,
+  // The fleet registry holds the name for another droplet (a live entry).
+  REGISTRY_NAME_TAKEN: final,
+  // The fleet registry at REGISTRY_URL answered 4xx (a bad token, a refused registration), or
+  // still answered 5xx/429/timeouts after REGISTRY_MAX_ATTEMPTS.
+  REGISTRY_REFUSED: final,
+  REGISTRY_UNAVAILABLE: transient,
   // Something the step did not expect, and the runner itself.
   STEP_CRASHED: transient,
   RUNNER_CRASHED: transient,

@@ -34,10 +34,18 @@ export class UnauthorizedError extends AppError {
   }
 }
 
+/** Authenticated, but this caller may not do this (another's registry entry). */
+export class ForbiddenError extends AppError {
+  readonly status = 403;
+  constructor(message: string, details: ErrorDetails = {}, code = 'FORBIDDEN') {
+    super(code, message, details);
+  }
+}
+
 export class NotFoundError extends AppError {
   readonly status = 404;
-  constructor(message: string, details: ErrorDetails = {}) {
-    super('NOT_FOUND', message, details);
+  constructor(message: string, details: ErrorDetails = {}, code = 'NOT_FOUND') {
+    super(code, message, details);
   }
 }
 

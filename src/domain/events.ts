@@ -4,6 +4,7 @@
  */
 import type { ApprovalMode, GateName, StepName } from './build.js';
 import type { IntentCoverage } from './coverage.js';
+import type { AnnouncedEvent, DeliveryAttempt } from './notification.js';
 import type { ErrorInfo } from './status.js';
 
 interface StepRef {
@@ -20,7 +21,8 @@ export interface ErrorSummary {
 export interface BuildEventData {
   'build.queued': { droplet_id: number; droplet_name: string; approval_mode: ApprovalMode };
   'build.started': { from_step: number };
-  'build.waiting_approval': { gate: GateName; step_number: number; summary: string };
+  /** `requested_at`: when this wait began (its pending approval's), which tells one wait at a gate from a later one; journals before issue 11 lack it. */
+  'build.waiting_approval': { gate: GateName; step_number: number; summary: string; requested_at?: string };
   'build.approved': { gate: GateName; step_number: number; feedback: string | null };
   'build.rejected': { gate: GateName; step_number: number; feedback: string | null };
   'build.cancelled': { reason: string; gate?: GateName };
@@ -35,12 +37,31 @@ export interface BuildEventData {
   'step.completed': StepRef & { duration_seconds: number; details: Record<string, unknown> };
   'step.skipped': StepRef & { duration_seconds: number; details: Record<string, unknown> };
   'step.failed': StepRef & { error: ErrorInfo };
+  /**
+   * One try at announcing the build on one channel, and where that leaves the delivery
+   * (`pending`: retried at `next_attempt_at`). Journaled even after the build ended.
+   */
+  'notification.attempted': {
+    delivery_id: string;
+    channel: string;
+    event: AnnouncedEvent;
+    attempt: number;
+    outcome: DeliveryAttempt['outcome'];
+    detail: string;
+    status: 'delivered' | 'pending' | 'failed';
+    next_attempt_at: string | null;
+  };
 }
 
 export type BuildEventType = keyof BuildEventData;
 
+/** The events the announcer journals onto a build, whatever its status. */
+export type NotificationEventType = Extract<BuildEventType, `notification.${string}`>;
+
 /** An event before the journal gives it a `seq` and a time. */
 export type EventDraft = { [T in BuildEventType]: { type: T; data: BuildEventData[T] } }[BuildEventType];
+
+export type NotificationEventDraft = Extract<EventDraft, { type: NotificationEventType }>;
 
 export type BuildEvent = {
   [T in BuildEventType]: {

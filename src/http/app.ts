@@ -7,14 +7,17 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import fastifyWebsocket from '@fastify/websocket';
 import { asError } from '../domain/errors.js';
 import type { AppDeps } from './deps.js';
-import { bearerAuth } from './auth.js';
+import { authRequired, bearerAuth } from './auth.js';
+import { requestLogSerializer } from './credential-urls.js';
 import { frameworkErrorResponder, registerErrorHandling } from './errors.js';
 import { CLOSE_INTERNAL } from './event-stream.js';
 import { RequestMetrics } from './metrics.js';
 import { collectRouteCatalog } from './route-catalog.js';
+import { registerApprovalLinkRoutes } from './routes/approval-links.js';
 import { registerBuildRoutes } from './routes/builds.js';
 import { registerDropletRoutes } from './routes/droplets.js';
 import { registerExecutorRoutes } from './routes/executor.js';
+import { registerRegistryRoutes } from './routes/registry.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { registerUdcRoutes } from './routes/udc.js';
 
@@ -26,9 +29,15 @@ function isLoggerInstance(logger: AppDeps['logger']): logger is FastifyBaseLogge
   return typeof logger === 'object' && logger !== null && typeof (logger as Partial<FastifyBaseLogger>).child === 'function';
 }
 
-/** Fastify 5 takes settings as `logger` but a ready pino instance only as `loggerInstance`. */
+/**
+ * Fastify 5 takes settings as `logger` but a ready pino instance only as `loggerInstance`.
+ * Either way request lines mask URLs that carry a credential (an approval link's token).
+ */
 function loggerOptions(logger: AppDeps['logger']): Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> {
-  return isLoggerInstance(logger) ? { loggerInstance: logger } : { logger };
+  const serializers = { req: requestLogSerializer };
+  if (isLoggerInstance(logger)) return { loggerInstance: logger.child({}, { serializers }) };
+  if (!logger) return { logger };
+  return { logger: logger === true ? { serializers } : { ...logger, serializers: { ...logger.serializers, ...serializers } } };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -36,8 +45,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     ...loggerOptions(deps.logger),
     bodyLimit,
-    // Build ids run to 126 characters; Fastify's default of 100 would refuse valid ones.
-    routerOptions: { maxParamLength: 256 },
+    // Build ids run to 126 characters and approval link tokens to ~350; Fastify's default of 100 would refuse valid ones.
+    routerOptions: { maxParamLength: 512 },
     frameworkErrors: frameworkErrorResponder(bodyLimit),
   });
 
@@ -63,12 +72,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // After the websocket plugin: its onRequest hook must mark upgrade requests first,
   // or a refused upgrade (401) would leave the raw socket open.
-  if (deps.apiToken) app.addHook('onRequest', bearerAuth(deps.apiToken));
+  const tokens = { apiToken: deps.apiToken, registryToken: deps.registryToken, dropletToken: deps.dropletToken };
+  if (authRequired(tokens)) app.addHook('onRequest', bearerAuth(tokens));
 
   registerUdcRoutes(app, deps, { catalog, metrics });
   registerExecutorRoutes(app, deps);
   registerBuildRoutes(app, deps);
   registerDropletRoutes(app, deps);
   registerStreamRoute(app, deps);
+  if (deps.fleetRegistry) registerRegistryRoutes(app, deps.fleetRegistry);
+  if (deps.approvalLinks) registerApprovalLinkRoutes(app, deps.approvalLinks, deps.publicUrl);
   return app;
 }

@@ -1,8 +1,9 @@
 /** Everything the HTTP layer is handed by main.ts. Interfaces only. */
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { AuthorStatus } from '../domain/ports/author.js';
-import type { BuildService, DropletService } from '../pipeline/service.js';
+import type { ApprovalLinkRedeemer, BuildService, DropletService } from '../pipeline/service.js';
 import type { Registry } from '../domain/ports/registry.js';
+import type { FleetRegistry } from '../domain/ports/fleet-registry.js';
 
 /** What /executor/health and /executor/capabilities report about the running executor. */
 export interface ExecutorInfo {
@@ -33,6 +34,14 @@ export interface AppDeps {
   publicUrl: string;
   /** When set, every route except the health ones needs `Authorization: Bearer <token>`. */
   apiToken?: string;
+  /** The fleet registry served under /registry (the executor is the registry); absent: no /registry routes. */
+  fleetRegistry?: FleetRegistry;
+  /** Peers may also use this for /registry (besides API_TOKEN); set alone, it guards only /registry. */
+  registryToken?: string;
+  /** Deployed droplets' token (DROPLET_API_TOKEN): accepted for /registry reads only. */
+  dropletToken?: string;
+  /** Signed one-click approval links (`/executor/approvals/:token`); absent: no approval pages. */
+  approvalLinks?: ApprovalLinkRedeemer;
   /** Fastify's logger option (pino settings, `false`) or a ready pino instance. */
   logger: FastifyServerOptions['logger'] | FastifyBaseLogger;
   /** Largest accepted request body, bytes. */

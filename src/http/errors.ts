@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, InputError, NotFoundError, PayloadTooLargeError, asError, statusFor, toErrorBody } from '../domain/errors.js';
+import { maskCredentialUrl } from './credential-urls.js';
 
 export class UnsupportedMediaTypeError extends AppError {
   readonly status = 415;
@@ -79,7 +80,8 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply, bodyLimit));
   app.setNotFoundHandler((request, reply) =>
     sendError(
-      new NotFoundError(`No route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}.`, {
+      // A mangled approval link (trailing slash, cut short) lands here: its token is not echoed.
+      new NotFoundError(`No route ${request.method} ${maskCredentialUrl(request.url.split('?')[0] ?? '').slice(0, 200)}.`, {
         method: request.method,
       }),
       request,

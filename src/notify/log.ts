@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import { ANNOUNCED_EVENTS, type AnnouncedEvent, type BuildNotification, type DeliveryAttempt } from '../domain/notification.js';
 import type { Notifier } from '../domain/ports/notifier.js';
-import { renderMessage } from './message.js';
+import { notificationJson, renderMessage } from './message.js';
 
 export class LogNotifier implements Notifier {
   readonly channel = 'log';
@@ -14,23 +14,8 @@ export class LogNotifier implements Notifier {
     const message = renderMessage(notification);
     this.logger.info(
       {
-        notification: {
-          delivery_id: notification.deliveryId,
-          event: notification.event,
-          build_id: notification.buildId,
-          droplet_id: notification.dropletId,
-          droplet_name: notification.dropletName,
-          build_url: notification.buildUrl,
-          deployment_url: notification.deploymentUrl,
-          repository_url: notification.repositoryUrl,
-          duration_seconds: notification.durationSeconds,
-          cost_usd: notification.costUsd,
-          intent_coverage: notification.intentCoverage,
-          failure: notification.failure ?? null,
-          // The gate and what to review; the signed links stay out of the log (they are bearer capabilities).
-          approval: notification.approval ? { gate: notification.approval.gate, summary: notification.approval.summary } : null,
-          at: notification.at,
-        },
+        // The gate and what to review; the signed links stay out of the log (they are bearer capabilities).
+        notification: notificationJson(notification, { links: false }),
       },
       `${message.title}: ${notification.summary}`,
     );

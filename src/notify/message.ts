@@ -130,3 +130,38 @@ export function renderText(message: RenderedMessage): string {
   if (message.linkNote) lines.push('', message.linkNote);
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * A notification as JSON, in the API's snake_case: the webhook's body, and (without the
+ * signed links, which are bearer capabilities) the log line's fields.
+ */
+export function notificationJson(notification: BuildNotification, { links }: { links: boolean }): Record<string, unknown> {
+  const { approval, failure } = notification;
+  return {
+    delivery_id: notification.deliveryId,
+    event: notification.event,
+    build_id: notification.buildId,
+    droplet_id: notification.dropletId,
+    droplet_name: notification.dropletName,
+    build_url: notification.buildUrl,
+    deployment_url: notification.deploymentUrl,
+    repository_url: notification.repositoryUrl,
+    summary: notification.summary,
+    duration_seconds: notification.durationSeconds,
+    cost_usd: notification.costUsd,
+    intent_coverage: notification.intentCoverage,
+    failure: failure ? { code: failure.code, message: failure.message, step: failure.step } : null,
+    approval: approval
+      ? {
+          gate: approval.gate,
+          summary: approval.summary,
+          ...(links && {
+            approve_url: approval.links?.approveUrl ?? null,
+            reject_url: approval.links?.rejectUrl ?? null,
+            links_expire_at: approval.links?.expiresAt ?? null,
+          }),
+        }
+      : null,
+    at: notification.at,
+  };
+}

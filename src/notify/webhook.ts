@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import type { AnnouncedEvent, BuildNotification, DeliveryAttempt } from '../domain/notification.js';
 import type { Notifier } from '../domain/ports/notifier.js';
 import { attemptOf, guardedPost } from './guarded-post.js';
+import { notificationJson } from './message.js';
 import type { TargetGuard } from './target-guard.js';
 
 export interface WebhookOptions {
@@ -27,36 +28,6 @@ export function signDelivery(secret: string, timestamp: string, body: string): s
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
 }
 
-/** The JSON receivers get, in the API's snake_case. */
-export function webhookBody(notification: BuildNotification): Record<string, unknown> {
-  const { approval, failure } = notification;
-  return {
-    delivery_id: notification.deliveryId,
-    event: notification.event,
-    build_id: notification.buildId,
-    droplet_id: notification.dropletId,
-    droplet_name: notification.dropletName,
-    build_url: notification.buildUrl,
-    deployment_url: notification.deploymentUrl,
-    repository_url: notification.repositoryUrl,
-    summary: notification.summary,
-    duration_seconds: notification.durationSeconds,
-    cost_usd: notification.costUsd,
-    intent_coverage: notification.intentCoverage,
-    failure: failure ? { code: failure.code, message: failure.message, step: failure.step } : null,
-    approval: approval
-      ? {
-          gate: approval.gate,
-          summary: approval.summary,
-          approve_url: approval.links?.approveUrl ?? null,
-          reject_url: approval.links?.rejectUrl ?? null,
-          links_expire_at: approval.links?.expiresAt ?? null,
-        }
-      : null,
-    at: notification.at,
-  };
-}
-
 export class WebhookNotifier implements Notifier {
   readonly channel = 'webhook';
   readonly events: readonly AnnouncedEvent[];
@@ -68,7 +39,7 @@ export class WebhookNotifier implements Notifier {
   }
 
   async deliver(notification: BuildNotification, signal: AbortSignal): Promise<DeliveryAttempt> {
-    const body = JSON.stringify(webhookBody(notification));
+    const body = JSON.stringify(notificationJson(notification, { links: true }));
     // Signed per attempt: a retry carries a fresh timestamp, so receivers can keep a tight window.
     const timestamp = String(Math.floor(this.now() / 1000));
     const outcome = await guardedPost(this.options.guard, this.options.url, {

@@ -164,7 +164,12 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
 
     async approve(buildId, decision: ApprovalDecision) {
       await views.get(buildId);
-      const { approved } = await store.decide(buildId, { approved: decision.approved, feedback: decision.feedback ?? null });
+      const { approved } = await store.decide(buildId, {
+        approved: decision.approved,
+        feedback: decision.feedback ?? null,
+        ...(decision.gate && { gate: decision.gate }),
+        ...(decision.requestedAt && { requestedAt: decision.requestedAt }),
+      });
       const decided = await views.get(buildId);
       if (approved) queue.enqueue(buildId);
       return decided;

@@ -1,5 +1,6 @@
 /** What the HTTP layer may ask of the pipeline. Nothing here knows about Fastify. */
-import type { ApprovalMode } from '../domain/build.js';
+import type { ApprovalLinkDecision } from '../domain/approval-link.js';
+import type { ApprovalMode, GateName } from '../domain/build.js';
 import type { BuildEvent } from '../domain/events.js';
 import type { ListBuildsQuery } from '../domain/ports/build-store.js';
 import type { BuildView } from '../domain/status.js';
@@ -25,6 +26,10 @@ export interface SubmitBuildInput {
 export interface ApprovalDecision {
   approved: boolean;
   feedback?: string;
+  /** Decide only if the build still waits at this gate (a signed link names the one it decides). */
+  gate?: GateName;
+  /** Decide only the wait that began at this time (the pending approval's `requested_at`; a signed link names it). */
+  requestedAt?: string;
 }
 
 export type EventListener = (event: BuildEvent) => void;
@@ -71,4 +76,27 @@ export interface DropletService {
   /** Stops it, removes its releases, takes it out of the registry; its repository and builds stay. */
   undeploy(name: string): Promise<void>;
   logs(name: string, lines: number): Promise<string>;
+}
+
+/** What a signed approval link asks, as its confirmation page shows it. */
+export interface ApprovalLinkPreview {
+  buildId: string;
+  dropletId: number;
+  dropletName: string;
+  architectIntent: string;
+  gate: GateName;
+  decision: ApprovalLinkDecision;
+  /** What the approver is asked to look at (the pending approval's summary). */
+  summary: string;
+  requestedAt: string;
+  /** ISO time after which the link is refused. */
+  expiresAt: string;
+}
+
+/** One-click approval: what the approval pages may ask. Refusals are ApprovalLinkRefusedError. */
+export interface ApprovalLinkRedeemer {
+  /** Verifies the link and reads the wait it decides; changes nothing, consumes nothing. */
+  inspect(token: string): Promise<ApprovalLinkPreview>;
+  /** Verifies again, consumes the link (once, atomically) and approves or rejects its gate. */
+  redeem(token: string, feedback?: string): Promise<{ preview: ApprovalLinkPreview; build: BuildView }>;
 }

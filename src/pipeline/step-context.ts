@@ -94,6 +94,8 @@ export function createStepRun(
     setLocations: (locations) => store.setLocations(build.id, locations),
     recordDocument: (path, content, message) =>
       deps.providers.workspace.repoFor(droplet).commitChanges([{ kind: 'write', path, content }], message, { step: step.name, buildId: build.id }),
+    events: () => store.listEvents(build.id, 0),
+    usage: () => deps.ledger.usageOf(build.id),
   };
   return { context, calls, journal };
 }

@@ -5,16 +5,19 @@
  */
 import type { Logger } from 'pino';
 import type { DropletIdentity, StepName } from '../domain/build.js';
+import type { BuildEvent } from '../domain/events.js';
 import type { CommitInfo } from '../domain/files.js';
 import type { Author, FoundationFile, ModelCallJournal } from '../domain/ports/author.js';
 import type { BuildStore, ModelCallLedger } from '../domain/ports/build-store.js';
 import type { DeployTarget } from '../domain/ports/deploy.js';
-import type { DeliveryLog, Notifier } from '../domain/ports/notifier.js';
 import type { Registry } from '../domain/ports/registry.js';
+import type { RepositoryPublisher } from '../domain/ports/repository-publisher.js';
 import type { Workspace } from '../domain/ports/repository.js';
 import type { Verifier } from '../domain/ports/verifier.js';
 import type { BuildLocations, BuildRecord } from '../domain/records.js';
 import type { StepOutputs } from '../domain/step-outputs.js';
+import type { BuildAnnouncer } from './announcement.js';
+import type { UsageFigures } from '../domain/usage.js';
 
 /** The concrete providers, built once from config by the composition root. Steps see only these interfaces. */
 export interface Providers {
@@ -25,8 +28,10 @@ export interface Providers {
   /** null when DEPLOY_TARGET=none: the deploy step is skipped. */
   deployTarget: DeployTarget | null;
   registry: Registry;
-  notifiers: readonly Notifier[];
-  deliveries: DeliveryLog;
+  /** null without GIT_REMOTE_URL_TEMPLATE (or GITHUB_OWNER): nothing is pushed. */
+  publisher: RepositoryPublisher | null;
+  /** Announces builds on the configured channels (step 8: completions; failures and approval requests come from the journal). */
+  announcer: BuildAnnouncer;
 }
 
 export interface StepLimits {
@@ -75,6 +80,10 @@ export interface StepContext<Needs extends StepName = never, Uses extends StepNa
   setLocations: (locations: BuildLocations) => Promise<void>;
   /** Writes this step's record (`docs/DEPLOYMENT.md`…) into the droplet's repository as one commit. */
   recordDocument: (path: string, content: string, message: string) => Promise<CommitInfo | null>;
+  /** The build's journal so far (its approvals and decisions, for the registry's provenance). */
+  events: () => Promise<BuildEvent[]>;
+  /** What the build's model calls used so far; null when none was made. */
+  usage: () => Promise<UsageFigures | null>;
 }
 
 export interface StepResult<Output> {

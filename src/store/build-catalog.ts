@@ -1,6 +1,8 @@
 /** Read-only questions across builds: listing, counts, estimates, droplet ids and names. */
-import type { BuildCatalog, ListBuildsQuery } from '../domain/ports/build-store.js';
+import type { BuildEvent } from '../domain/events.js';
+import type { BuildCatalog, LatestBuildEventsQuery, ListBuildsQuery } from '../domain/ports/build-store.js';
 import type { Db } from './db.js';
+import { type EventRow, toEvent } from './events.js';
 
 export class SqliteBuildCatalog implements BuildCatalog {
   constructor(private readonly db: Db) {}
@@ -54,6 +56,19 @@ export class SqliteBuildCatalog implements BuildCatalog {
       .prepare(`SELECT id FROM builds WHERE droplet_id = ? AND status IN ('queued', 'in_progress') ORDER BY created_at LIMIT 1`)
       .get(dropletId) as { id: string } | undefined;
     return row?.id ?? null;
+  }
+
+  /** By the builds' status index, then each build's journal index (build_id, seq) read backwards: cheap. */
+  async latestBuildEvents(query: LatestBuildEventsQuery): Promise<BuildEvent[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT e.* FROM builds b
+         JOIN build_events e ON e.seq = (SELECT max(seq) FROM build_events WHERE build_id = b.id AND type LIKE 'build.%')
+         WHERE b.status = @status AND e.type = @type AND e.at >= @since
+         ORDER BY e.seq DESC LIMIT @limit`,
+      )
+      .all({ status: query.status, type: query.type, since: query.since ?? '', limit: query.limit }) as EventRow[];
+    return rows.map(toEvent);
   }
 
   /** The id a droplet name was last built under. */

@@ -6,7 +6,7 @@
 import { STEP_LABELS, stepNameAt } from '../domain/build.js';
 import { coverageFrom } from '../domain/coverage.js';
 import { ConflictError } from '../domain/errors.js';
-import type { BuildEvent } from '../domain/events.js';
+import type { BuildEvent, NotificationEventDraft } from '../domain/events.js';
 import type { BuildStore, GateDecision, RetryRequest, StepOutcome } from '../domain/ports/build-store.js';
 import type { BuildLocations, BuildRecord, NewBuild, StepRecord } from '../domain/records.js';
 import type { ErrorInfo, PendingApproval } from '../domain/status.js';
@@ -17,6 +17,25 @@ import type { Db } from './db.js';
 import type { ModelCallStore } from './model-calls.js';
 
 const stepRef = (stepNumber: number) => ({ step: stepNameAt(stepNumber), step_number: stepNumber });
+
+/**
+ * Checked inside the decision's transaction: the build may have moved to another gate, or
+ * on to a later wait at the same gate, since the decider looked.
+ */
+function refuseUnlessDecidedWait(buildId: string, pending: PendingApproval, decision: GateDecision): void {
+  if (decision.gate && decision.gate !== pending.gate) {
+    throw new ConflictError(`Build ${buildId} waits at the ${pending.gate} gate, not the ${decision.gate} gate this decision is for.`, {
+      gate: decision.gate,
+      waiting_gate: pending.gate,
+    });
+  }
+  if (decision.requestedAt && Date.parse(decision.requestedAt) !== Date.parse(pending.requested_at)) {
+    throw new ConflictError(`Build ${buildId} waits at the ${pending.gate} gate since ${pending.requested_at}, not in the wait from ${decision.requestedAt} this decision is for.`, {
+      requested_at: decision.requestedAt,
+      waiting_since: pending.requested_at,
+    });
+  }
+}
 
 export class SqliteBuildStore implements BuildStore {
   readonly tables: BuildTables;
@@ -86,7 +105,7 @@ export class SqliteBuildStore implements BuildStore {
     const { tables } = this;
     tables.change(buildId, () => {
       tables.move(buildId, 'awaitApproval', { pending_approval: approval });
-      return [{ type: 'build.waiting_approval', data: { gate: approval.gate, step_number: approval.step_number, summary: approval.summary } }];
+      return [{ type: 'build.waiting_approval', data: { gate: approval.gate, step_number: approval.step_number, summary: approval.summary, requested_at: approval.requested_at } }];
     });
   }
 
@@ -96,6 +115,7 @@ export class SqliteBuildStore implements BuildStore {
     tables.change(buildId, () => {
       const build = tables.requireMovable(buildId, decision.approved ? 'approve' : 'reject');
       const gate = build.pendingApproval!;
+      refuseUnlessDecidedWait(buildId, gate, decision);
       gateName = gate.gate;
       const { feedback } = decision;
       tables.recordApproval(buildId, gate.gate, gate.step_number, decision.approved, feedback);
@@ -230,6 +250,10 @@ export class SqliteBuildStore implements BuildStore {
 
   async setLocations(buildId: string, locations: BuildLocations): Promise<void> {
     this.tables.setLocations(buildId, locations);
+  }
+
+  async journalNotification(buildId: string, event: NotificationEventDraft): Promise<void> {
+    this.tables.change(buildId, () => [event]);
   }
 
   /** One unfinished build per droplet: they would share (and rewrite) one repository. */

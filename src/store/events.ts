@@ -2,7 +2,7 @@
 import type { BuildEvent, EventDraft } from '../domain/events.js';
 import { type Db, fromJson } from './db.js';
 
-interface EventRow {
+export interface EventRow {
   seq: number;
   build_id: string;
   type: string;
@@ -11,7 +11,7 @@ interface EventRow {
 }
 
 /** Rows were written from typed drafts (domain/events.ts), so their type and data agree. */
-function toEvent(row: EventRow): BuildEvent {
+export function toEvent(row: EventRow): BuildEvent {
   return { seq: row.seq, build_id: row.build_id, type: row.type, at: row.at, data: fromJson(row.data) ?? {} } as BuildEvent;
 }
 

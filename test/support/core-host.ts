@@ -15,7 +15,7 @@
  *   verifier             verifier.verify, every attempt (honours the abort signal)
  *   deployer             deployTarget.deploy     (honours the abort signal)
  *   registry_update      registry.register
- *   complete             notifier.notify         (honours the abort signal)
+ *   complete             announcer.announce      (honours the abort signal; the real announcer delivers to StubNotifier)
  *
  * (*) The intent step calls no provider, so its point is the one seam that is not a
  * provider: the real SqliteModelCallLedger, wrapped. The runner asks it for a step's
@@ -31,16 +31,15 @@ import type { Deployment } from '../../src/domain/deployment.js';
 import { CancelledError } from '../../src/domain/errors.js';
 import type { BuildEvent, BuildEventType } from '../../src/domain/events.js';
 import type { CommitEntry, CommitInfo, FileChange, RepoFile, Trailers } from '../../src/domain/files.js';
-import type { BuildNotification, DeliveryResult } from '../../src/domain/notification.js';
+import type { AnnouncedEvent, BuildNotification, DeliveryAttempt } from '../../src/domain/notification.js';
 import type { Author, AuthorCallOptions, CodeRequest, FoundationFile, RepairRequest, SpecDocument, SpecRequest } from '../../src/domain/ports/author.js';
 import type { ModelCallLedger } from '../../src/domain/ports/build-store.js';
 import type { DeployRequest, DeployTarget } from '../../src/domain/ports/deploy.js';
 import type { DropletNamer } from '../../src/domain/ports/droplet-namer.js';
-import type { DeliveryLog, Notifier } from '../../src/domain/ports/notifier.js';
+import type { Notifier } from '../../src/domain/ports/notifier.js';
 import type { RunBuild } from '../../src/domain/ports/queue.js';
-import type { Registry } from '../../src/domain/ports/registry.js';
-import { EmbeddedRegistry } from '../../src/registry/embedded.js';
-import { DropletStore } from '../../src/store/droplets.js';
+import type { HeartbeatHealth, HeartbeatOutcome, RegisterResult, Registry } from '../../src/domain/ports/registry.js';
+import { embeddedRegistry } from './registry.js';
 import type { DropletRepo, Workspace } from '../../src/domain/ports/repository.js';
 import type { SpecProofCheck, SpecProofFiles, Verifier, VerifyOptions } from '../../src/domain/ports/verifier.js';
 import { checkSpecProof } from '../../src/verify/spec-proof.js';
@@ -49,6 +48,8 @@ import type { BuildRecord } from '../../src/domain/records.js';
 import type { DropletRegistration, RegisteredDroplet } from '../../src/domain/registration.js';
 import type { UsageFigures } from '../../src/domain/usage.js';
 import type { VerificationReport } from '../../src/domain/verification.js';
+import type { Announcement, BuildAnnouncer, DeliveryReport } from '../../src/pipeline/announcement.js';
+import { Announcer } from '../../src/pipeline/announcer.js';
 import { createBuildService, recoverBuilds } from '../../src/pipeline/builds.js';
 import { InMemoryEventBus } from '../../src/pipeline/events.js';
 import { createRunner, failCrashedBuild } from '../../src/pipeline/runner.js';
@@ -59,6 +60,7 @@ import { SqliteBuildCatalog } from '../../src/store/build-catalog.js';
 import { SqliteBuildStore } from '../../src/store/build-store.js';
 import { type Db, openDatabase } from '../../src/store/db.js';
 import { ModelCallStore, SqliteModelCallLedger } from '../../src/store/model-calls.js';
+import { SqliteNotificationOutbox } from '../../src/store/notification-outbox.js';
 import { SecretRedactor } from '../../src/support/secrets.js';
 
 /** A value the redactor knows: anything a stub says containing it must reach the journal as [REDACTED]. */
@@ -226,6 +228,8 @@ export class MemoryRepo implements DropletRepo {
   readonly files = new Map<string, string>();
   readonly commits: (CommitInfo & { trailers: Trailers })[] = [];
   readonly tags: string[] = [];
+  /** The commit each tag names. */
+  readonly taggedCommits = new Map<string, string | null>();
   restores = 0;
 
   constructor(
@@ -282,8 +286,9 @@ export class MemoryRepo implements DropletRepo {
     return this.commits.at(-1)?.sha ?? null;
   }
 
-  async tag(name: string): Promise<void> {
+  async tag(name: string, _message: string, commit?: string): Promise<void> {
     this.tags.push(name);
+    this.taggedCommits.set(name, commit ?? this.commits.at(-1)?.sha ?? null);
   }
 
   async archive(): Promise<void> {
@@ -406,7 +411,7 @@ export class StubRegistry implements Registry {
     private readonly real: Registry,
   ) {}
 
-  async register(registration: DropletRegistration): Promise<{ droplet: RegisteredDroplet; changed: boolean }> {
+  async register(registration: DropletRegistration): Promise<RegisterResult> {
     this.registrations.push(registration);
     await this.probe.enter('registry_update');
     return this.real.register(registration);
@@ -416,33 +421,45 @@ export class StubRegistry implements Registry {
     return this.real.list();
   }
 
+  lastRegistration(dropletId: number): Promise<RegisteredDroplet | null> {
+    return this.real.lastRegistration(dropletId);
+  }
+
+  heartbeat(dropletId: number, health: HeartbeatHealth): Promise<HeartbeatOutcome> {
+    return this.real.heartbeat(dropletId, health);
+  }
+
   deregister(dropletId: number): Promise<boolean> {
     return this.real.deregister(dropletId);
   }
 }
 
+/** The `log` channel, recording what it was handed; it announces completions unless a test widens `events`. */
 export class StubNotifier implements Notifier {
   readonly channel = 'log';
+  events: AnnouncedEvent[] = ['completed'];
   readonly sent: BuildNotification[] = [];
 
-  constructor(private readonly probe: Probe) {}
-
-  async notify(notification: BuildNotification, signal: AbortSignal): Promise<DeliveryResult> {
-    await this.probe.enter('complete', signal);
+  async deliver(notification: BuildNotification): Promise<DeliveryAttempt> {
     this.sent.push(notification);
-    return { channel: this.channel, delivered: true, detail: 'logged' };
+    return { outcome: 'delivered', detail: 'logged' };
   }
 }
 
-export class StubDeliveryLog implements DeliveryLog {
-  readonly delivered = new Map<string, string>();
+/** The real announcer behind step 8's probe point: a hold or a fault there is one in step 8 itself. */
+class ProbedAnnouncer implements BuildAnnouncer {
+  constructor(
+    private readonly real: Announcer,
+    private readonly probe: Probe,
+  ) {}
 
-  async wasDelivered(deliveryId: string, channel: string): Promise<boolean> {
-    return this.delivered.has(`${deliveryId} ${channel}`);
+  get channels(): readonly string[] {
+    return this.real.channels;
   }
 
-  async recordDelivery(deliveryId: string, channel: string, detail: string): Promise<void> {
-    this.delivered.set(`${deliveryId} ${channel}`, detail);
+  async announce(announcement: Announcement, options: { wait?: boolean; signal?: AbortSignal } = {}): Promise<DeliveryReport[]> {
+    await this.probe.enter('complete', options.signal);
+    return this.real.announce(announcement, options);
   }
 }
 
@@ -477,8 +494,8 @@ export class CoreHost {
   readonly verifier = new StubVerifier(this.probe);
   readonly deployTarget: StubDeployTarget | null;
   readonly registry: StubRegistry;
-  readonly notifier = new StubNotifier(this.probe);
-  readonly deliveries = new StubDeliveryLog();
+  readonly notifier = new StubNotifier();
+  readonly announcer: Announcer;
   readonly foundation: FoundationFile[] = [{ path: 'UDC.md', content: '# Universal Droplet Contract\n' }];
   /** Errors the scheduler's onError saw (a runner that threw). */
   readonly runnerErrors: { buildId: string; error: unknown }[] = [];
@@ -503,9 +520,23 @@ export class CoreHost {
       new ModelCallStore(this.db),
     );
     this.catalog = new SqliteBuildCatalog(this.db);
-    this.registry = new StubRegistry(this.probe, new EmbeddedRegistry(new DropletStore(this.db)));
+    this.registry = new StubRegistry(this.probe, embeddedRegistry(this.db).registry);
     this.ledger = new ProbedLedger(new SqliteModelCallLedger(new ModelCallStore(this.db)), this.probe);
     this.deployTarget = options.deploy === false ? null : new StubDeployTarget(this.probe);
+    this.announcer = new Announcer(
+      {
+        outbox: new SqliteNotificationOutbox(this.db),
+        notifiers: [this.notifier],
+        ...{ store: this.store, ledger: new SqliteModelCallLedger(new ModelCallStore(this.db)), bus: this.bus },
+        log: silent,
+        redact: redaction.redact,
+      },
+      {
+        publicUrl: 'http://executor.test',
+        policy: { windowMs: 60_000, baseDelayMs: 5, maxDelayMs: 20, attemptTimeoutMs: 5_000 },
+        firstRound: { attempts: 3, maxMs: 2_000 },
+      },
+    );
     const providers: Providers = {
       author: this.author,
       foundation: async () => this.foundation,
@@ -513,8 +544,8 @@ export class CoreHost {
       verifier: this.verifier,
       deployTarget: this.deployTarget,
       registry: this.registry,
-      notifiers: [this.notifier],
-      deliveries: this.deliveries,
+      publisher: null,
+      announcer: new ProbedAnnouncer(this.announcer, this.probe),
     };
     const runner = createRunner({
       store: this.store,
@@ -548,7 +579,7 @@ export class CoreHost {
       bus: this.bus,
       queue: this.scheduler,
       droplets: { idForName: async () => null, nameForId: async () => null, maxId: async () => 0 },
-      notifyChannels: [this.notifier.channel],
+      notifyChannels: this.announcer.channels,
       log: silent,
       defaultEstimateSeconds: 60,
       maxBuildCostUsd: null,
@@ -576,17 +607,18 @@ export class CoreHost {
     return this.store.tables.journal.list(buildId, 0);
   }
 
-  /** The journal's event types, `step.progress` left out unless asked for. */
-  types(buildId: string, options: { progress?: boolean } = {}): BuildEventType[] {
+  /** The journal's event types, `step.progress` and `notification.*` left out unless asked for. */
+  types(buildId: string, options: { progress?: boolean; notifications?: boolean } = {}): BuildEventType[] {
     return this.events(buildId)
       .filter((event) => options.progress || event.type !== 'step.progress')
+      .filter((event) => options.notifications || !event.type.startsWith('notification.'))
       .map((event) => event.type);
   }
 
-  /** Step events as `type:step_number`, e.g. `step.started:4`; build events as their type. */
+  /** Step events as `type:step_number`, e.g. `step.started:4`; build events as their type (`notification.*` left out). */
   trail(buildId: string): string[] {
     return this.events(buildId)
-      .filter((event) => event.type !== 'step.progress')
+      .filter((event) => event.type !== 'step.progress' && !event.type.startsWith('notification.'))
       .map((event) => ('step_number' in event.data && event.type.startsWith('step.') ? `${event.type}:${event.data.step_number}` : event.type));
   }
 
@@ -646,6 +678,7 @@ export class CoreHost {
 
   async close(): Promise<void> {
     await this.scheduler.close();
+    await this.announcer.close();
     this.db.close();
   }
 }
@@ -675,6 +708,7 @@ export function hosts() {
         // An abandoned host's runner waits forever at a frozen stub: only its database is closed.
         // A test that failed with a step still held must not hang the next one either.
         if (!host.abandoned) await Promise.race([host.scheduler.close(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+        await host.announcer.close();
         if (host.db.open) host.db.close();
       }
     },

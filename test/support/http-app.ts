@@ -16,11 +16,11 @@ import { createBuildService } from '../../src/pipeline/builds.js';
 import { InMemoryEventBus } from '../../src/pipeline/events.js';
 import { BuildScheduler } from '../../src/pipeline/scheduler.js';
 import type { BuildService, SubmitBuildInput } from '../../src/pipeline/service.js';
-import { EmbeddedRegistry } from '../../src/registry/embedded.js';
+import type { DropletRegistry } from '../../src/registry/droplet-registry.js';
+import { embeddedRegistry } from './registry.js';
 import { SqliteBuildCatalog } from '../../src/store/build-catalog.js';
 import { SqliteBuildStore } from '../../src/store/build-store.js';
 import { type Db, openDatabase } from '../../src/store/db.js';
-import { DropletStore } from '../../src/store/droplets.js';
 import { SqliteDropletJournal } from '../../src/store/droplet-events.js';
 import { createDropletService } from '../../src/pipeline/droplets.js';
 import { ModelCallStore, SqliteModelCallLedger } from '../../src/store/model-calls.js';
@@ -40,6 +40,10 @@ class CountingBus implements EventBus {
       this.counts.set(buildId, this.counts.get(buildId)! - 1);
       unsubscribe();
     };
+  }
+
+  subscribeAll(listener: BuildEventListener): () => void {
+    return this.bus.subscribeAll(listener);
   }
 
   publish(event: BuildEvent): void {
@@ -195,16 +199,15 @@ export function executorInfo(builds: TestBuilds, overrides: Partial<ExecutorInfo
 export interface TestApp {
   app: FastifyInstance;
   builds: TestBuilds;
-  registry: EmbeddedRegistry;
+  registry: DropletRegistry;
 }
 
 export type TestAppOverrides = Omit<Partial<AppDeps>, 'builds' | 'registry'> & { builds?: TestBuilds };
 
 export async function createTestApp(overrides: TestAppOverrides = {}): Promise<TestApp> {
   const { builds = new TestBuilds(), ...rest } = overrides;
-  // The real embedded registry, on the same in-memory database as the builds.
-  const dropletStore = new DropletStore(builds.db);
-  const registry = new EmbeddedRegistry(dropletStore);
+  // The real registry (droplets table and embedded fleet registry), on the same in-memory database as the builds.
+  const { registry, droplets: dropletStore } = embeddedRegistry(builds.db);
   // No deploy target: the lifecycle routes answer as DEPLOY_TARGET=none does.
   const droplets = createDropletService({
     target: null,

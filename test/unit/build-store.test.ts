@@ -43,7 +43,7 @@ describe('the build tables', () => {
   it('applies migrations once; running them again is harmless', () => {
     expect(migrate(db)).toEqual([]);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => (row as { name: string }).name);
-    expect(tables).toEqual(expect.arrayContaining(['builds', 'build_steps', 'build_events', 'approvals', 'droplets', 'deployments', 'notifications']));
+    expect(tables).toEqual(expect.arrayContaining(['builds', 'build_steps', 'build_events', 'approvals', 'droplets', 'deployments', 'notification_outbox', 'notification_attempts']));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
   });
 

@@ -38,7 +38,7 @@ describe('config', () => {
   });
 
   it('names a bad URL or secret without echoing it', () => {
-    expect(() => loadConfig({ NOTIFY_WEBHOOK_URL: 'not a url/tok-123456', NOTIFY_WEBHOOK_SECRET: 'whsec-abcdef' })).toThrow(
+    expect(() => loadConfig({ NOTIFY_WEBHOOK_URL: 'not a url/tok-123456', NOTIFY_WEBHOOK_SECRET: 'whsec-abcdef-0123456' })).toThrow(
       /^Invalid configuration: NOTIFY_WEBHOOK_URL=\(value hidden\)/,
     );
     expect(() => loadConfig({ NOTIFY_WEBHOOK_URL: 'not a url/tok-123456' })).not.toThrow(/tok-123456/);
@@ -48,10 +48,44 @@ describe('config', () => {
     expect(() => loadConfig({ NOTIFY_WEBHOOK_URL: 'https://hooks.example/x' })).toThrow(/NOTIFY_WEBHOOK_SECRET=missing: is required/);
   });
 
+  it('refuses a REGISTRY_TOKEN equal to DROPLET_API_TOKEN (every droplet could write the registry), without echoing it', () => {
+    const shared = 'fleet-shared-token-0123';
+    expect(() => loadConfig({ REGISTRY_TOKEN: shared, DROPLET_API_TOKEN: shared })).toThrow(/REGISTRY_TOKEN=\(value hidden\): must differ from DROPLET_API_TOKEN/);
+    expect(() => loadConfig({ REGISTRY_TOKEN: shared, DROPLET_API_TOKEN: shared })).not.toThrow(new RegExp(shared));
+    expect(loadConfig({ REGISTRY_TOKEN: shared, API_TOKEN: shared }).REGISTRY_TOKEN).toBe(shared);
+  });
+
   it('collects secret values so they can be redacted', () => {
-    const config = loadConfig({ API_TOKEN: 'tok-123456', NOTIFY_WEBHOOK_SECRET: 'whsec-abcdef', PUBLIC_URL: 'https://exec.example/' });
-    expect(config.secrets).toEqual(['tok-123456', 'whsec-abcdef']);
+    const config = loadConfig({ API_TOKEN: 'tok-123456', NOTIFY_WEBHOOK_SECRET: 'whsec-abcdef-0123456', PUBLIC_URL: 'https://exec.example/' });
+    expect(config.secrets).toEqual(['tok-123456', 'whsec-abcdef-0123456']);
     expect(config.publicUrl).toBe('https://exec.example');
+  });
+
+  it('reads the announcement, approval-link, registry and publishing settings', () => {
+    const config = loadConfig({
+      ...{ APPROVAL_LINK_TTL: '30m', NOTIFY_SLACK_EVENTS: 'failed, waiting_approval', NOTIFY_CHANNELS: 'log,slack' },
+      ...{ SMTP_URL: 'smtp://mailer@127.0.0.1:2525', NOTIFY_EMAIL_FROM: 'executor@example.com', NOTIFY_EMAIL_TO: 'a@example.com, b@example.com' },
+    });
+    expect(config.APPROVAL_LINK_TTL).toBe(1800);
+    expect(loadConfig({ APPROVAL_LINK_TTL: '7d' }).APPROVAL_LINK_TTL).toBe(7 * 86_400);
+    expect(loadConfig({}).APPROVAL_LINK_TTL).toBe(86_400);
+    expect(config.NOTIFY_SLACK_EVENTS).toEqual(['failed', 'waiting_approval']);
+    expect(config.NOTIFY_WEBHOOK_EVENTS).toEqual(['completed', 'failed', 'waiting_approval']);
+    expect(config.NOTIFY_CHANNELS).toEqual(['log', 'slack']);
+    expect(config.NOTIFY_EMAIL_TO).toEqual(['a@example.com', 'b@example.com']);
+    expect(config.REGISTRY_HEARTBEAT_SECONDS).toBeLessThan(config.REGISTRY_TTL_SECONDS);
+  });
+
+  it.each([
+    [{ APPROVAL_LINK_TTL: '5' }, 'APPROVAL_LINK_TTL'],
+    [{ APPROVAL_LINK_TTL: '31d' }, 'APPROVAL_LINK_TTL'],
+    [{ NOTIFY_EMAIL_EVENTS: 'completed,exploded' }, 'NOTIFY_EMAIL_EVENTS'],
+    [{ GIT_REMOTE_URL_TEMPLATE: '/srv/git/droplet.git' }, 'GIT_REMOTE_URL_TEMPLATE'],
+    [{ SMTP_URL: 'smtp://127.0.0.1:25' }, 'NOTIFY_EMAIL_FROM'],
+    [{ GITHUB_OWNER: 'fleet' }, 'GITHUB_TOKEN'],
+    [{ REGISTRY_HEARTBEAT_SECONDS: '60', REGISTRY_TTL_SECONDS: '60' }, 'REGISTRY_TTL_SECONDS'],
+  ])('refuses %o naming %s', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name}=`));
   });
 
   it('treats empty values as unset', () => {

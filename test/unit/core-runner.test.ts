@@ -86,12 +86,28 @@ describe('a full auto build', () => {
     expect(host.registry.registrations[0]).toMatchObject({ dropletId: 1, url: 'http://127.0.0.1:4001', version: '1.2.3', capabilities: ['udc'], buildId: id, commit: deploy.commit });
     expect(view.deployment_url).toBe('http://127.0.0.1:4001');
     expect(verified.deploymentUrl).toBe('http://127.0.0.1:4001');
-    expect(repo.tags).toEqual([`release-${id}`]);
-    expect(host.notifier.sent.map((sent) => sent.deliveryId)).toEqual([`${id}:build.completed`]);
+    // The deploy's release tag, and the registered version's tag on the verified commit.
+    expect(repo.tags).toEqual([`release-${id}`, 'v1.2.3']);
+    expect(repo.taggedCommits.get('v1.2.3')).toBe(deploy.commit);
+    expect(view.steps[6]!.details).toMatchObject({
+      registry: 'stub-registry',
+      version: '1.2.3',
+      tag: 'v1.2.3',
+      changed: true,
+      fleet_entry_id: expect.any(Number) as unknown,
+      provenance: { build_id: id, commit: deploy.commit, author: { id: 'stub' }, cost_usd: expect.any(Number) as unknown, deployed: { url: 'http://127.0.0.1:4001' }, tag: 'v1.2.3', approvals: [] },
+    });
+    expect(host.notifier.sent.map((sent) => sent.deliveryId)).toEqual([`${id}:completed`]);
     expect(view.steps[7]!.details).toEqual({
       summary: `Droplet #1 analytics-engine is live at http://127.0.0.1:4001 (verified in 1 attempt(s)).`,
-      deliveries: [{ channel: 'log', delivered: true, detail: 'logged' }],
+      deliveries: [
+        {
+          channel: 'log', delivery_id: `${id}:completed`, status: 'delivered', detail: 'logged', next_attempt_at: null,
+          attempts: [{ attempt: 1, outcome: 'delivered', detail: 'logged', at: expect.any(String) }],
+        },
+      ],
     });
+    expect(host.types(id, { notifications: true }).slice(-3)).toEqual(['notification.attempted', 'step.completed', 'build.completed']);
     expect(host.events(id).at(-1)).toMatchObject({ type: 'build.completed', data: { deployment_url: 'http://127.0.0.1:4001' } });
     expect([...repo.files.keys()].sort()).toEqual([
       'docs/DEPLOYMENT.md', 'docs/INTENT.md', 'docs/NOTIFICATIONS.md', 'docs/REGISTRATION.md', 'docs/SPEC.md', 'docs/VERIFICATION.md',

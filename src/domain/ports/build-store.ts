@@ -6,7 +6,7 @@
  * only after they are committed.
  */
 import type { BuildStatus, GateName } from '../build.js';
-import type { BuildEvent } from '../events.js';
+import type { BuildEvent, BuildEventType, NotificationEventDraft } from '../events.js';
 import type { BuildLocations, BuildRecord, NewBuild, StepRecord } from '../records.js';
 import type { ErrorInfo, PendingApproval } from '../status.js';
 import type { ModelCallRecord, UsageFigures } from '../usage.js';
@@ -21,6 +21,10 @@ export interface StepOutcome {
 export interface GateDecision {
   approved: boolean;
   feedback: string | null;
+  /** The gate the decider looked at: when set and the build waits elsewhere now, the decision is refused (ConflictError). */
+  gate?: GateName;
+  /** The wait the decider looked at (its `requested_at`): when set and the build waits in a later one, refused (ConflictError). */
+  requestedAt?: string;
 }
 
 export interface RetryRequest {
@@ -79,6 +83,11 @@ export interface BuildStore {
   failBuild(buildId: string, error: ErrorInfo): Promise<void>;
   /** Only a running build moves: a step finishing after a cancel must not write onto it. */
   setLocations(buildId: string, locations: BuildLocations): Promise<void>;
+  /**
+   * Appends a `notification.*` event to the build's journal whatever its status (a failure
+   * is announced after the build ended); it changes no state.
+   */
+  journalNotification(buildId: string, event: NotificationEventDraft): Promise<void>;
 }
 
 export interface ListBuildsQuery {
@@ -99,6 +108,18 @@ export interface BuildCatalog {
   idForDropletName(name: string): Promise<number | null>;
   /** A queued or running build of the droplet (it may deploy at any moment), if any. */
   runningBuildOf(dropletId: number): Promise<string | null>;
+  /**
+   * Builds now in `status` whose latest `build.*` event is `type` (the event that put them
+   * there), as that event, newest first: at most `limit`, none before `since` (ISO time).
+   */
+  latestBuildEvents(query: LatestBuildEventsQuery): Promise<BuildEvent[]>;
+}
+
+export interface LatestBuildEventsQuery {
+  status: BuildStatus;
+  type: BuildEventType;
+  limit: number;
+  since?: string;
 }
 
 /** Usage and the saved answers of a build's model calls. */
