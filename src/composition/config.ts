@@ -241,6 +241,11 @@ export interface Config extends RawConfig {
 
 export class ConfigError extends Error {}
 
+/** `NAME=` (as a copied .env.example has it) means unset, for every variable: never 0, never "". */
+function withoutEmptyValues(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+}
+
 /** A credentialed URL's secret forms; a bad percent-encoding stops the start naming the variable. */
 function urlSecrets(name: string, url: string | undefined): string[] {
   try {
@@ -253,7 +258,7 @@ function urlSecrets(name: string, url: string | undefined): string[] {
 
 /** Parses the environment; throws ConfigError whose message is one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configSchema.safeParse(withoutEmptyValues(env));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');

@@ -6,6 +6,10 @@ import { ProcessLedger } from '../sandbox/process-ledger.js';
 import { createSandbox, type SandboxChoice } from '../sandbox/sandbox-factory.js';
 import type { Config } from './config.js';
 
+/** What a user reading the warning should do about it. */
+const BUBBLEWRAP_FIX =
+  'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap), allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 or kernel.apparmor_restrict_unprivileged_userns=0), then restart; or set SANDBOX=off to run without it on purpose';
+
 export function prepareSandbox(config: Config, log: Logger): { choice: SandboxChoice; ledger: ProcessLedger } {
   // Process groups a crashed predecessor left running for generated code die before anything starts.
   const ledger = new ProcessLedger(join(config.dataDir, 'run'));
@@ -26,8 +30,8 @@ export function prepareSandbox(config: Config, log: Logger): { choice: SandboxCh
     npmCacheDir: process.env.npm_config_cache ?? join(homedir(), '.npm'),
     groups: ledger,
   });
-  if (choice.unavailableReason) log.error({ reason: choice.unavailableReason }, 'SANDBOX=required but bubblewrap does not work here: builds are refused');
-  else if (choice.kind === 'process') log.warn({ isolation: choice.isolation }, 'generated code runs without bubblewrap isolation');
+  if (choice.unavailableReason) log.error({ reason: choice.unavailableReason, fix: BUBBLEWRAP_FIX }, 'SANDBOX=required but bubblewrap does not work here: builds are refused');
+  else if (choice.kind === 'process') log.warn({ isolation: choice.isolation, ...(config.SANDBOX === 'auto' && { fix: BUBBLEWRAP_FIX }) }, 'generated code runs without bubblewrap isolation');
   log.info({ sandbox: choice.kind, isolation: choice.isolation, limits: choice.limits }, 'sandbox ready');
   return { choice, ledger };
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/composition/config.js';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
+import { type Config, ConfigError, configSchema, loadConfig } from '../../src/composition/config.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 describe('config', () => {
   it('has embedded defaults for a fresh machine', () => {
@@ -88,7 +94,32 @@ describe('config', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name}=`));
   });
 
-  it('treats empty values as unset', () => {
+  it('treats empty values as unset, for every variable', () => {
     expect(loadConfig({ NOTIFY_WEBHOOK_URL: '', API_TOKEN: '  ' }).API_TOKEN).toBeUndefined();
+    // Numbers too: an empty value is neither 0 nor a refusal.
+    const config = loadConfig({ MAX_BUILD_COST_USD: '', PORT: '', SANDBOX_MEMORY_MB: ' ', SANDBOX: '' });
+    expect(config.MAX_BUILD_COST_USD).toBeUndefined();
+    expect(config.PORT).toBe(8400);
+    expect(config.SANDBOX_MEMORY_MB).toBe(2048);
+    expect(config.SANDBOX).toBe('auto');
+  });
+
+  it('starts from a copy of .env.example as it is, with the embedded defaults', () => {
+    const example = parseEnv(readFileSync(join(ROOT, '.env.example'), 'utf8')) as NodeJS.ProcessEnv;
+    const fromExample = loadConfig(example, '/srv/executor');
+    const defaults = loadConfig({}, '/srv/executor');
+    for (const name of Object.keys(example)) expect.soft(fromExample[name as keyof Config], name).toEqual(defaults[name as keyof Config]);
+  });
+
+  it('documents every setting of the schema in .env.example and in the README table', () => {
+    const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    const names = Object.keys(configSchema.shape);
+    expect(names.filter((name) => !new RegExp(`^(# )?${name}=`, 'm').test(example))).toEqual([]);
+    expect(names.filter((name) => !table.includes(`\`${name}\``))).toEqual([]);
+    // And nothing documented that the schema does not read.
+    const listed = [...example.matchAll(/^(?:# )?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]!);
+    expect(listed.filter((name) => !names.includes(name))).toEqual([]);
   });
 });
