@@ -12,6 +12,7 @@ import { requestLogSerializer } from './credential-urls.js';
 import { frameworkErrorResponder, registerErrorHandling } from './errors.js';
 import { CLOSE_INTERNAL } from './event-stream.js';
 import { RequestMetrics } from './metrics.js';
+import { acceptUnlabelledJson } from './json-bodies.js';
 import { collectRouteCatalog } from './route-catalog.js';
 import { registerApprovalLinkRoutes } from './routes/approval-links.js';
 import { registerBuildRoutes } from './routes/builds.js';
@@ -53,6 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The API speaks JSON only: a text/plain body is refused with 415 rather than
   // reaching a route as a bare string.
   app.removeContentTypeParser('text/plain');
+  acceptUnlabelledJson(app);
   registerErrorHandling(app, bodyLimit);
   const catalog = collectRouteCatalog(app);
 

@@ -78,7 +78,8 @@ function errorPage(reply: FastifyReply, request: FastifyRequest, thrown: unknown
 
 export function registerApprovalLinkRoutes(app: FastifyInstance, approvalLinks: ApprovalLinkRedeemer, publicUrl: string): void {
   void app.register(async (scope) => {
-    // Form posts only here: the rest of the API stays JSON.
+    // Real form posts only here: elsewhere a form-labelled body must be JSON (http/json-bodies.ts).
+    scope.removeContentTypeParser('application/x-www-form-urlencoded');
     await scope.register(formbody, { bodyLimit: 16 * 1024 });
     scope.setErrorHandler((error: FastifyError, request, reply) => errorPage(reply, request, error));
     // The token is a credential in the path: `warn` keeps request lines (with their URL) out of the log.
