@@ -11,7 +11,12 @@ export const BUILD_ID_PATTERN = /^build-[a-z0-9-]{1,120}$/;
 export const MAX_NOTIFY_CHANNELS = 10;
 
 /** Query strings arrive as text: coerce, then hold to integer bounds. */
-const queryInt = () => z.coerce.number({ error: 'Expected an integer.' }).int();
+/** An integer query parameter whose every refusal names the range, e.g. "Must be an integer from 1 to 8." */
+const queryInt = (min: number, max?: number) => {
+  const range = max === undefined ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
+  const schema = z.coerce.number({ error: `Must be ${range}.` }).int({ error: `Must be ${range}.` }).min(min, { error: `Must be ${range}.` });
+  return max === undefined ? schema : schema.max(max, { error: `Must be ${range}.` });
+};
 
 export const buildDropletBody = z.strictObject({
   architect_intent: z.string().trim().min(10).max(20_000),
@@ -44,20 +49,24 @@ export const approveBody = z.strictObject({
 });
 
 export const listBuildsQuery = z.object({
-  limit: queryInt().min(1).max(200).default(50),
-  offset: queryInt().min(0).default(0),
+  limit: queryInt(1, 200).default(50),
+  offset: queryInt(0).default(0),
   status: z.enum(BUILD_STATUSES).optional(),
 });
 
 /** `after` is the last journal `seq` the client has seen; 0 replays everything. */
 export const afterQuery = z.object({
-  after: queryInt().min(0).default(0),
+  after: queryInt(0).default(0),
 });
 
 export const retryQuery = z.object({
-  from_step: queryInt().min(1).max(STEP_COUNT).optional(),
+  from_step: queryInt(1, STEP_COUNT).optional(),
   /** Raises (or lowers) the build's cost cap for the rest of its run, e.g. after BUDGET_EXHAUSTED. */
-  max_cost_usd: z.coerce.number({ error: 'Expected a number.' }).positive().max(100_000).optional(),
+  max_cost_usd: z.coerce
+    .number({ error: 'Must be a number of USD above 0, at most 100000.' })
+    .positive({ error: 'Must be a number of USD above 0, at most 100000.' })
+    .max(100_000, { error: 'Must be a number of USD above 0, at most 100000.' })
+    .optional(),
 });
 
 export const buildIdParams = z.object({

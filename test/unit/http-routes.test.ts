@@ -54,6 +54,16 @@ describe('build API', () => {
     for (const bad of ['limit=0', 'limit=201', 'offset=-1', 'status=running', 'limit=abc']) {
       expect((await app.inject({ method: 'GET', url: `/executor/builds?${bad}` })).statusCode).toBe(400);
     }
+    // Out of range or not a number, the refusal names the range.
+    for (const [query, message] of [
+      ['limit=1000', 'Must be an integer from 1 to 200.'],
+      ['limit=abc', 'Must be an integer from 1 to 200.'],
+      ['limit=2.5', 'Must be an integer from 1 to 200.'],
+      ['offset=-1', 'Must be an integer of at least 0.'],
+    ]) {
+      const refused = await app.inject({ method: 'GET', url: `/executor/builds?${query}` });
+      expect(refused.json<{ error: { details: { issues: { message: string }[] } } }>().error.details.issues.map((issue) => issue.message), query).toEqual([message]);
+    }
 
     const all = (await app.inject({ method: 'GET', url: `/executor/builds/${first}/events` })).json<BuildEvent[]>();
     expect(all.map((event) => event.type)).toEqual(['build.queued', 'build.started', 'step.started']);
@@ -84,7 +94,11 @@ describe('build API', () => {
     expect(cancelled.json<BuildView>().status).toBe('cancelled');
     expect((await app.inject({ method: 'DELETE', url: `/executor/builds/${id}` })).statusCode).toBe(409);
 
-    expect((await app.inject({ method: 'POST', url: `/executor/builds/${id}/retry?from_step=9` })).statusCode).toBe(400);
+    const outOfRange = await app.inject({ method: 'POST', url: `/executor/builds/${id}/retry?from_step=9` });
+    expect(outOfRange.statusCode).toBe(400);
+    expect(outOfRange.json<{ error: { details: { issues: { path: string; message: string }[] } } }>().error.details.issues).toEqual([
+      { path: 'from_step', message: 'Must be an integer from 1 to 8.' },
+    ]);
     const retried = await app.inject({ method: 'POST', url: `/executor/builds/${id}/retry?from_step=3` });
     expect(retried.statusCode).toBe(202);
     expect(retried.json<BuildView>().status).toBe('queued');
