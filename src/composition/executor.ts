@@ -124,7 +124,8 @@ export async function createExecutor(loaded: Config, overrides: ExecutorOverride
     },
     async close() {
       clearInterval(reconciling);
-      await queue.close();
+      const unsettled = await queue.close();
+      if (unsettled.length > 0) log.error({ builds: unsettled }, 'aborted builds did not stop within the grace period; they resume at the next start');
       await registryChoice.close();
       await announcer.close();
       await app.close();

@@ -53,13 +53,23 @@ export class BuildScheduler implements BuildQueue {
     await running.done;
   }
 
-  /** Stops taking work, aborts what runs and waits for it (graceful shutdown). */
-  async close(): Promise<void> {
+  /**
+   * Stops taking work, aborts what runs and waits for it (graceful shutdown), but no
+   * longer than `graceMs`: a stop must end even if an aborted build never settles (it
+   * stays in progress in the store and resumes at the next start). Returns the builds
+   * that had not stopped by then.
+   */
+  async close(graceMs = 20_000): Promise<string[]> {
     this.closed = true;
     this.queue.length = 0;
-    const all = [...this.running.values()];
-    for (const running of all) running.controller.abort();
-    await Promise.all(all.map((running) => running.done));
+    const all = [...this.running.entries()];
+    for (const [, running] of all) running.controller.abort();
+    const stopped = new Set<string>();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all(all.map(([id, running]) => running.done.then(() => void stopped.add(id)))), grace]);
+    clearTimeout(timer);
+    return all.map(([id]) => id).filter((id) => !stopped.has(id));
   }
 
   private pump(): void {

@@ -160,6 +160,14 @@ describe('the scheduler', () => {
     expect(script.started()).toEqual(['a', 'b']);
   });
 
+  it('close() ends after its grace period even when an aborted build never settles, naming it', async () => {
+    // A run that ignores its abort signal: a stop must still end.
+    const scheduler = new BuildScheduler(2, () => new Promise<void>(() => {}), onError);
+    scheduler.enqueue('stuck');
+    await turns();
+    expect(await scheduler.close(50)).toEqual(['stuck']);
+  });
+
   it('close() aborts what runs, waits for it, and drops and refuses the rest', async () => {
     const script = scriptedRuns();
     const scheduler = new BuildScheduler(2, script.runBuild, onError);

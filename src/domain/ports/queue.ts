@@ -9,6 +9,6 @@ export interface BuildQueue {
   enqueue(buildId: string): void;
   /** Drops a queued build, or aborts a running one and resolves once it has stopped. */
   abort(buildId: string): Promise<void>;
-  /** Stops taking work, aborts what runs and waits for it. */
-  close(): Promise<void>;
+  /** Stops taking work, aborts what runs and waits for it, for a bounded time; answers the builds still running then. */
+  close(graceMs?: number): Promise<string[]>;
 }
