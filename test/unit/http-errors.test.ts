@@ -4,6 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { listen, startsTestApps, type TestApp, TestBuilds } from '../support/http-app.js';
 import { UpgradeRefusedError, collectStream } from '../support/ws-client.js';
+import { expectUdcError } from '../support/udc-error.js';
 
 const INTENT = 'Build Analytics Engine for tracking droplet metrics';
 const start = startsTestApps();
@@ -18,15 +19,6 @@ async function connectionsDrained(app: TestApp['app']): Promise<number> {
   return new Promise<number>((resolve) => app.server.getConnections((_error, count) => resolve(count)));
 }
 
-function expectUdcError(response: { statusCode: number; json(): unknown }, status: number, code: string) {
-  expect(response.statusCode).toBe(status);
-  const body = response.json() as { error: { code: string; message: string; details: Record<string, unknown> } };
-  expect(Object.keys(body)).toEqual(['error']);
-  expect(body.error.code).toBe(code);
-  expect(body.error.message.length).toBeGreaterThan(0);
-  expect(typeof body.error.details).toBe('object');
-  return body.error;
-}
 
 /** POST raw bytes over a real socket and read the answer (no client-side body limits). */
 function rawPost(baseUrl: string, path: string, body: Buffer): Promise<{ status: number; body: string }> {

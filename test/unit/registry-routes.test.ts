@@ -4,6 +4,7 @@ import type { RegistryEntry } from '../../src/domain/ports/fleet-registry.js';
 import { EmbeddedFleetRegistry } from '../../src/registry/embedded-fleet-registry.js';
 import { RegistryEntryStore } from '../../src/store/registry-entries.js';
 import { TestBuilds, createTestApp, listen, startsTestApps, type TestAppOverrides } from '../support/http-app.js';
+import { expectUdcError } from '../support/udc-error.js';
 
 const start = startsTestApps();
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -30,15 +31,6 @@ async function startRegistry(overrides: TestAppOverrides = {}) {
 type Created = { entry: RegistryEntry; changed: boolean; created: boolean; entry_token: string };
 const entryHeader = (token: string) => ({ 'x-registry-entry-token': token });
 
-function expectUdcError(response: { statusCode: number; json(): unknown }, status: number, code: string) {
-  expect(response.statusCode).toBe(status);
-  const body = response.json() as { error: { code: string; message: string; details: Record<string, unknown> } };
-  expect(Object.keys(body)).toEqual(['error']);
-  expect(body.error.code).toBe(code);
-  expect(body.error.message.length).toBeGreaterThan(0);
-  expect(typeof body.error.details).toBe('object');
-  return body.error;
-}
 
 describe('registry API', () => {
   it('answers 201 for a new entry, 200 unchanged for the same build, 200 changed for a new one', async () => {
