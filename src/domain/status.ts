@@ -68,6 +68,32 @@ export interface BuildView {
   intent_coverage: IntentCoverage | null;
 }
 
+/**
+ * A build in a list, or the answer to an action (approve, cancel, retry): what a client
+ * needs to show and follow it, without the steps' details. `GET /executor/builds?view=full`
+ * and `GET …/status` give the whole `BuildView`.
+ */
+export interface BuildSummary {
+  build_id: string;
+  droplet_id: number;
+  droplet_name: string;
+  /** The intent's first 160 characters (with an ellipsis when cut). */
+  intent_summary: string;
+  approval_mode: ApprovalMode;
+  status: BuildStatus;
+  current_step: StepName;
+  current_step_number: number;
+  progress_percent: number;
+  created_at: string;
+  started_at: string | null;
+  estimated_completion: string;
+  completed_at: string | null;
+  deployment_url: string | null;
+  pending_approval: PendingApproval | null;
+  error: Pick<BuildError, 'code' | 'message' | 'retryable'> | null;
+  cost_usd: number;
+}
+
 export interface BuildUsage {
   input_tokens: number;
   output_tokens: number;

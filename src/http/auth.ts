@@ -2,6 +2,7 @@
  * Who may call what. Each route states its policy in `config.auth`:
  * - unset: the executor's API, `Authorization: Bearer <API_TOKEN>` (open when API_TOKEN is unset);
  * - `'signed-link'`: no bearer check, the route verifies its own signed link (approval links);
+ * - `'public'`: no bearer check, for what holds no build data (the dashboard's static files, the API description);
  * - `'registry'`: the fleet registry, API_TOKEN or REGISTRY_TOKEN; reads also DROPLET_API_TOKEN,
  *   which every deployed droplet holds, so droplets can look each other up but not register.
  *   With neither API_TOKEN nor REGISTRY_TOKEN the registry is open, unless DROPLET_API_TOKEN
@@ -13,7 +14,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { UnauthorizedError } from '../domain/errors.js';
 
-export type RouteAuth = 'signed-link' | 'registry';
+export type RouteAuth = 'signed-link' | 'registry' | 'public';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -80,7 +81,7 @@ function candidatesOf(entries: [string | undefined, Role][]): Candidate[] {
 export function accessFor(request: FastifyRequest, tokens: AccessTokens): Access {
   if (isPublic(request)) return OPEN;
   const policy = request.routeOptions.config?.auth;
-  if (policy === 'signed-link') return OPEN;
+  if (policy === 'signed-link' || policy === 'public') return OPEN;
   if (policy !== 'registry') {
     const candidates = candidatesOf([[tokens.apiToken, 'operator']]);
     return candidates.length === 0 ? OPEN : { open: false, candidates };
