@@ -40,7 +40,11 @@ export const BUILD_STATUSES = ['queued', 'in_progress', 'waiting_approval', 'com
 export type BuildStatus = (typeof BUILD_STATUSES)[number];
 export const TERMINAL_BUILD_STATUSES: readonly BuildStatus[] = ['completed', 'failed', 'cancelled'];
 
-export const STEP_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'skipped'] as const;
+/**
+ * `cancelled`: the step that was running, or the gate's step the build waited at, when the
+ * build was cancelled or rejected; steps never reached stay `pending`.
+ */
+export const STEP_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'skipped', 'cancelled'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export const APPROVAL_MODES = ['auto', 'checkpoints', 'final'] as const;

@@ -25,7 +25,8 @@ export interface BuildEventData {
   'build.waiting_approval': { gate: GateName; step_number: number; summary: string; requested_at?: string };
   'build.approved': { gate: GateName; step_number: number; feedback: string | null };
   'build.rejected': { gate: GateName; step_number: number; feedback: string | null };
-  'build.cancelled': { reason: string; gate?: GateName };
+  /** `step`/`step_number`: the step the cancel cut short, now `cancelled` (absent when none was running or waited at: a queued build). */
+  'build.cancelled': Partial<StepRef> & { reason: string; gate?: GateName };
   'build.retried': { from_step: number };
   'build.resumed': { reason: string };
   'build.failed': Partial<StepRef> & { error: ErrorSummary };

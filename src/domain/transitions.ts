@@ -30,13 +30,15 @@ export const BUILD_TRANSITIONS = {
 export type BuildTransition = keyof typeof BUILD_TRANSITIONS;
 
 export const STEP_TRANSITIONS = {
-  /** A failed step runs again when its build is retried or resumed. */
-  start: { from: ['pending', 'failed'], to: 'in_progress' },
+  /** A failed or cancelled step runs again when its build is retried or resumed. */
+  start: { from: ['pending', 'failed', 'cancelled'], to: 'in_progress' },
   complete: { from: ['in_progress'], to: 'completed' },
   skip: { from: ['in_progress'], to: 'skipped' },
   fail: { from: ['in_progress'], to: 'failed' },
-  /** A step cut short by a cancel or a crash goes back to pending. */
+  /** A step cut short by a crash (or a restart) goes back to pending: it resumes. */
   interrupt: { from: ['in_progress'], to: 'pending' },
+  /** The step a cancel (or a reject) cut short: the running one, or the gate's step the build waited at. */
+  cancel: { from: ['in_progress', 'pending'], to: 'cancelled' },
 } as const satisfies Record<string, Transition<StepStatus>>;
 
 export type StepTransition = keyof typeof STEP_TRANSITIONS;

@@ -138,7 +138,7 @@ export function createBuildService(deps: BuildServiceDeps): BuildService {
   const { store, catalog, queue } = deps;
   const now = deps.now ?? (() => new Date());
   const admit = createAdmissions();
-  const views = createViewCache({ store, ledger: deps.ledger, maxBuildCostUsd: deps.maxBuildCostUsd });
+  const views = createViewCache({ store, ledger: deps.ledger, maxBuildCostUsd: deps.maxBuildCostUsd, queue });
 
   return {
     submit: (input) =>

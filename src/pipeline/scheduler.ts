@@ -38,6 +38,16 @@ export class BuildScheduler implements BuildQueue {
     return this.running.has(buildId) || this.queue.includes(buildId);
   }
 
+  waitRounds(buildId: string): number {
+    if (this.running.has(buildId)) return 0;
+    // Not queued here yet (the service renders a build's answer just before enqueueing it): it goes last.
+    const queued = this.queue.indexOf(buildId);
+    const position = queued < 0 ? this.queue.length : queued;
+    // Every running build and every one queued ahead holds a worker for about one build's time.
+    // (A scheduler of no workers, as some tests make, counts as one: the estimate stays a time.)
+    return Math.floor((this.running.size + position) / Math.max(1, this.concurrency));
+  }
+
   get runningCount(): number {
     return this.running.size;
   }

@@ -4,6 +4,7 @@ import { coverageFrom, type IntentCoverage } from '../domain/coverage.js';
 import { traitsOf } from '../domain/error-codes.js';
 import type { BuildRecord, StepRecord } from '../domain/records.js';
 import type { BuildError, BuildUsage, BuildView, ErrorInfo, StepView } from '../domain/status.js';
+import { estimatedCompletion, type EstimateTiming } from './estimate.js';
 
 function seconds(from: string | null, to: string | null): number | null {
   if (!from || !to) return null;
@@ -49,9 +50,8 @@ function buildError(error: ErrorInfo | null): BuildError | null {
   return error && { ...error, retryable: traitsOf(error.code).retryable };
 }
 
-export function toBuildView(build: BuildRecord, steps: readonly StepRecord[], usage: BuildUsage): BuildView {
+export function toBuildView(build: BuildRecord, steps: readonly StepRecord[], usage: BuildUsage, timing: EstimateTiming = { now: new Date(), waitRounds: 0 }): BuildView {
   const done = steps.filter((step) => step.status === 'completed' || step.status === 'skipped').length;
-  const startedOrCreated = Date.parse(build.startedAt ?? build.createdAt);
   return {
     build_id: build.id,
     droplet_id: build.dropletId,
@@ -66,7 +66,7 @@ export function toBuildView(build: BuildRecord, steps: readonly StepRecord[], us
     progress_percent: Math.round((100 * done) / STEP_COUNT),
     created_at: build.createdAt,
     started_at: build.startedAt,
-    estimated_completion: new Date(startedOrCreated + build.estimatedSeconds * 1000).toISOString(),
+    estimated_completion: estimatedCompletion(build, steps, timing),
     completed_at: build.completedAt,
     steps: steps.map(toStepView),
     files_created: filesCreated(steps),

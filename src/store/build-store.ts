@@ -125,10 +125,12 @@ export class SqliteBuildStore implements BuildStore {
       }
       // A retry must ask the model afresh, not replay what was just rejected.
       this.modelCalls.forgetResults(buildId);
-      tables.move(buildId, 'reject', { error: { code: 'REJECTED', message: `Rejected at the ${gate.gate} gate.`, details: { feedback } } });
+      const error = { code: 'REJECTED', message: `Rejected at the ${gate.gate} gate.`, details: { feedback } };
+      tables.move(buildId, 'reject', { error });
+      this.cancelStepCutShort(build, error);
       return [
         { type: 'build.rejected', data: { gate: gate.gate, step_number: gate.step_number, feedback } },
-        { type: 'build.cancelled', data: { reason: 'rejected', gate: gate.gate } },
+        { type: 'build.cancelled', data: { reason: 'rejected', gate: gate.gate, ...stepRef(gate.step_number) } },
       ];
     });
     return { gate: gateName, approved: decision.approved };
@@ -137,10 +139,11 @@ export class SqliteBuildStore implements BuildStore {
   async cancel(buildId: string): Promise<void> {
     const { tables } = this;
     tables.change(buildId, () => {
-      tables.requireMovable(buildId, 'cancel');
-      tables.move(buildId, 'cancel', { error: { code: 'CANCELLED', message: 'The build was cancelled.', details: {} } });
-      tables.resetInProgressSteps(buildId);
-      return [{ type: 'build.cancelled', data: { reason: 'cancelled by request' } }];
+      const build = tables.requireMovable(buildId, 'cancel');
+      const error = { code: 'CANCELLED', message: 'The build was cancelled.', details: {} };
+      tables.move(buildId, 'cancel', { error });
+      const cut = this.cancelStepCutShort(build, error);
+      return [{ type: 'build.cancelled', data: { reason: 'cancelled by request', ...(cut === null ? {} : stepRef(cut)) } }];
     });
   }
 
@@ -254,6 +257,21 @@ export class SqliteBuildStore implements BuildStore {
 
   async journalNotification(buildId: string, event: NotificationEventDraft): Promise<void> {
     this.tables.change(buildId, () => [event]);
+  }
+
+  /**
+   * Inside a cancel or a reject: the step it cut short (the running one, or the gate's step
+   * the build waited at) becomes `cancelled` with the build's error and the model usage it
+   * caused; steps never reached stay pending. Answers that step, null when there was none
+   * (a queued build, or one between two steps).
+   */
+  private cancelStepCutShort(before: BuildRecord, error: ErrorInfo): number | null {
+    const { tables } = this;
+    const stepNumber = before.status === 'waiting_approval' ? (before.pendingApproval?.step_number ?? null) : tables.stepInProgress(before.id);
+    if (stepNumber === null) return null;
+    const usage = this.modelCalls.usageOf(before.id, stepNumber);
+    tables.moveStep(before.id, stepNumber, 'cancel', { error, ...(usage ? { details: { usage } } : {}) });
+    return stepNumber;
   }
 
   /** One unfinished build per droplet: they would share (and rewrite) one repository. */

@@ -193,7 +193,7 @@ export class BuildTables {
     this.expectOne(
       `UPDATE build_steps SET status = ?,
          started_at = CASE WHEN ? = 'in_progress' THEN ? WHEN ? = 'pending' THEN NULL ELSE started_at END,
-         completed_at = CASE WHEN ? IN ('completed', 'failed', 'skipped') THEN ? ELSE NULL END,
+         completed_at = CASE WHEN ? IN ('completed', 'failed', 'skipped', 'cancelled') THEN ? ELSE NULL END,
          details = coalesce(?, details), output = coalesce(?, output), error = ?
        WHERE build_id = ? AND step_number = ? AND status IN (${from.map(() => '?').join(', ')})`,
       [to, to, at, to, to, at, toJson(fields.details), toJson(fields.output), toJson(fields.error), id, stepNumber, ...from],
@@ -219,7 +219,15 @@ export class BuildTables {
     this.db.prepare('UPDATE builds SET max_cost_usd = ? WHERE id = ?').run(maxCostUsd, id);
   }
 
-  /** A step interrupted by a crash or a cancel goes back to pending. */
+  /** The step running now, if any (a build runs one step at a time). */
+  stepInProgress(id: string): number | null {
+    const row = this.db.prepare(`SELECT step_number FROM build_steps WHERE build_id = ? AND status = 'in_progress' LIMIT 1`).get(id) as
+      | { step_number: number }
+      | undefined;
+    return row?.step_number ?? null;
+  }
+
+  /** A step interrupted by a crash or a restart goes back to pending (a cancel marks it `cancelled` instead). */
   resetInProgressSteps(id: string): void {
     this.db
       .prepare(`UPDATE build_steps SET status = 'pending', started_at = NULL WHERE build_id = ? AND status = 'in_progress'`)

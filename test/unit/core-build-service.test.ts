@@ -78,8 +78,11 @@ describe('approval gates', () => {
     expect(rejected.error).toEqual({ code: 'REJECTED', message: 'Rejected at the before_deploy gate.', details: { feedback: 'not yet' }, retryable: true });
     expect(host.events(id).slice(-2).map((event) => [event.type, event.data])).toEqual([
       ['build.rejected', { gate: 'before_deploy', step_number: 6, feedback: 'not yet' }],
-      ['build.cancelled', { reason: 'rejected', gate: 'before_deploy' }],
+      ['build.cancelled', { reason: 'rejected', gate: 'before_deploy', step: 'deployer', step_number: 6 }],
     ]);
+    // The gate's step shows what happened to it; the steps after it were never reached.
+    expect(rejected.steps[5]).toMatchObject({ status: 'cancelled', started_at: null, completed_at: expect.any(String), duration_seconds: null, error: { code: 'REJECTED', message: 'Rejected at the before_deploy gate.', details: { feedback: 'not yet' } } });
+    expect(rejected.steps.map((step) => step.status)).toEqual([...STEPS_1_TO(5, 'completed').slice(0, 5), 'cancelled', 'pending', 'pending']);
     await turns();
     expect(host.scheduler.isActive(id)).toBe(false);
     expect(host.probe.entered.deployer).toBe(0);

@@ -1,7 +1,7 @@
 /**
- * Core tier: cancel at every point of a build. The held step goes back to pending,
- * nothing starts after `build.cancelled`, and cancel() answers only once the runner
- * has returned.
+ * Core tier: cancel at every point of a build. The held step shows `cancelled` (steps
+ * never reached stay pending), nothing starts after `build.cancelled`, and cancel()
+ * answers only once the runner has returned.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { STEP_NAMES, type StepName } from '../../src/domain/build.js';
@@ -16,6 +16,8 @@ afterEach(() => made.closeAll());
 const SIGNAL_AWARE = new Set<StepName>(['spec_generation', 'apprentice_build', 'verifier', 'deployer', 'complete']);
 
 const CANCELLED = { code: 'CANCELLED', message: 'The build was cancelled.', details: {}, retryable: true };
+/** The cancelled step carries the build's error (without the build-level `retryable`). */
+const CANCELLED_STEP = { code: 'CANCELLED', message: 'The build was cancelled.', details: {} };
 
 /** Nothing step-related is journaled as starting after the build was cancelled. */
 function expectNothingStartedAfterCancel(host: CoreHost, id: string) {
@@ -62,12 +64,13 @@ describe('cancel while a step is in progress', () => {
 
     expect(view.status).toBe('cancelled');
     expect(view.error).toEqual(CANCELLED);
-    expect(view.steps[stepNumber - 1]!.status).toBe('pending');
+    expect(view.steps[stepNumber - 1]).toMatchObject({ status: 'cancelled', started_at: expect.any(String), completed_at: expect.any(String), error: CANCELLED_STEP });
+    expect(view.steps[stepNumber - 1]!.duration_seconds).toBeGreaterThanOrEqual(0);
     expect(view.steps.slice(0, stepNumber - 1).map((s) => s.status)).toEqual(Array(stepNumber - 1).fill('completed'));
     expect(view.steps.slice(stepNumber).map((s) => s.status)).toEqual(Array(8 - stepNumber).fill('pending'));
     expectNothingStartedAfterCancel(host, id);
     expect(host.trail(id).slice(-2)).toEqual([`step.started:${stepNumber}`, 'build.cancelled']);
-    expect(host.events(id).at(-1)!.data).toEqual({ reason: 'cancelled by request' });
+    expect(host.events(id).at(-1)!.data).toEqual({ reason: 'cancelled by request', step, step_number: stepNumber });
     // No later step was ever reached.
     for (const later of STEP_NAMES.slice(stepNumber)) expect(host.probe.entered[later]).toBe(0);
     await turns();
@@ -89,6 +92,7 @@ describe('cancel at the other points', () => {
     const view = await host.service.cancel(second.build_id);
     expect(view).toMatchObject({ status: 'cancelled', error: CANCELLED, started_at: null });
     expect(view.steps.map((step) => step.status)).toEqual(Array(8).fill('pending'));
+    expect(host.events(second.build_id).at(-1)!.data).toEqual({ reason: 'cancelled by request' });
     expect(host.scheduler.isActive(second.build_id)).toBe(false);
 
     hold.release();
@@ -108,6 +112,10 @@ describe('cancel at the other points', () => {
 
       const view = await host.service.cancel(id);
       expect(view).toMatchObject({ status: 'cancelled', pending_approval: null, error: CANCELLED });
+      // The gate's step, never started, shows the cancel; the steps after it were never reached.
+      expect(view.steps[stepNumber - 1]).toMatchObject({ status: 'cancelled', started_at: null, completed_at: expect.any(String), duration_seconds: null, error: CANCELLED_STEP });
+      expect(view.steps.map((step) => step.status)).toEqual([...Array(stepNumber - 1).fill('completed'), 'cancelled', ...Array(8 - stepNumber).fill('pending')]);
+      expect(host.events(id).at(-1)!.data).toEqual({ reason: 'cancelled by request', step: STEP_NAMES[stepNumber - 1], step_number: stepNumber });
       expect(host.trail(id).slice(-2)).toEqual(['build.waiting_approval', 'build.cancelled']);
       await expect(host.service.approve(id, { approved: true })).rejects.toBeInstanceOf(ConflictError);
       await turns();
@@ -151,7 +159,7 @@ describe('cancel racing a step as it finishes', () => {
       expect(state.runnerRunningAtAnswer).toBe(false);
       expect(view.status).toBe('cancelled');
       // What the step did is not written onto the cancelled build.
-      expect(view.steps[stepNumber - 1]!.status).toBe('pending');
+      expect(view.steps[stepNumber - 1]).toMatchObject({ status: 'cancelled', error: CANCELLED_STEP });
       expect(host.types(id)).not.toContain('build.completed');
       expect(host.trail(id).slice(-2)).toEqual([`step.started:${stepNumber}`, 'build.cancelled']);
       // The deploy itself did happen before the cancel landed: the build says where it is live.
@@ -188,7 +196,7 @@ describe('cancel racing a step as it finishes', () => {
     hold.release();
     const view = await cancelling;
     expect(view.error).toEqual(CANCELLED);
-    expect(view.steps[6]).toMatchObject({ status: 'pending', error: null });
+    expect(view.steps[6]).toMatchObject({ status: 'cancelled', error: CANCELLED_STEP });
     expect(host.types(id)).not.toContain('step.failed');
   });
 });

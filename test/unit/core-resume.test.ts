@@ -113,7 +113,7 @@ describe('resume after a crash', () => {
     await again.reached;
     const view = await second.service.cancel(id);
     expect(view).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
-    expect(view.steps[5]!.status).toBe('pending');
+    expect(view.steps[5]!.status).toBe('cancelled');
     expect(second.isRunning(id)).toBe(false);
     expect(second.trail(id).slice(-4)).toEqual(['build.resumed', 'build.started', 'step.started:6', 'build.cancelled']);
   });
