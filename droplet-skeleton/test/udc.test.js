@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { loadManifest, loadPlan } from '../src/plan.js';
 import { plannedArchetype } from '../src/archetypes/index.js';
+import { RequestMetrics } from '../src/metrics.js';
 import { AUTH, ISO_TIME, TOKEN, UUID, assertError, build } from './support/app.js';
 
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
@@ -105,7 +106,18 @@ test('GET /state reports status, mode and metrics from real requests', async (t)
   await app.inject({ method: 'GET', url: UNKNOWN_PATH, headers: AUTH });
   body = (await app.inject({ method: 'GET', url: '/state', headers: AUTH })).json();
   assert.equal(body.metrics.requests_per_minute, 5);
-  assert.equal(body.metrics.error_rate_percent, 20);
+  // A refused request (404) is the client's error, not the droplet's: errors are 5xx only.
+  assert.equal(body.metrics.error_rate_percent, 0);
+  assert.equal(body.metrics.client_error_rate_percent, 20);
+});
+
+test('GET /state counts 5xx answers as errors and 4xx as client errors', () => {
+  let now = 1_000_000;
+  const metrics = new RequestMetrics(() => now);
+  for (const status of [200, 201, 404, 500]) metrics.record(status, 4);
+  assert.deepEqual(metrics.snapshot(), { requests_per_minute: 4, average_response_time_ms: 4, error_rate_percent: 25, client_error_rate_percent: 25 });
+  now += 61_000;
+  assert.equal(metrics.snapshot().requests_per_minute, 0);
 });
 
 test('GET /state says production in production', async (t) => {

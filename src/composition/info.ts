@@ -6,6 +6,7 @@ import type { Providers } from '../pipeline/types.js';
 import type { SandboxChoice } from '../sandbox/sandbox-factory.js';
 import { databaseAnswers, type Db } from '../store/db.js';
 import type { Config } from './config.js';
+import { BUBBLEWRAP_FIX } from './sandbox.js';
 
 export const VERSION = '1.0.0';
 
@@ -19,6 +20,18 @@ export interface InfoInputs {
   db: Db;
 }
 
+/** SANDBOX=auto fell back when bubblewrap was asked for and a process group is what runs generated code. */
+function sandboxDetail(config: Config, sandbox: SandboxChoice): ExecutorInfo['sandboxDetail'] {
+  const fellBack = config.SANDBOX === 'auto' && sandbox.kind === 'process';
+  return {
+    isolation: sandbox.isolation,
+    limits: sandbox.limits,
+    unavailable_reason: sandbox.unavailableReason,
+    fallback_reason: fellBack ? `SANDBOX=auto fell back to ${sandbox.isolation}; generated code is not isolated from the host.` : null,
+    fix: sandbox.unavailableReason || fellBack ? BUBBLEWRAP_FIX : null,
+  };
+}
+
 export function executorInfo({ config, author, providers, registryId, sandbox, catalog, db }: InfoInputs): ExecutorInfo {
   return {
     version: VERSION,
@@ -27,7 +40,7 @@ export function executorInfo({ config, author, providers, registryId, sandbox, c
     deployTarget: config.DEPLOY_TARGET,
     registry: registryId,
     sandbox: sandbox.sandbox.kind,
-    sandboxDetail: { isolation: sandbox.isolation, limits: sandbox.limits, unavailable_reason: sandbox.unavailableReason },
+    sandboxDetail: sandboxDetail(config, sandbox),
     notifyChannels: [...providers.announcer.channels],
     maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
     maxBuildIterations: config.MAX_BUILD_ITERATIONS,

@@ -7,7 +7,7 @@ import { createSandbox, type SandboxChoice } from '../sandbox/sandbox-factory.js
 import type { Config } from './config.js';
 
 /** What a user reading the warning should do about it. */
-const BUBBLEWRAP_FIX =
+export const BUBBLEWRAP_FIX =
   'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap), allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 or kernel.apparmor_restrict_unprivileged_userns=0), then restart; or set SANDBOX=off to run without it on purpose';
 
 export function prepareSandbox(config: Config, log: Logger): { choice: SandboxChoice; ledger: ProcessLedger } {

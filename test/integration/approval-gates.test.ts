@@ -1,7 +1,7 @@
 /** Approval modes: `final` and `checkpoints` stop at their gates; approve resumes, reject cancels. */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BuildView } from '../../src/domain/status.js';
+import type { BuildSummary, BuildView } from '../../src/domain/status.js';
 import type { BuildEvent } from '../../src/domain/events.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 
@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 const approve = (buildId: string, approved: boolean, feedback?: string) =>
-  api<BuildView>(server.baseUrl, `/executor/builds/${buildId}/approve`, { body: { approved, ...(feedback ? { feedback } : {}) } });
+  api<BuildSummary>(server.baseUrl, `/executor/builds/${buildId}/approve`, { body: { approved, ...(feedback ? { feedback } : {}) } });
 
 const statuses = (view: BuildView) => view.steps.map((step) => step.status);
 
@@ -65,7 +65,9 @@ describe('approval gates', () => {
     expect(rejected.status).toBe(200);
     expect(rejected.body.status).toBe('cancelled');
     expect(rejected.body.error).toMatchObject({ code: 'REJECTED' });
-    expect(existsSync(rejected.body.repository_path!)).toBe(true);
+    expect(rejected.body).not.toHaveProperty('steps');
+    const cancelled = (await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}/status`)).body;
+    expect(existsSync(cancelled.repository_path!)).toBe(true);
     const events = (await api<BuildEvent[]>(server.baseUrl, `/executor/builds/${buildId}/events`)).body;
     expect(events.map((event) => event.type).slice(-2)).toEqual(['build.rejected', 'build.cancelled']);
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OfflineAuthor } from '../../src/authors/offline/index.js';
 import type { Author } from '../../src/domain/ports/author.js';
 import type { FileChange } from '../../src/domain/files.js';
-import type { BuildView } from '../../src/domain/status.js';
+import type { BuildSummary, BuildView } from '../../src/domain/status.js';
 import type { BuildEvent } from '../../src/domain/events.js';
 import { ConflictError } from '../../src/domain/errors.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus, waitForStep } from '../support/executor.js';
@@ -26,10 +26,12 @@ describe('cancel and retry', () => {
     const running = await waitForStep(server.baseUrl, buildId, 'verifier');
     // Cancel only once the verifier really has children at work (npm install or tests).
     expect(await eventually(() => processesUnder(running.repository_path!).length > 0, 60_000)).toBe(true);
-    const response = await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}`, { method: 'DELETE' });
+    const response = await api<BuildSummary>(server.baseUrl, `/executor/builds/${buildId}`, { method: 'DELETE' });
     expect(response.status).toBe(200);
-    expect(response.body.status).toBe('cancelled');
-    expect(response.body.steps[4]!.status).toBe('pending');
+    expect(response.body).toMatchObject({ build_id: buildId, status: 'cancelled', current_step_number: 5 });
+    expect(response.body).not.toHaveProperty('steps');
+    const cancelled = (await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}/status`)).body;
+    expect(cancelled.steps[4]).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
     expect(processesUnder(running.repository_path!)).toEqual([]);
     expect(processesUnder(server.dataDir)).toEqual([]);
 
@@ -37,8 +39,8 @@ describe('cancel and retry', () => {
     expect(again.status).toBe(409);
 
     // Retry (default: the first unfinished step) keeps steps 1-4 as they were.
-    const before = response.body.steps.slice(0, 4);
-    const retried = await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}/retry`, { method: 'POST' });
+    const before = cancelled.steps.slice(0, 4);
+    const retried = await api<BuildSummary>(server.baseUrl, `/executor/builds/${buildId}/retry`, { method: 'POST' });
     expect(retried.status).toBe(202);
     const done = await waitForStatus(server.baseUrl, buildId, ['completed']);
     expect(done.steps.slice(0, 4)).toEqual(before);
@@ -54,12 +56,14 @@ describe('cancel and retry', () => {
     expect(tooFar.status).toBe(409);
     const cancelledView = (await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}/status`)).body;
 
-    const retried = await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}/retry?from_step=2`, { method: 'POST' });
+    const retried = await api<BuildSummary>(server.baseUrl, `/executor/builds/${buildId}/retry?from_step=2`, { method: 'POST' });
     expect(retried.status).toBe(202);
-    expect(retried.body.steps[0]).toEqual(cancelledView.steps[0]);
-    expect(retried.body.steps.slice(1).every((step) => step.status === 'pending')).toBe(true);
+    // Queued again with only step 1 done (1 of 8 steps: 13%); the steps themselves are in …/status.
+    expect(retried.body).toMatchObject({ build_id: buildId, status: 'queued', progress_percent: 13 });
+    expect(retried.body).not.toHaveProperty('steps');
     // The gate asks again: its earlier decision belonged to the steps being redone.
     const waiting = await waitForStatus(server.baseUrl, buildId, ['waiting_approval']);
+    expect(waiting.steps[0]).toEqual(cancelledView.steps[0]);
     expect(waiting.steps[1]!.completed_at).not.toBe(cancelledView.steps[1]!.completed_at);
     await api(server.baseUrl, `/executor/builds/${buildId}/approve`, { body: { approved: true } });
     await waitForStatus(server.baseUrl, buildId, ['completed']);

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BuildView } from '../../src/domain/status.js';
+import type { BuildSummary, BuildView } from '../../src/domain/status.js';
 import type { FakeModelServer, ScriptedReply } from '../support/fake-model-server.js';
 import { api, type TestExecutor, waitForStatus } from '../support/executor.js';
 import { type FaultHost, modelCalls, PARTIAL, partialSpec, SPEC, startFaultHost } from '../support/model-fault-host.js';
@@ -231,7 +231,7 @@ describe('cancel', () => {
     const { buildId, first } = await specBuild();
     await model.waitForRequests(first + 1);
     const started = Date.now();
-    const cancelled = await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}`, { method: 'DELETE' });
+    const cancelled = await api<BuildSummary>(server.baseUrl, `/executor/builds/${buildId}`, { method: 'DELETE' });
     expect(cancelled.body.status).toBe('cancelled');
     await expect.poll(() => model.requests[first]!.aborted, { timeout: 2_000 }).toBe(true);
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -243,7 +243,7 @@ describe('cancel', () => {
     await model.waitForRequests(first + 1);
     // Let the first chunks reach the client (well within the 1 s idle timeout).
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const cancelled = await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}`, { method: 'DELETE' });
+    const cancelled = await api<BuildSummary>(server.baseUrl, `/executor/builds/${buildId}`, { method: 'DELETE' });
     expect(cancelled.body.status).toBe('cancelled');
     await expect.poll(() => model.requests[first]!.aborted, { timeout: 2_000 }).toBe(true);
     // Give a wrongly finished call time to be journaled, then look: the build stays cancelled, with no call and no error.
@@ -265,7 +265,7 @@ describe('what the executor sent, and the key', () => {
   it('never wrote the key to the logs, the events or the database', async () => {
     expect(logLines.length).toBeGreaterThan(10);
     expect(logLines.join('')).not.toContain(KEY);
-    const builds = (await api<BuildView[]>(server.baseUrl, '/executor/builds?limit=200')).body;
+    const builds = (await api<BuildSummary[]>(server.baseUrl, '/executor/builds?limit=200')).body;
     expect(builds.length).toBe(host.submitted());
     for (const build of builds) expect(JSON.stringify(await events(build.build_id))).not.toContain(KEY);
     for (const file of readdirSync(server.dataDir).filter((name) => name.startsWith('executor.db'))) {

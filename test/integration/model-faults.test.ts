@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BuildView } from '../../src/domain/status.js';
+import type { BuildSummary } from '../../src/domain/status.js';
 import type { FakeModelServer, ScriptedReply } from '../support/fake-model-server.js';
 import { api, type TestExecutor, waitForStatus } from '../support/executor.js';
 import { type FaultHost, modelCalls, PARTIAL, partialSpec, SPEC, startFaultHost } from '../support/model-fault-host.js';
@@ -267,7 +267,7 @@ describe('cancel and the budget', () => {
     const { buildId, first } = await specBuild();
     await model.waitForRequests(first + 1);
     const started = Date.now();
-    const cancelled = await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}`, { method: 'DELETE' });
+    const cancelled = await api<BuildSummary>(server.baseUrl, `/executor/builds/${buildId}`, { method: 'DELETE' });
     expect(cancelled.body.status).toBe('cancelled');
     await expect.poll(() => model.requests[first]!.aborted, { timeout: 2_000 }).toBe(true);
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -292,7 +292,7 @@ describe('what the executor sent, and the key', () => {
   it('never reaches the logs, the events or the database', async () => {
     expect(logLines.length).toBeGreaterThan(10);
     expect(logLines.join('')).not.toContain(KEY);
-    const builds = (await api<BuildView[]>(server.baseUrl, '/executor/builds?limit=200')).body;
+    const builds = (await api<BuildSummary[]>(server.baseUrl, '/executor/builds?limit=200')).body;
     for (const build of builds) expect(JSON.stringify(await events(build.build_id))).not.toContain(KEY);
     for (const file of readdirSync(server.dataDir).filter((name) => name.startsWith('executor.db'))) {
       expect(readFileSync(join(server.dataDir, file)).includes(KEY)).toBe(false);

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BuildView } from '../../src/domain/status.js';
+import type { BuildSummary, BuildView } from '../../src/domain/status.js';
 import type { BuildEvent } from '../../src/domain/events.js';
 import { dropletView, supervisorView } from '../support/droplet-api.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
@@ -120,10 +120,15 @@ describe('an auto build of the seed intent', () => {
   });
 
   it('lists builds newest first with a total', async () => {
-    const listed = await api<BuildView[]>(server.baseUrl, '/executor/builds?limit=1');
+    const listed = await api<BuildSummary[]>(server.baseUrl, '/executor/builds?limit=1');
     expect(listed.headers.get('x-total-count')).not.toBeNull();
     expect(listed.body).toHaveLength(1);
-    const completed = await api<BuildView[]>(server.baseUrl, '/executor/builds?status=completed');
+    // Summaries by default; `view=full` gives each build's whole status view.
+    expect(listed.body[0]).not.toHaveProperty('steps');
+    const full = await api<BuildView[]>(server.baseUrl, '/executor/builds?limit=1&view=full');
+    expect(full.body[0]!.build_id).toBe(listed.body[0]!.build_id);
+    expect(full.body[0]!.steps).toHaveLength(8);
+    const completed = await api<BuildSummary[]>(server.baseUrl, '/executor/builds?status=completed');
     expect(completed.body.map((view) => view.build_id)).toContain(buildId);
   });
 
