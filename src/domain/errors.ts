@@ -63,6 +63,14 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
+/** Too many requests of a limited kind (build submissions) from one client: wait `retry_after_seconds`. */
+export class RateLimitedError extends AppError {
+  readonly status = 429;
+  constructor(message: string, retryAfterSeconds: number, details: ErrorDetails = {}) {
+    super('RATE_LIMITED', message, { retry_after_seconds: retryAfterSeconds, ...details });
+  }
+}
+
 export class UnavailableError extends AppError {
   readonly status = 503;
   constructor(message: string, details: ErrorDetails = {}) {

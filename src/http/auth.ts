@@ -9,17 +9,24 @@
  *   is set: then its writes are refused (see `accessFor`). A request that presented
  *   API_TOKEN is the operator's (`isOperator`).
  * The health routes stay public for load balancers and registries.
+ *
+ * The token travels in `Authorization: Bearer`; only a WebSocket upgrade to a route that
+ * says `config.tokenInQuery` may carry it as `?token=` instead (browsers cannot set
+ * headers on a WebSocket). Request lines mask that value (credential-urls.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, HTTPMethods, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
 import { UnauthorizedError } from '../domain/errors.js';
 
-export type RouteAuth = 'signed-link' | 'registry' | 'public';
+export const ROUTE_AUTHS = ['signed-link', 'registry', 'public'] as const;
+export type RouteAuth = (typeof ROUTE_AUTHS)[number];
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route's access policy (see auth.ts); unset: the API token. */
     auth?: RouteAuth;
+    /** A WebSocket route: its upgrade may carry the API token as `?token=` (browsers cannot set the header). */
+    tokenInQuery?: boolean;
   }
 }
 
@@ -41,9 +48,17 @@ export function tokenMatches(presented: string, expected: string): boolean {
   return timingSafeEqual(digest(presented), digest(expected));
 }
 
+/** `?token=` counts only on a WebSocket upgrade (`request.ws`, set by @fastify/websocket) to a route that allows it. */
+function queryToken(request: FastifyRequest): string | undefined {
+  if (request.ws !== true || request.routeOptions.config?.tokenInQuery !== true) return undefined;
+  const token = (request.query as Record<string, unknown> | undefined)?.token;
+  return typeof token === 'string' && token !== '' ? token : undefined;
+}
+
+/** The header wins when both are sent: a plain HTTP request never authenticates by its URL. */
 export function presentedToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (typeof header !== 'string') return undefined;
+  if (typeof header !== 'string') return queryToken(request);
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   return match?.[1];
 }
@@ -123,4 +138,34 @@ export function bearerAuth(tokens: AccessTokens | string): onRequestAsyncHookHan
     if (matched.every((role) => role === null)) throw new UnauthorizedError('The bearer token is not valid.');
     if (matched.includes('operator')) operators.add(request);
   };
+}
+
+/** A route the app serves and the access policy it declared (read when asked: other onRoute hooks may set it later). */
+export interface ServedRoute {
+  method: HTTPMethods;
+  url: string;
+  auth(): RouteAuth | undefined;
+}
+
+const servedRoutes = new WeakMap<FastifyInstance, ServedRoute[]>();
+
+/**
+ * Call before any route: records every route as it registers (HEAD twins too), so the
+ * auth policy can be checked over all of them, and refuses a policy it does not know
+ * (a typo would otherwise fall back to "needs the API token" silently, or worse).
+ */
+export function trackServedRoutes(app: FastifyInstance): void {
+  const routes: ServedRoute[] = [];
+  servedRoutes.set(app, routes);
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const policy = route.config?.auth;
+    if (policy !== undefined && !ROUTE_AUTHS.includes(policy)) throw new Error(`Route ${route.url} declares an unknown auth policy "${String(policy)}".`);
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) routes.push({ method, url: route.url, auth: () => route.config?.auth });
+  });
+}
+
+/** The routes `app` serves, as `trackServedRoutes` recorded them. */
+export function servedRoutesOf(app: FastifyInstance): readonly ServedRoute[] {
+  return servedRoutes.get(app) ?? [];
 }

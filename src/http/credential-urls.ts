@@ -10,8 +10,28 @@ const APPROVAL_LINK_PATH = /\/executor\/+approvals(?=[/?#%])[\s\S]*$/i;
 
 export const MASKED_APPROVAL_PATH = '/executor/approvals/[REDACTED]';
 
+/** One `name=value` of a query string; `name` as the query parser decodes it (`%74oken` is `token`). */
+function decodedName(pair: string): string {
+  const name = pair.split('=', 1)[0]!;
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' ')).toLowerCase();
+  } catch {
+    return name.toLowerCase();
+  }
+}
+
+/** A `token` query parameter (the progress stream's API token, since browsers cannot set its header), however spelt. */
+function maskTokenQuery(url: string): string {
+  const queryAt = url.indexOf('?');
+  if (queryAt === -1) return url;
+  // Everything after `?` is query to the parser (a `#` included), so all of it is checked.
+  const pairs = url.slice(queryAt + 1).split('&');
+  const masked = pairs.map((pair) => (decodedName(pair) === 'token' ? `${pair.split('=', 1)[0]}=[REDACTED]` : pair));
+  return `${url.slice(0, queryAt + 1)}${masked.join('&')}`;
+}
+
 export function maskCredentialUrl(url: string): string {
-  return url.replace(APPROVAL_LINK_PATH, MASKED_APPROVAL_PATH);
+  return maskTokenQuery(url.replace(APPROVAL_LINK_PATH, MASKED_APPROVAL_PATH));
 }
 
 /** What the serializer reads of a request (Fastify's, or a raw one). */
