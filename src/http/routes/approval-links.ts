@@ -13,6 +13,7 @@ import type { BuildView } from '../../domain/status.js';
 import type { ApprovalLinkPreview, ApprovalLinkRedeemer } from '../../pipeline/service.js';
 import { toAppError } from '../errors.js';
 import { type SafeHtml, html, sendPage } from '../html-page.js';
+import { htmlErrorResponses, htmlResponse } from '../response-schemas.js';
 import { parseOrThrow } from '../schemas.js';
 import { buildLinks } from './builds.js';
 
@@ -26,6 +27,13 @@ const decisionBody = z
   .object({ feedback: z.string().max(FEEDBACK_MAX).optional() })
   .strict()
   .transform(({ feedback }) => (feedback === undefined || feedback.trim() === '' ? undefined : feedback));
+
+/** Refusals of a link (invalid 400, used or stale 409, expired 410) answer as pages too. */
+const pageSchema = (page: string) => ({
+  params: tokenParams,
+  produces: ['text/html'],
+  response: { 200: htmlResponse(page), ...htmlErrorResponses(404, 409, 410) },
+});
 
 const GATE_LABELS = { after_spec: 'after the SPEC (before code is written)', before_deploy: 'before deploying' } as const;
 
@@ -85,13 +93,13 @@ export function registerApprovalLinkRoutes(app: FastifyInstance, approvalLinks: 
     // The token is a credential in the path: `warn` keeps request lines (with their URL) out of the log.
     const options = { logLevel: 'warn', config: { auth: 'signed-link' } } as const;
 
-    scope.get(PATH, { ...options, config: { ...options.config, description: 'Confirmation page of a signed one-click approval link (changes nothing).' } }, async (request, reply) => {
+    scope.get(PATH, { ...options, schema: pageSchema('The confirmation page, with a form that posts the decision.'), config: { ...options.config, description: 'Confirmation page of a signed one-click approval link (changes nothing).' } }, async (request, reply) => {
       const preview = await approvalLinks.inspect(tokenOf(request));
       const verb = preview.decision === 'approve' ? 'Approve' : 'Reject';
       return sendPage(reply, 200, `${verb} ${preview.dropletName} at the ${preview.gate} gate?`, confirmationPage(preview));
     });
 
-    scope.post(PATH, { ...options, config: { ...options.config, description: 'Decide the gate a signed one-click approval link names (once).' } }, async (request, reply) => {
+    scope.post(PATH, { ...options, schema: { ...pageSchema('The decision is taken: a page says so.'), body: decisionBody, consumes: ['application/x-www-form-urlencoded', 'application/json'] }, config: { ...options.config, description: 'Decide the gate a signed one-click approval link names (once).' } }, async (request, reply) => {
       const token = tokenOf(request);
       const feedback = parseOrThrow(decisionBody, request.body ?? {}, 'approval form');
       const { preview, build } = await approvalLinks.redeem(token, feedback);

@@ -4,7 +4,12 @@ import type { Deployment, DropletDeploymentView, ReleaseRecord } from '../../dom
 import type { RegisteredDroplet } from '../../domain/registration.js';
 import type { DropletSummary, DropletView } from '../../pipeline/service.js';
 import type { AppDeps } from '../deps.js';
+import { z } from 'zod';
+import { dropletAction, dropletSummary, errorResponses } from '../response-schemas.js';
 import { dropletNameParams, logsQuery, parseOrThrow, rollbackQuery } from '../schemas.js';
+
+/** Lifecycle actions refuse with 409 while a build runs or with DEPLOY_TARGET=none. */
+const actionSchema = { params: dropletNameParams, response: { 200: dropletAction, ...errorResponses(404, 409) } };
 
 function registrationJson(droplet: RegisteredDroplet) {
   return {
@@ -71,11 +76,11 @@ export function registerDropletRoutes(app: FastifyInstance, deps: AppDeps): void
   const { droplets } = deps;
   const nameOf = (params: unknown) => parseOrThrow(dropletNameParams, params, 'droplet name').name;
 
-  app.get('/executor/droplets', { config: { description: 'The registered droplets, each with its deployment, live health and releases.' } }, async () => ({
+  app.get('/executor/droplets', { schema: { response: { 200: z.object({ droplets: z.array(dropletSummary) }) } }, config: { description: 'The registered droplets, each with its deployment, live health and releases.' } }, async () => ({
     droplets: (await droplets.list()).map(summaryJson),
   }));
 
-  app.get('/executor/droplets/:name', { config: { description: "One droplet: its deployment (target, host, url, release, commit, supervisor), live health, previous releases and events." } }, async (request) => {
+  app.get('/executor/droplets/:name', { schema: { params: dropletNameParams, response: { 200: dropletSummary.extend({ events: z.array(z.looseObject({ seq: z.number().int(), type: z.string(), at: z.string() })) }), ...errorResponses(404) } }, config: { description: "One droplet: its deployment (target, host, url, release, commit, supervisor), live health, previous releases and events." } }, async (request) => {
     const view: DropletView = await droplets.get(nameOf(request.params));
     return {
       ...summaryJson(view),
@@ -83,24 +88,24 @@ export function registerDropletRoutes(app: FastifyInstance, deps: AppDeps): void
     };
   });
 
-  app.post('/executor/droplets/:name/rollback', { config: { description: 'Back to the previous release (or `?to=<build id>`), health-gated and atomic.' } }, async (request) => {
+  app.post('/executor/droplets/:name/rollback', { schema: { ...actionSchema, querystring: rollbackQuery }, config: { description: 'Back to the previous release (or `?to=<build id>`), health-gated and atomic.' } }, async (request) => {
     const { to } = parseOrThrow(rollbackQuery, request.query, 'rollback query');
     return actionJson('rollback', await droplets.rollback(nameOf(request.params), to));
   });
 
   for (const action of ['stop', 'start', 'restart'] as const) {
-    app.post(`/executor/droplets/:name/${action}`, { config: { description: `${action[0]!.toUpperCase()}${action.slice(1)} a deployed droplet${action === 'restart' ? ' (rolling: no request is lost)' : ''}.` } }, async (request) =>
+    app.post(`/executor/droplets/:name/${action}`, { schema: actionSchema, config: { description: `${action[0]!.toUpperCase()}${action.slice(1)} a deployed droplet${action === 'restart' ? ' (rolling: no request is lost)' : ''}.` } }, async (request) =>
       actionJson(action, await droplets[action](nameOf(request.params))),
     );
   }
 
-  app.delete('/executor/droplets/:name', { config: { description: 'Undeploy: stop the droplet, remove its releases, deregister it; its repository and builds stay.' } }, async (request) => {
+  app.delete('/executor/droplets/:name', { schema: { params: dropletNameParams, response: { 200: z.object({ action: z.literal('undeploy'), name: z.string(), undeployed: z.literal(true) }), ...errorResponses(404, 409) } }, config: { description: 'Undeploy: stop the droplet, remove its releases, deregister it; its repository and builds stay.' } }, async (request) => {
     const name = nameOf(request.params);
     await droplets.undeploy(name);
     return { action: 'undeploy', name, undeployed: true };
   });
 
-  app.get('/executor/droplets/:name/logs', { config: { description: "The last lines of the live release's log (`?lines=`, default 100)." } }, async (request) => {
+  app.get('/executor/droplets/:name/logs', { schema: { params: dropletNameParams, querystring: logsQuery, response: { 200: z.object({ name: z.string(), lines: z.array(z.string()) }), ...errorResponses(404, 409) } }, config: { description: "The last lines of the live release's log (`?lines=`, default 100)." } }, async (request) => {
     const { lines } = parseOrThrow(logsQuery, request.query, 'logs query');
     const name = nameOf(request.params);
     return { name, lines: (await droplets.logs(name, lines)).split('\n').filter((line) => line !== '') };

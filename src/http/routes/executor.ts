@@ -2,8 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import { APPROVAL_MODES, STEP_LABELS, STEP_NAMES, stepNumberOf } from '../../domain/build.js';
 import type { AppDeps } from '../deps.js';
+import { executorCapabilities, executorHealth } from '../response-schemas.js';
 import { MAX_NOTIFY_CHANNELS } from '../schemas.js';
-import { CAPABILITIES, SERVICE_NAME, healthOf, uptimeSeconds } from './udc.js';
+import { assessHealth } from '../health.js';
+import { CAPABILITIES, SERVICE_NAME, uptimeSeconds } from './udc.js';
 
 /** Whether the model API answered the author's last call; `not_used` for the offline author. */
 function authorApi(info: AppDeps['info']): Record<string, unknown> {
@@ -17,9 +19,9 @@ export function registerExecutorRoutes(app: FastifyInstance, deps: AppDeps): voi
 
   app.get(
     '/executor/health',
-    { config: { description: 'Executor health: author, sandbox, deploy target, registry, active builds (public).' } },
+    { schema: { response: { 200: executorHealth, 503: executorHealth.describe('Unhealthy: the store cannot be asked.') } }, config: { description: 'Executor health: author, sandbox, deploy target, registry, active builds (public).' } },
     async (_request, reply) => {
-      const status = await healthOf(info);
+      const { status, problems } = await assessHealth(info);
       const counts = status === 'unhealthy' ? {} : await info.buildCounts();
       return reply.code(status === 'unhealthy' ? 503 : 200).send({
         status,
@@ -36,13 +38,15 @@ export function registerExecutorRoutes(app: FastifyInstance, deps: AppDeps): voi
         active_builds: (counts.queued ?? 0) + (counts.in_progress ?? 0),
         waiting_approval: counts.waiting_approval ?? 0,
         builds_by_status: counts,
+        // What makes it degraded, each with its fix (e.g. install bubblewrap).
+        problems,
       });
     },
   );
 
   app.get(
     '/executor/capabilities',
-    { config: { description: 'Executor capabilities: author, deploy target, registry, limits, approval modes, steps.' } },
+    { schema: { response: { 200: executorCapabilities } }, config: { description: 'Executor capabilities: author, deploy target, registry, limits, approval modes, steps.' } },
     async () => ({
       service: SERVICE_NAME,
       version: info.version,

@@ -11,6 +11,12 @@ import { ENTRY_TOKEN_HEADER, registryEntryNotFound, type EntryCredential, type F
 import { isOperator } from '../auth.js';
 import { entryTokenHeader, heartbeatBody, registerBody, serviceIdParams, serviceUrl, servicesQuery, type RegisterBody } from '../registry-schemas.js';
 import { parseOrThrow } from '../schemas.js';
+import { z } from 'zod';
+import { errorResponses, registryEntry } from '../response-schemas.js';
+
+/** Writes on an entry carry its token (see the port). */
+const entryTokenHeaders = z.object({ [ENTRY_TOKEN_HEADER]: entryTokenHeader });
+const registered = z.looseObject({ entry: registryEntry, changed: z.boolean(), created: z.boolean(), entry_token: z.string().optional().describe('Only in the creating (201) answer: keep it, it is the credential for later writes.') });
 
 /** The caller's address as a URL host: IPv4-mapped IPv6 unwrapped, IPv6 bracketed. */
 export function callerHost(ip: string): string {
@@ -37,38 +43,38 @@ export function registerRegistryRoutes(app: FastifyInstance, registry: FleetRegi
   const idOf = (params: unknown) => parseOrThrow(serviceIdParams, params, 'registry entry id').id;
 
   // Droplets given REGISTRY_URL probe `{REGISTRY_URL}/health` for their /dependencies.
-  app.get('/registry/health', { config: { description: 'Whether the fleet registry answers (public).' } }, async () => {
+  app.get('/registry/health', { schema: { response: { 200: z.object({ status: z.literal('healthy'), timestamp: z.string() }) } }, config: { description: 'Whether the fleet registry answers (public).' } }, async () => {
     await registry.get(0); // the store answers
     return { status: 'healthy', timestamp: new Date().toISOString() };
   });
 
-  app.post('/registry/register', { config: { auth, description: 'Register a service in the fleet registry (idempotent by build_id; 201 when new, answering the entry token once).' } }, async (request, reply) => {
+  app.post('/registry/register', { schema: { body: registerBody, headers: entryTokenHeaders, response: { 200: registered, 201: registered, ...errorResponses(403, 409) } }, config: { auth, description: 'Register a service in the fleet registry (idempotent by build_id; 201 when new, answering the entry token once).' } }, async (request, reply) => {
     const body = parseOrThrow(registerBody, request.body, 'registration');
     const { entryToken } = credentialOf(request);
     const outcome = await registry.register(toRegistration(body, request), { entryToken });
     return reply.code(outcome.created ? 201 : 200).send(outcome);
   });
 
-  app.post('/registry/heartbeat', { config: { auth, description: "Renew a registry entry's lease and report its health (needs its entry token); 404 means register again." } }, async (request) => {
+  app.post('/registry/heartbeat', { schema: { body: heartbeatBody, headers: entryTokenHeaders, response: { 200: registryEntry, ...errorResponses(403, 404) } }, config: { auth, description: "Renew a registry entry's lease and report its health (needs its entry token); 404 means register again." } }, async (request) => {
     const body = parseOrThrow(heartbeatBody, request.body, 'heartbeat');
     const { entryToken } = credentialOf(request);
     return registry.heartbeat(body.id ?? body.name!, body.status, { entryToken });
   });
 
-  app.get('/registry/services', { config: { auth, description: 'The live services of the fleet, filtered by capability, health or name.' } }, async (request) => {
+  app.get('/registry/services', { schema: { querystring: servicesQuery, response: { 200: z.object({ services: z.array(registryEntry), total: z.number().int() }) } }, config: { auth, description: 'The live services of the fleet, filtered by capability, health or name.' } }, async (request) => {
     const query = parseOrThrow(servicesQuery, request.query, 'service query');
     const services = await registry.list(query);
     return { services, total: services.length };
   });
 
-  app.get('/registry/services/:id', { config: { auth, description: 'One live registry entry, by id or name.' } }, async (request) => {
+  app.get('/registry/services/:id', { schema: { params: serviceIdParams, response: { 200: registryEntry, ...errorResponses(404) } }, config: { auth, description: 'One live registry entry, by id or name.' } }, async (request) => {
     const id = idOf(request.params);
     const entry = await registry.get(id);
     if (!entry) throw registryEntryNotFound(id);
     return entry;
   });
 
-  app.delete('/registry/services/:id', { config: { auth, description: 'Deregister a service, by id or name (needs its entry token, or API_TOKEN).' } }, async (request) => {
+  app.delete('/registry/services/:id', { schema: { params: serviceIdParams, headers: entryTokenHeaders, response: { 200: z.object({ deregistered: z.literal(true), id: z.union([z.number().int(), z.string()]) }), ...errorResponses(403, 404) } }, config: { auth, description: 'Deregister a service, by id or name (needs its entry token, or API_TOKEN).' } }, async (request) => {
     const id = idOf(request.params);
     if (!(await registry.deregister(id, credentialOf(request)))) throw registryEntryNotFound(id);
     return { deregistered: true, id };
