@@ -103,8 +103,15 @@ module.exports = {
     {
       name: 'fastify-only-in-http',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(http|composition)/' },
+      from: { path: '^src/', pathNot: '^src/(http|composition|cli)/' },
       to: { path: 'node_modules/(fastify|@fastify/|ws/)' },
+    },
+    {
+      name: 'cli-talks-http-only',
+      comment: 'The CLI is a client of the HTTP/WS API: it knows the domain\'s types and its own modules, never the server, the pipeline, the store or providers.',
+      severity: 'error',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/(?!domain/|cli/)|node_modules/(fastify|@fastify/|better-sqlite3)' },
     },
     {
       name: 'no-dev-dependencies-at-run-time',
