@@ -174,12 +174,30 @@ export const configSchema = z.object({
   GITHUB_PRIVATE: optionalText.pipe(z.enum(['true', 'false']).optional()).transform((value) => value !== 'false'),
   /** When set, every route except the health checks needs `Authorization: Bearer <token>`. */
   API_TOKEN: optionalText,
+  /** Start bound to a non-loopback HOST without API_TOKEN (refused otherwise): anyone who reaches the port can run code here. */
+  ALLOW_INSECURE_BIND: flag,
+  /** Build submissions (build-droplet, a task_assignment message) per client IP and window; 0: unlimited. */
+  BUILD_RATE_LIMIT: intIn(0, 100_000, 30),
+  /** The window of BUILD_RATE_LIMIT: seconds, or 1m, 1h (at least 60 s). */
+  BUILD_RATE_WINDOW: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      const seconds = parseDuration(value ?? '', 60);
+      if (seconds === null) {
+        context.addIssue({ code: 'custom', message: 'must be seconds or a duration such as 1m, 1h (from 60 s to 30d)' });
+        return z.NEVER;
+      }
+      return seconds;
+    }),
   /** Wall-clock limits for commands run against generated code, seconds. */
   INSTALL_TIMEOUT_SECONDS: intIn(5, 3600, 300),
   TEST_TIMEOUT_SECONDS: intIn(5, 3600, 120),
   /** How long a droplet may take to answer /health after it starts, seconds. */
   START_TIMEOUT_SECONDS: intIn(1, 600, 20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: human lines at a terminal, JSON lines otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 }).superRefine((config, context) => {
   // Receivers must be able to tell our POSTs from anyone else's.
   if (config.NOTIFY_WEBHOOK_URL && !config.NOTIFY_WEBHOOK_SECRET) {

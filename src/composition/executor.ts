@@ -10,12 +10,14 @@ import { IntentDropletNamer } from '../authors/offline/index.js';
 import type { ApprovalLinkIssuer } from '../domain/ports/approval-links.js';
 import type { Author } from '../domain/ports/author.js';
 import { buildApp } from '../http/app.js';
+import { createBuildFileService } from '../pipeline/build-files.js';
 import { createBuildService, recoverBuilds } from '../pipeline/builds.js';
 import { InMemoryEventBus } from '../pipeline/events.js';
 import { createRunner, failCrashedBuild } from '../pipeline/runner.js';
 import { BuildScheduler } from '../pipeline/scheduler.js';
 import type { BuildService } from '../pipeline/service.js';
 import type { RunnerDeps } from '../pipeline/types.js';
+import { GitRepositoryHistory } from '../repo/history.js';
 import { SqliteBuildCatalog } from '../store/build-catalog.js';
 import { SqliteBuildStore } from '../store/build-store.js';
 import { type Db, openDatabase } from '../store/db.js';
@@ -105,7 +107,7 @@ export async function createExecutor(loaded: Config, overrides: ExecutorOverride
     ...{ target: deployTarget, registry, catalog, droplets: dropletDirectoryOf(dropletStore) },
     ...{ journal: new SqliteDropletJournal(db), log: log.child({ component: 'droplets' }) },
   });
-  const app = await buildApp({ builds, droplets, registry, info, publicUrl: config.publicUrl, apiToken: config.API_TOKEN, ...registryRoutes(config, registryChoice), approvalLinks: approvalLinks.redeemer(builds), logger: log });
+  const app = await buildApp({ builds, droplets, registry, info, publicUrl: config.publicUrl, apiToken: config.API_TOKEN, buildRateLimit: { max: config.BUILD_RATE_LIMIT, windowSeconds: config.BUILD_RATE_WINDOW }, ...registryRoutes(config, registryChoice), approvalLinks: approvalLinks.redeemer(builds), buildFiles: createBuildFileService({ store, history: new GitRepositoryHistory() }), logger: log });
   let reconciling: NodeJS.Timeout | undefined;
   return {
     app,

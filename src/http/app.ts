@@ -7,14 +7,19 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import fastifyWebsocket from '@fastify/websocket';
 import { asError } from '../domain/errors.js';
 import type { AppDeps } from './deps.js';
-import { authRequired, bearerAuth } from './auth.js';
+import { authRequired, bearerAuth, trackServedRoutes } from './auth.js';
+import { registerBuildRateLimit } from './rate-limit.js';
 import { requestLogSerializer } from './credential-urls.js';
+import { OneLinePerRequest } from './request-log.js';
 import { frameworkErrorResponder, registerErrorHandling } from './errors.js';
 import { CLOSE_INTERNAL } from './event-stream.js';
 import { RequestMetrics } from './metrics.js';
 import { acceptUnlabelledJson } from './json-bodies.js';
 import { collectRouteCatalog } from './route-catalog.js';
+import { registerApiDescription } from './api-description.js';
+import { registerDashboard } from './dashboard.js';
 import { registerApprovalLinkRoutes } from './routes/approval-links.js';
+import { registerBuildFileRoutes } from './routes/build-files.js';
 import { registerBuildRoutes } from './routes/builds.js';
 import { registerDropletRoutes } from './routes/droplets.js';
 import { registerExecutorRoutes } from './routes/executor.js';
@@ -45,6 +50,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app: FastifyInstance = Fastify({
     ...loggerOptions(deps.logger),
+    // One line per request, with its outcome (not Fastify's "incoming" and "completed" pair).
+    logController: new OneLinePerRequest(),
     bodyLimit,
     // Build ids run to 126 characters and approval link tokens to ~350; Fastify's default of 100 would refuse valid ones.
     routerOptions: { maxParamLength: 512 },
@@ -57,10 +64,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   acceptUnlabelledJson(app);
   registerErrorHandling(app, bodyLimit);
   const catalog = collectRouteCatalog(app);
+  // Every route and its auth policy, for the auth tests over all of them (and a typo'd policy refused).
+  trackServedRoutes(app);
+  await registerBuildRateLimit(app, deps.buildRateLimit);
+  // Before any route: the OpenAPI document (GET /docs/json) collects routes as they register.
+  await registerApiDescription(app, { version: deps.info.version, publicUrl: deps.publicUrl });
 
   const metrics = new RequestMetrics();
   app.addHook('onResponse', async (_request, reply) => {
-    metrics.record(reply.elapsedTime, reply.statusCode >= 500);
+    metrics.record(reply.elapsedTime, reply.statusCode);
   });
 
   await app.register(fastifyWebsocket, {
@@ -82,7 +94,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerBuildRoutes(app, deps);
   registerDropletRoutes(app, deps);
   registerStreamRoute(app, deps);
+  if (deps.buildFiles) registerBuildFileRoutes(app, deps.buildFiles);
   if (deps.fleetRegistry) registerRegistryRoutes(app, deps.fleetRegistry);
   if (deps.approvalLinks) registerApprovalLinkRoutes(app, deps.approvalLinks, deps.publicUrl);
+  // The dashboard's static files at / and /dashboard/* (public, hidden from the API description).
+  await registerDashboard(app);
   return app;
 }

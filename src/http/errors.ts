@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, InputError, NotFoundError, PayloadTooLargeError, asError, statusFor, toErrorBody } from '../domain/errors.js';
 import { maskCredentialUrl } from './credential-urls.js';
+import { noteErrorCode } from './request-log.js';
 
 export class UnsupportedMediaTypeError extends AppError {
   readonly status = 415;
@@ -66,13 +67,11 @@ export function toAppError(thrown: unknown, request: FastifyRequest, bodyLimit: 
 export function sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimit: number): FastifyReply {
   const error = toAppError(thrown, request, bodyLimit);
   const status = statusFor(error);
-  if (status >= 500) {
-    request.log.error({ err: asError(thrown) }, 'request failed');
-  } else {
-    const { code } = toErrorBody(error).error;
-    request.log.info({ status, code }, 'request refused');
-  }
-  return reply.code(status).type('application/json; charset=utf-8').send(toErrorBody(error));
+  const body = toErrorBody(error);
+  // The code goes into the request's one log line (src/http/request-log.ts); a failure also logs its cause.
+  noteErrorCode(request, body.error.code);
+  if (status >= 500) request.log.error({ err: asError(thrown) }, 'request failed');
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
 /** Registers the error handler, the not-found handler and nothing else: call once on the root instance. */

@@ -52,6 +52,8 @@ export const listBuildsQuery = z.object({
   limit: queryInt(1, 200).default(50),
   offset: queryInt(0).default(0),
   status: z.enum(BUILD_STATUSES).optional(),
+  /** `summary` (BuildSummary, the default) or `full` (the whole BuildView of each build). */
+  view: z.enum(['summary', 'full']).default('summary'),
 });
 
 /** `after` is the last journal `seq` the client has seen; 0 replays everything. */
@@ -71,6 +73,23 @@ export const retryQuery = z.object({
 
 export const buildIdParams = z.object({
   id: z.string().regex(BUILD_ID_PATTERN, 'Must be a build id such as "build-13-analytics-engine-20261124-140532".'),
+});
+
+/**
+ * A file of a build's repository (`GET …/files/*`), repository-relative as `git ls-tree`
+ * prints it. Only paths the tree lists are served anyway; this refuses the obviously
+ * wrong ones (absolute, `.`/`..` or empty segments, NUL, backslash) with a 400.
+ */
+export const buildFileParams = buildIdParams.extend({
+  '*': z
+    .string()
+    .min(1, 'Must name a file, e.g. "src/index.js".')
+    .max(4_096)
+    .refine(
+      (file) => !/[\0\\]/.test(file) && file.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'),
+      'Must be a repository-relative file path such as "src/index.js" (no leading "/", no "." or ".." segments).',
+    )
+    .describe('The file, repository-relative, slashes as they are: `src/index.js`.'),
 });
 
 export const UDC_MESSAGE_TYPES = ['task_assignment', 'status_update', 'query', 'command', 'event', 'status'] as const;

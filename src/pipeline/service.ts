@@ -52,6 +52,43 @@ export interface BuildService {
   subscribe(buildId: string, listener: EventListener): () => void;
 }
 
+/** A tracked file of a build's repository, at the build's latest commit. */
+export interface BuildFileEntry {
+  path: string;
+  /** Bytes. */
+  size: number;
+}
+
+/** One file's text; `content` is null for a binary file, cut at `FILE_TEXT_LIMIT` bytes when `truncated`. */
+export interface BuildFileContent extends BuildFileEntry {
+  commit: string;
+  content: string | null;
+  binary: boolean;
+  truncated: boolean;
+}
+
+/** One repair commit of the verifier's test→repair loop, with its unified diff (capped). */
+export interface RepairIteration {
+  /** The verification attempt whose failure this repair answers. */
+  attempt: number;
+  commit: string;
+  /** The commit's subject line. */
+  message: string;
+  files: string[];
+  diff: string;
+  truncated: boolean;
+}
+
+/** What the dashboard reads of a build's repository: only what git committed, never the working tree. */
+export interface BuildFileService {
+  /** `commit` is null (and `files` empty) while the build has committed nothing. @throws NotFoundError */
+  list(buildId: string): Promise<{ commit: string | null; files: BuildFileEntry[] }>;
+  /** Only paths the commit's tree lists are served. @throws NotFoundError for an unknown build or file */
+  read(buildId: string, path: string): Promise<BuildFileContent>;
+  /** Oldest first. @throws NotFoundError */
+  repairs(buildId: string): Promise<RepairIteration[]>;
+}
+
 /** A droplet as the lifecycle API shows it: its registration, its deployment (with live health) and its journal. */
 export interface DropletView {
   dropletId: number;

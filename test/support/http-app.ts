@@ -12,6 +12,7 @@ import type { BuildEvent } from '../../src/domain/events.js';
 import type { BuildEventListener, EventBus } from '../../src/domain/ports/event-bus.js';
 import { buildApp } from '../../src/http/app.js';
 import type { AppDeps, ExecutorInfo } from '../../src/http/deps.js';
+import { createBuildFileService } from '../../src/pipeline/build-files.js';
 import { createBuildService } from '../../src/pipeline/builds.js';
 import { InMemoryEventBus } from '../../src/pipeline/events.js';
 import { BuildScheduler } from '../../src/pipeline/scheduler.js';
@@ -24,6 +25,7 @@ import { type Db, openDatabase } from '../../src/store/db.js';
 import { SqliteDropletJournal } from '../../src/store/droplet-events.js';
 import { createDropletService } from '../../src/pipeline/droplets.js';
 import { ModelCallStore, SqliteModelCallLedger } from '../../src/store/model-calls.js';
+import { GitRepositoryHistory } from '../../src/repo/history.js';
 
 /** The bus, counted: a closed stream must leave no subscription behind. */
 class CountingBus implements EventBus {
@@ -186,7 +188,7 @@ export function executorInfo(builds: TestBuilds, overrides: Partial<ExecutorInfo
     deployTarget: 'local',
     registry: 'embedded',
     sandbox: 'process',
-    sandboxDetail: { isolation: 'process group only', limits: 'none', unavailable_reason: null },
+    sandboxDetail: { isolation: 'process group only', limits: 'none', unavailable_reason: null, fallback_reason: null, fix: null },
     notifyChannels: ['log'],
     maxConcurrentBuilds: 2,
     maxBuildIterations: 3,
@@ -228,6 +230,8 @@ export async function createTestApp(overrides: TestAppOverrides = {}): Promise<T
     info: executorInfo(builds),
     publicUrl: 'http://127.0.0.1:8400',
     logger: false,
+    // As the executor wires it: the build file routes read the repositories the store names.
+    buildFiles: createBuildFileService({ store: builds.store, history: new GitRepositoryHistory() }),
     ...rest,
   });
   return { app, builds, registry };

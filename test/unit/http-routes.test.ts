@@ -1,6 +1,6 @@
 /** The shapes the build API and the UDC endpoints answer with. */
 import { describe, expect, it } from 'vitest';
-import type { BuildView } from '../../src/domain/status.js';
+import type { BuildSummary, BuildView } from '../../src/domain/status.js';
 import type { BuildEvent } from '../../src/domain/events.js';
 import { executorInfo, startsTestApps } from '../support/http-app.js';
 
@@ -10,11 +10,13 @@ const start = startsTestApps();
 describe('build API', () => {
   it('accepts a build with 202 and the stream and status URLs', async () => {
     const { app, builds } = await start({ publicUrl: 'https://executor.example.com/' });
+    const before = Date.now();
     const response = await app.inject({
       method: 'POST',
       url: '/executor/build-droplet',
       payload: { architect_intent: `  ${INTENT}  `, droplet_id: 13, droplet_name: 'analytics-engine', notify_channels: ['log'] },
     });
+    const after = Date.now();
     expect(response.statusCode).toBe(202);
     const body = response.json();
     const id = 'build-13-analytics-engine-20260101-000000';
@@ -23,10 +25,13 @@ describe('build API', () => {
       status: 'queued',
       droplet_id: 13,
       droplet_name: 'analytics-engine',
-      estimated_completion: '2026-01-01T00:10:00.000Z',
+      estimated_completion: expect.any(String),
       stream_url: `wss://executor.example.com/executor/builds/${id}/stream`,
       status_url: `https://executor.example.com/executor/builds/${id}/status`,
     });
+    // Queued, first in line: its typical run (600 s here) from now, not from created_at.
+    expect(Date.parse(body.estimated_completion as string)).toBeGreaterThanOrEqual(before + 600_000);
+    expect(Date.parse(body.estimated_completion as string)).toBeLessThanOrEqual(after + 600_000);
     expect(builds.submitted).toEqual([
       { architectIntent: INTENT, dropletId: 13, dropletName: 'analytics-engine', approvalMode: 'final', autoDeploy: true, notifyChannels: ['log'] },
     ]);
@@ -47,9 +52,9 @@ describe('build API', () => {
 
     const page = await app.inject({ method: 'GET', url: '/executor/builds?limit=2&offset=0' });
     expect(page.headers['x-total-count']).toBe('3');
-    expect(page.json<BuildView[]>().map((view) => view.build_id)).toEqual([ids[2], ids[1]]);
+    expect(page.json<BuildSummary[]>().map((view) => view.build_id)).toEqual([ids[2], ids[1]]);
     const filtered = await app.inject({ method: 'GET', url: '/executor/builds?status=in_progress' });
-    expect(filtered.json<BuildView[]>().map((view) => view.build_id)).toEqual([first]);
+    expect(filtered.json<BuildSummary[]>().map((view) => view.build_id)).toEqual([first]);
     expect(filtered.headers['x-total-count']).toBe('1');
     for (const bad of ['limit=0', 'limit=201', 'offset=-1', 'status=running', 'limit=abc']) {
       expect((await app.inject({ method: 'GET', url: `/executor/builds?${bad}` })).statusCode).toBe(400);
@@ -87,11 +92,11 @@ describe('build API', () => {
     expect(tooLong.statusCode).toBe(400);
     const approved = await app.inject({ method: 'POST', url: `/executor/builds/${id}/approve`, payload: { approved: true, feedback: 'ship it' } });
     expect(approved.statusCode).toBe(200);
-    expect(approved.json<BuildView>().status).toBe('queued');
+    expect(approved.json<BuildSummary>().status).toBe('queued');
 
     const cancelled = await app.inject({ method: 'DELETE', url: `/executor/builds/${id}` });
     expect(cancelled.statusCode).toBe(200);
-    expect(cancelled.json<BuildView>().status).toBe('cancelled');
+    expect(cancelled.json<BuildSummary>().status).toBe('cancelled');
     expect((await app.inject({ method: 'DELETE', url: `/executor/builds/${id}` })).statusCode).toBe(409);
 
     const outOfRange = await app.inject({ method: 'POST', url: `/executor/builds/${id}/retry?from_step=9` });
@@ -101,7 +106,7 @@ describe('build API', () => {
     ]);
     const retried = await app.inject({ method: 'POST', url: `/executor/builds/${id}/retry?from_step=3` });
     expect(retried.statusCode).toBe(202);
-    expect(retried.json<BuildView>().status).toBe('queued');
+    expect(retried.json<BuildSummary>().status).toBe('queued');
     const events = await builds.service.events(id, 0);
     expect(events.at(-1)).toMatchObject({ type: 'build.retried', data: { from_step: 3 } });
   });
@@ -150,7 +155,7 @@ describe('UDC endpoints', () => {
   it('answers /health, degraded when the store does not answer', async () => {
     const { app, builds } = await start();
     const body = (await app.inject({ method: 'GET', url: '/health' })).json<{ timestamp: string; uptime_seconds: number }>();
-    expect(body).toEqual({ status: 'healthy', timestamp: expect.any(String), uptime_seconds: expect.any(Number), version: '1.0.0' });
+    expect(body).toEqual({ status: 'healthy', timestamp: expect.any(String), uptime_seconds: expect.any(Number), version: '1.0.0', problems: [] });
     expect(Number.isInteger(body.uptime_seconds)).toBe(true);
     expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
     await app.close();
@@ -174,6 +179,9 @@ describe('UDC endpoints', () => {
       'GET /dependencies',
       'GET /executor/builds',
       'GET /executor/builds/{id}/events',
+      'GET /executor/builds/{id}/files',
+      'GET /executor/builds/{id}/files/*',
+      'GET /executor/builds/{id}/repairs',
       'GET /executor/builds/{id}/status',
       'GET /executor/builds/{id}/stream',
       'GET /executor/capabilities',

@@ -1,6 +1,7 @@
 /** The build API: submit, inspect, list, journal, approve, cancel, retry. */
 import type { FastifyInstance } from 'fastify';
 import type { BuildView } from '../../domain/status.js';
+import { summaryOf } from '../../domain/summary.js';
 import type { SubmitBuildInput } from '../../pipeline/service.js';
 import type { AppDeps } from '../deps.js';
 import {
@@ -13,6 +14,7 @@ import {
   parseOrThrow,
   retryQuery,
 } from '../schemas.js';
+import { buildAccepted, buildEvent, buildList, buildSummary, buildView, errorResponses } from '../response-schemas.js';
 
 export function submitInputFrom(body: BuildDropletBody): SubmitBuildInput {
   return {
@@ -54,7 +56,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.post(
     '/executor/build-droplet',
-    { config: { description: 'Start a build from an architect intent; answers 202 with stream and status URLs.' } },
+    { schema: { body: buildDropletBody, response: { 202: buildAccepted, ...errorResponses(409, 429, 503) } }, config: { description: 'Start a build from an architect intent; answers 202 with stream and status URLs.', submitsBuilds: 'always' } },
     async (request, reply) => {
       const body = parseOrThrow(buildDropletBody, request.body, 'build request');
       const view = await builds.submit(submitInputFrom(body));
@@ -64,23 +66,23 @@ export function registerBuildRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get(
     '/executor/builds',
-    { config: { description: 'List builds, newest first (limit, offset, status); X-Total-Count holds the total.' } },
+    { schema: { querystring: listBuildsQuery, response: { 200: buildList } }, config: { description: 'List builds, newest first (limit, offset, status), as summaries (`view=full`: whole status views); X-Total-Count holds the total.' } },
     async (request, reply) => {
-      const query = parseOrThrow(listBuildsQuery, request.query, 'list query');
+      const { view, ...query } = parseOrThrow(listBuildsQuery, request.query, 'list query');
       const { builds: page, total } = await builds.list(query);
-      return reply.header('x-total-count', String(total)).send(page);
+      return reply.header('x-total-count', String(total)).send(view === 'full' ? page : page.map(summaryOf));
     },
   );
 
   app.get(
     '/executor/builds/:id/status',
-    { config: { description: 'The status of one build: steps, progress, pending approval, error.' } },
+    { schema: { params: buildIdParams, response: { 200: buildView, ...errorResponses(404) } }, config: { description: 'The status of one build: steps, progress, pending approval, error.' } },
     async (request) => builds.get(buildId(request.params)),
   );
 
   app.get(
     '/executor/builds/:id/events',
-    { config: { description: 'The build journal after sequence number `after`, oldest first.' } },
+    { schema: { params: buildIdParams, querystring: afterQuery, response: { 200: buildEvent.array(), ...errorResponses(404) } }, config: { description: 'The build journal after sequence number `after`, oldest first.' } },
     async (request) => {
       const id = buildId(request.params);
       const { after } = parseOrThrow(afterQuery, request.query, 'events query');
@@ -90,30 +92,32 @@ export function registerBuildRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.post(
     '/executor/builds/:id/approve',
-    { config: { description: 'Approve or reject the gate a build is waiting at.' } },
+    { schema: { params: buildIdParams, body: approveBody, response: { 200: buildSummary, ...errorResponses(404, 409) } }, config: { description: 'Approve or reject the gate a build is waiting at.' } },
     async (request) => {
       const id = buildId(request.params);
       const decision = parseOrThrow(approveBody, request.body, 'approval');
-      return builds.approve(id, {
+      const decided = await builds.approve(id, {
         approved: decision.approved,
         ...(decision.feedback !== undefined && { feedback: decision.feedback }),
       });
+      // Actions answer small: GET …/status has the whole view.
+      return summaryOf(decided);
     },
   );
 
   app.delete(
     '/executor/builds/:id',
-    { config: { description: 'Cancel a build; answers once its child processes are gone.' } },
-    async (request) => builds.cancel(buildId(request.params)),
+    { schema: { params: buildIdParams, response: { 200: buildSummary, ...errorResponses(404, 409) } }, config: { description: 'Cancel a build; answers once its child processes are gone.' } },
+    async (request) => summaryOf(await builds.cancel(buildId(request.params))),
   );
 
   app.post(
     '/executor/builds/:id/retry',
-    { config: { description: 'Re-run a failed or cancelled build, optionally from step `from_step` (1-8) and with a new `max_cost_usd`.' } },
+    { schema: { params: buildIdParams, querystring: retryQuery, response: { 202: buildSummary, ...errorResponses(404, 409) } }, config: { description: 'Re-run a failed or cancelled build, optionally from step `from_step` (1-8) and with a new `max_cost_usd`.' } },
     async (request, reply) => {
       const id = buildId(request.params);
       const { from_step: fromStep, max_cost_usd: maxCostUsd } = parseOrThrow(retryQuery, request.query, 'retry query');
-      return reply.code(202).send(await builds.retry(id, fromStep, maxCostUsd));
+      return reply.code(202).send(summaryOf(await builds.retry(id, fromStep, maxCostUsd)));
     },
   );
 }

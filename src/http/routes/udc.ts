@@ -4,8 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps, ExecutorInfo } from '../deps.js';
 import type { RequestMetrics } from '../metrics.js';
 import type { IntegrationEndpoint } from '../route-catalog.js';
-import { BUILD_FIELDS, type UdcMessage, buildDropletBody, parseOrThrow, udcMessageBody } from '../schemas.js';
+import { buildDropletBody, parseOrThrow, udcMessageBody } from '../schemas.js';
 import { acceptedBuild, submitInputFrom } from './builds.js';
+import { MESSAGE_TYPES_DESCRIPTION, buildRequestOf } from '../task-assignment.js';
+import { assessHealth, type HealthStatus } from '../health.js';
+import { errorResponses, messageReceipt, udcCapabilities, udcDependencies, udcHealth, udcState } from '../response-schemas.js';
 
 export const SERVICE_NAME = 'autonomous-executor';
 /** The executor's id in the fleet. Not yet configurable: ExecutorInfo has no droplet id. */
@@ -36,16 +39,11 @@ export const SUPPORTED_OPERATIONS = [
   'list_droplets',
 ];
 
-export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
+export type { HealthStatus };
 
-/** `degraded` when the store does not answer; `unhealthy` when even asking it throws. */
+/** See src/http/health.ts: `degraded` with problems to fix, `unhealthy` when the store cannot be asked. */
 export async function healthOf(info: ExecutorInfo): Promise<HealthStatus> {
-  try {
-    // Builds are refused while SANDBOX=required cannot be met: serving, but not fully.
-    return (await info.storeHealthy()) && !info.sandboxDetail.unavailable_reason ? 'healthy' : 'degraded';
-  } catch {
-    return 'unhealthy';
-  }
+  return (await assessHealth(info)).status;
 }
 
 export function uptimeSeconds(info: ExecutorInfo): number {
@@ -74,29 +72,34 @@ export interface UdcRouteContext {
 export function registerUdcRoutes(app: FastifyInstance, deps: AppDeps, context: UdcRouteContext): void {
   const { info } = deps;
 
-  app.get('/health', { config: { description: 'UDC health: status, timestamp, uptime, version (public).' } }, async (_request, reply) => {
-    const status = await healthOf(info);
+  app.get('/health', { schema: { response: { 200: udcHealth, 503: udcHealth.describe('Unhealthy: the store cannot be asked.') } }, config: { description: 'UDC health: status, timestamp, uptime, version (public).' } }, async (_request, reply) => {
+    // UDC: a degraded executor still answers 200; only an unhealthy one 503. `problems` say what to fix.
+    const { status, problems } = await assessHealth(info);
     return reply.code(status === 'unhealthy' ? 503 : 200).send({
       status,
       timestamp: new Date().toISOString(),
       uptime_seconds: uptimeSeconds(info),
       version: info.version,
+      problems,
     });
   });
 
-  app.get('/capabilities', { config: { description: 'UDC capabilities: what the executor does and its endpoints.' } }, async () => ({
+  app.get('/capabilities', { schema: { response: { 200: udcCapabilities } }, config: { description: 'UDC capabilities: what the executor does and its endpoints.' } }, async () => ({
     service_name: SERVICE_NAME,
     droplet_id: EXECUTOR_DROPLET_ID,
     version: info.version,
     capabilities: CAPABILITIES,
     supported_operations: SUPPORTED_OPERATIONS,
     integration_endpoints: context.catalog,
+    // What POST /message does with each message type, and the fields of a task_assignment's payload.
+    message_types: MESSAGE_TYPES_DESCRIPTION,
   }));
 
-  app.get('/state', { config: { description: 'UDC state: status, mode, last activity, build and request metrics.' } }, async () => {
+  app.get('/state', { schema: { response: { 200: udcState } }, config: { description: 'UDC state: status, mode, last activity, build and request metrics.' } }, async () => {
     const counts = await info.buildCounts();
     return {
-      status: (await healthOf(info)) === 'healthy' ? 'active' : 'error',
+      // `error` when builds cannot run; a sandbox fallback (builds run, less isolated) is a health problem only.
+      status: (await assessHealth(info)).problems.some((problem) => problem.builds_refused) ? 'error' : 'active',
       mode: 'production',
       last_activity: (context.metrics.lastActivity() ?? info.startedAt).toISOString(),
       metrics: {
@@ -109,8 +112,8 @@ export function registerUdcRoutes(app: FastifyInstance, deps: AppDeps, context: 
     };
   });
 
-  app.get('/dependencies', { config: { description: 'UDC dependencies: the store, registry, notifiers and model API.' } }, async () => {
-    const store = (await healthOf(info)) === 'healthy' ? 'available' : 'unavailable';
+  app.get('/dependencies', { schema: { response: { 200: udcDependencies } }, config: { description: 'UDC dependencies: the store, registry, notifiers and model API.' } }, async () => {
+    const store = (await assessHealth(info)).problems.some((problem) => problem.component === 'store') ? 'unavailable' : 'available';
     const registry = await reachable(() => deps.registry.list(), REGISTRY_PROBE_MS);
     return {
       required_services: [{ name: 'sqlite', status: store }],
@@ -127,7 +130,7 @@ export function registerUdcRoutes(app: FastifyInstance, deps: AppDeps, context: 
     };
   });
 
-  app.post('/message', { config: { description: 'UDC message: a task_assignment with an intent starts a build.' } }, async (request) => {
+  app.post('/message', { schema: { body: udcMessageBody, response: { 200: messageReceipt, ...errorResponses(409, 429, 503) } }, config: { description: 'UDC message: a task_assignment with an intent starts a build.', submitsBuilds: 'task_assignment' } }, async (request) => {
     const message = parseOrThrow(udcMessageBody, request.body, 'message');
     const messageId = `msg-${randomUUID()}`;
     request.log.info({ from_service: message.from_service, message_type: message.message_type, message_id: messageId }, 'UDC message');
@@ -139,12 +142,3 @@ export function registerUdcRoutes(app: FastifyInstance, deps: AppDeps, context: 
   });
 }
 
-/** The build request inside a task_assignment: `architect_intent` (or `intent`) plus the optional build fields. */
-function buildRequestOf(message: UdcMessage): Record<string, unknown> {
-  const { payload } = message;
-  const request: Record<string, unknown> = { architect_intent: payload.architect_intent ?? payload.intent };
-  for (const field of BUILD_FIELDS) {
-    if (payload[field] !== undefined) request[field] = payload[field];
-  }
-  return request;
-}
