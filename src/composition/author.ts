@@ -1,9 +1,8 @@
 /** Picks and builds the author the configuration asks for. */
 import type { Config } from './config.js';
 import { SecretRedactor } from '../support/secrets.js';
-import { AnthropicClient } from '../authors/model/anthropic-client.js';
+import type { ModelClient } from '../authors/model/types.js';
 import { ModelAuthor } from '../authors/model/model-author.js';
-import { OpenAIClient } from '../authors/model/openai-client.js';
 import { PriceTable } from '../authors/model/pricing.js';
 import { OfflineAuthor } from '../authors/offline/index.js';
 import type { Author } from '../domain/ports/author.js';
@@ -11,12 +10,19 @@ import type { Author } from '../domain/ports/author.js';
 /** No wait between retries is longer than this, whatever a retry-after header asks. */
 const MAX_RETRY_DELAY_MS = 120_000;
 
-export function createAuthor(config: Config): Author {
+/** The model SDKs load only when configured: together they take ~0.4 s an offline start does not need. */
+async function createModelClient(config: Config): Promise<ModelClient> {
+  if (config.modelProvider === 'anthropic') {
+    const { AnthropicClient } = await import('../authors/model/anthropic-client.js');
+    return new AnthropicClient({ apiKey: config.ANTHROPIC_API_KEY!, model: config.ANTHROPIC_MODEL, baseURL: config.ANTHROPIC_BASE_URL });
+  }
+  const { OpenAIClient } = await import('../authors/model/openai-client.js');
+  return new OpenAIClient({ apiKey: config.OPENAI_API_KEY, model: config.OPENAI_MODEL, baseURL: config.OPENAI_BASE_URL });
+}
+
+export async function createAuthor(config: Config): Promise<Author> {
   if (config.modelProvider === 'offline') return new OfflineAuthor();
-  const client =
-    config.modelProvider === 'anthropic'
-      ? new AnthropicClient({ apiKey: config.ANTHROPIC_API_KEY!, model: config.ANTHROPIC_MODEL, baseURL: config.ANTHROPIC_BASE_URL })
-      : new OpenAIClient({ apiKey: config.OPENAI_API_KEY, model: config.OPENAI_MODEL, baseURL: config.OPENAI_BASE_URL });
+  const client = await createModelClient(config);
   const redactor = new SecretRedactor(config.secrets);
   return new ModelAuthor({
     client,

@@ -83,7 +83,7 @@ export async function createExecutor(loaded: Config, overrides: ExecutorOverride
   const announcer = createAnnouncer({ config, db, notifiers: createNotifiers(config, log), store, ledger, bus, links: approvalLinks.issuer, redact: redaction.redact, log });
 
   const sandbox = prepareSandbox(config, log);
-  const author = overrides.author ?? createAuthor(config);
+  const author = overrides.author ?? (await createAuthor(config));
   const { dependencies, deployTarget } = await prepareDeploys(config, db, sandbox.choice, redaction.redact, log);
   const providers = createProviders({ config, db, author, sandbox: sandbox.choice.sandbox, registry, deployTarget, dependencies, announcer, log });
   const maxBuildCostUsd = config.MAX_BUILD_COST_USD ?? null;

@@ -3,7 +3,6 @@
  * @apidevtools/swagger-parser ($refs resolved), and checked for what the executor needs
  * of it: the five UDC endpoints, and an example for every request body.
  */
-import SwaggerParser from '@apidevtools/swagger-parser';
 import { openApiSchemaProblem } from './openapi-schema.js';
 import { API_METHODS, isUdcOperation, UDC_OPERATIONS, type ApiMethod, type ApiOperation } from '../domain/api-description.js';
 
@@ -125,6 +124,8 @@ async function parseDocument(text: string): Promise<ApiDescriptionParse> {
   let document: { paths?: Record<string, PathItem> };
   try {
     // swagger-parser checks the spec's own rules (unique operation ids, path parameters…) and resolves the $refs.
+    // Loaded on the first check, not at the service's start-up.
+    const { default: SwaggerParser } = await import('@apidevtools/swagger-parser');
     document = (await SwaggerParser.validate(raw as never, { resolve: { external: false, file: false, http: false }, validate: { schema: false, spec: true } })) as typeof document;
   } catch (error) {
     return { ok: false, reason: `${FILE} is not a valid OpenAPI 3.1 document: ${(error as Error).message.replace(/\s+/g, ' ').trim()}` };

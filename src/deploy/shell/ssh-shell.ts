@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { posix } from 'node:path';
-import { NodeSSH } from 'node-ssh';
+import type { NodeSSH } from 'node-ssh';
 import { decideHostKey, assertHostKeyPolicy, type HostKeyPolicy, knownHostsName, loadKnownHosts, preferredHostKeyAlgorithms } from './host-keys.js';
 import { quoteArgv } from './quote.js';
 import { killGroupArgv, NotConnected, openChannel, remoteCommand, runChannel, type Ssh2Channel, type Ssh2Client } from './ssh-channel.js';
@@ -203,7 +203,9 @@ export class SshShell implements HostShell {
     const serverHostKey = preferredHostKeyAlgorithms(entries, knownHostsName(host, port));
     let refusal: ShellError | null = null;
     const target = { host, port, label: this.label };
-    const ssh = new NodeSSH();
+    // Loaded on the first connection: a local-only executor never pays for ssh2 at start-up.
+    const { NodeSSH: Client } = await import('node-ssh');
+    const ssh = new Client();
     try {
       await ssh.connect({
         host,
