@@ -7,11 +7,10 @@
 import type { CommitInfo } from '../domain/files.js';
 import type { BlobText, CommitChange, RepositoryHistory, TreeFile } from '../domain/ports/repository-history.js';
 import { InternalError, NotFoundError } from '../domain/errors.js';
+import { COMMIT_LOG_FORMAT, parseCommitLog } from './commit-log.js';
 import { GitCommandError, hasGitDirectory, openRepository, type GitRunner } from './git.js';
 
 const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
-const RECORD_SEPARATOR = '\x1e';
-const UNIT_SEPARATOR = '\x1f';
 /** `<mode> <type> <object> <size>\t<path>` as `ls-tree -l` prints it (the size is padded). */
 const TREE_LINE = /^(\d{6}) (\w+) ([0-9a-f]+) +(\d+|-)\t([\s\S]+)$/;
 
@@ -32,25 +31,14 @@ export function capText(text: string, maxBytes: number): { text: string; truncat
   return { text: lineEnd > 0 ? head.slice(0, lineEnd + 1) : head, truncated: true };
 }
 
-function parseLog(output: string): CommitInfo[] {
-  return output
-    .split(RECORD_SEPARATOR)
-    .map((record) => record.replace(/^\n+/, ''))
-    .filter((record) => record.includes(UNIT_SEPARATOR))
-    .map((record) => {
-      const at = record.indexOf(UNIT_SEPARATOR);
-      return { sha: record.slice(0, at), message: record.slice(at + 1).trim() };
-    });
-}
-
 export class GitRepositoryHistory implements RepositoryHistory {
   async buildCommits(repoPath: string, buildId: string): Promise<CommitInfo[]> {
     const git = await this.open(repoPath);
     if (!git || !(await hasCommit(git))) return [];
     const trailer = `Executor-Build: ${buildId}`;
-    const output = await git.run(['log', '--reverse', '--fixed-strings', `--grep=${trailer}`, `--format=%H${UNIT_SEPARATOR}%B${RECORD_SEPARATOR}`, 'HEAD', '--']);
+    const output = await git.run(['log', '--reverse', '--fixed-strings', `--grep=${trailer}`, COMMIT_LOG_FORMAT, 'HEAD', '--']);
     // --grep matches a substring: `build-x` would also find `build-x-2`'s commits.
-    return parseLog(output).filter((commit) => commit.message.split('\n').some((line) => line.trim() === trailer));
+    return parseCommitLog(output).filter((commit) => commit.message.split('\n').some((line) => line.trim() === trailer));
   }
 
   async treeFiles(repoPath: string, commit: string): Promise<TreeFile[]> {

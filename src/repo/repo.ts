@@ -12,6 +12,7 @@ import type { ScannedFile, SecretFinding } from '../support/secrets.js';
 import { EMPTY_TREE, GitCommandError, hasGitDirectory, initRepository, openRepository, type GitRunner } from './git.js';
 import { assertAuthorWritable, assertFileLimits, MAX_FILE_BYTES, resolveSafePath } from './paths.js';
 import { commitInOnePass } from './batch-commit.js';
+import { COMMIT_LOG_FORMAT, parseCommitLog } from './commit-log.js';
 import { readForScan, readRegularFile, refuseLinkedParents, removeSpecialFiles, writeNoFollow } from '../support/files.js';
 import type { CommitEntry, CommitInfo, Trailers } from '../domain/files.js';
 import type { DropletRepo, Workspace } from '../domain/ports/repository.js';
@@ -29,8 +30,6 @@ export interface GitWorkspaceOptions {
 }
 
 const TAG_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
-const RECORD_SEPARATOR = '\x1e';
-const UNIT_SEPARATOR = '\x1f';
 /** Kept by restoreWorkingTree, so the next verification need not reinstall. */
 const INSTALLED_DEPENDENCIES = 'node_modules';
 /** Kept with them: it says what was installed (install re-checks it, the deploy keys its module store by it). */
@@ -219,15 +218,7 @@ export class GitDropletRepo implements DropletRepo {
       if (!(await this.repositoryExists())) return [];
       const git = await openRepository(this.path);
       if ((await this.resolveCommit(git, 'HEAD')) === null) return [];
-      const output = await git.run(['log', `--format=%H${UNIT_SEPARATOR}%B${RECORD_SEPARATOR}`, 'HEAD']);
-      return output
-        .split(RECORD_SEPARATOR)
-        .map((record) => record.replace(/^\n+/, ''))
-        .filter((record) => record.includes(UNIT_SEPARATOR))
-        .map((record) => {
-          const at = record.indexOf(UNIT_SEPARATOR);
-          return { sha: record.slice(0, at), message: record.slice(at + 1).trim() };
-        });
+      return parseCommitLog(await git.run(['log', COMMIT_LOG_FORMAT, 'HEAD']));
     });
   }
 

@@ -5,35 +5,9 @@
  * and the repair that follows restores the route.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OfflineAuthor } from '../../src/authors/offline/index.js';
-import type { Author } from '../../src/domain/ports/author.js';
-import type { FileChange } from '../../src/domain/files.js';
 import type { VerificationReport } from '../../src/domain/verification.js';
 import { startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
-
-/** The `app.put(…)` registration of the skeleton's crud.js, up to the next route. */
-const PUT_ROUTE = /\n {2}app\.put\(base \+ '\/:id'[\s\S]*?\n {2}\}\);\n/;
-
-/** The offline droplet without PUT, and with only its UDC and config tests: its own suite stays green. */
-class RouteDroppingAuthor implements Author {
-  readonly id = 'route-dropping';
-  readonly description = 'offline droplet without its PUT route';
-  private readonly offline = new OfflineAuthor();
-  writeSpec: Author['writeSpec'] = (request, options) => this.offline.writeSpec(request, options);
-  repair: Author['repair'] = (request, options) => this.offline.repair(request, options);
-
-  async writeCode(...args: Parameters<Author['writeCode']>): Promise<FileChange[]> {
-    return (await this.offline.writeCode(...args)).map((change) => {
-      if (change.kind !== 'write') return change;
-      if (change.path === 'src/crud.js') {
-        if (!PUT_ROUTE.test(change.content)) throw new Error('crud.js has no PUT route to drop');
-        return { ...change, content: change.content.replace(PUT_ROUTE, '\n') };
-      }
-      if (change.path === 'test/index.js') return { ...change, content: "import './udc.test.js';\nimport './config.test.js';\n" };
-      return change;
-    });
-  }
-}
+import { RouteDroppingAuthor } from '../support/route-dropping-author.js';
 
 let server: TestExecutor;
 beforeAll(async () => {

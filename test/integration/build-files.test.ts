@@ -7,35 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OfflineAuthor } from '../../src/authors/offline/index.js';
-import type { FileChange } from '../../src/domain/files.js';
-import type { Author } from '../../src/domain/ports/author.js';
 import type { BuildView } from '../../src/domain/status.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
+import { RouteDroppingAuthor } from '../support/route-dropping-author.js';
 import { expectUdcError } from '../support/udc-error.js';
 
 const API_TOKEN = 'build-files-test-api-token';
 const auth = { authorization: `Bearer ${API_TOKEN}` };
-/** The `app.put(…)` registration of the skeleton's crud.js, up to the next route. */
-const PUT_ROUTE = /\n {2}app\.put\(base \+ '\/:id'[\s\S]*?\n {2}\}\);\n/;
-
-/** The offline droplet without PUT (and without the tests that would notice): attempt 1 fails its SPEC, the repair puts it back. */
-class RouteDroppingAuthor implements Author {
-  readonly id = 'route-dropping';
-  readonly description = 'offline droplet without its PUT route';
-  private readonly offline = new OfflineAuthor();
-  writeSpec: Author['writeSpec'] = (request, options) => this.offline.writeSpec(request, options);
-  repair: Author['repair'] = (request, options) => this.offline.repair(request, options);
-
-  async writeCode(...args: Parameters<Author['writeCode']>): Promise<FileChange[]> {
-    return (await this.offline.writeCode(...args)).map((change) => {
-      if (change.kind !== 'write') return change;
-      if (change.path === 'src/crud.js') return { ...change, content: change.content.replace(PUT_ROUTE, '\n') };
-      if (change.path === 'test/index.js') return { ...change, content: "import './udc.test.js';\nimport './config.test.js';\n" };
-      return change;
-    });
-  }
-}
 
 /** A GET whose path goes out exactly as written (fetch would resolve `..` and `%2e%2e` first). */
 function rawGet(baseUrl: string, path: string, headers: Record<string, string> = auth): Promise<{ statusCode: number; json(): unknown }> {
