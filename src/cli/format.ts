@@ -31,7 +31,7 @@ export function verifierNote(verifier: VerifierState): string {
 export function stepTitle(step: StepState, verifier: VerifierState): string {
   const duration = formatDuration(step.durationSeconds);
   const note = step.step === 'verifier' ? verifierNote(verifier) : '';
-  return [`${step.number}. ${step.label}`, duration && `(${duration})`, note && `- ${note}`, step.status === 'skipped' ? '[skipped]' : '']
+  return [`${step.number}. ${step.label}`, duration && `(${duration})`, note && `- ${note}`]
     .filter(Boolean)
     .join(' ');
 }
