@@ -41,7 +41,8 @@ async function connectionLog(server: TestSshd, offset: number): Promise<{ port: 
     const delta = server.readLog().slice(offset);
     port = /Connection from 127\.0\.0\.1 port (\d+)/.exec(delta)?.[1] ?? '';
     lines = delta.split('\n').filter((line) => port !== '' && line.includes(`port ${port}`));
-    return lines.some((line) => /closed|Disconnected|disconnect/i.test(line));
+    // sshd's last line for a connection; "Received disconnect" comes before it, so waiting for that raced.
+    return lines.some((line) => /closed|Disconnected from/i.test(line));
   });
   expect(ended, server.readLog().slice(offset)).toBe(true);
   return { port, lines };
