@@ -73,23 +73,14 @@ export interface BuildView {
  * needs to show and follow it, without the steps' details. `GET /executor/builds?view=full`
  * and `GET …/status` give the whole `BuildView`.
  */
-export interface BuildSummary {
-  build_id: string;
-  droplet_id: number;
-  droplet_name: string;
+/** The fields a summary takes from the view as they are. */
+type SummaryFields =
+  | 'build_id' | 'droplet_id' | 'droplet_name' | 'approval_mode' | 'status' | 'current_step' | 'current_step_number'
+  | 'progress_percent' | 'created_at' | 'started_at' | 'estimated_completion' | 'completed_at' | 'deployment_url' | 'pending_approval';
+
+export interface BuildSummary extends Pick<BuildView, SummaryFields> {
   /** The intent's first 160 characters (with an ellipsis when cut). */
   intent_summary: string;
-  approval_mode: ApprovalMode;
-  status: BuildStatus;
-  current_step: StepName;
-  current_step_number: number;
-  progress_percent: number;
-  created_at: string;
-  started_at: string | null;
-  estimated_completion: string;
-  completed_at: string | null;
-  deployment_url: string | null;
-  pending_approval: PendingApproval | null;
   error: Pick<BuildError, 'code' | 'message' | 'retryable'> | null;
   cost_usd: number;
 }
