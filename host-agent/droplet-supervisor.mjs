@@ -32,6 +32,7 @@ const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 /** Connection failures before any response byte: the request is sent once more, to the then-active backend. */
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+const RESET_BY_PEER = new Set(['ECONNRESET', 'EPIPE']);
 
 // ─── Small utilities ────────────────────────────────────────────────────────────────
 
@@ -995,12 +996,16 @@ function controlRequest(socketPath, request, timeoutMs) {
 /**
  * The status of the supervisor answering on the control socket, or null when none does. Something that
  * accepts but fails to answer counts as running: its socket is never taken from it. One that is stopping
- * is waited for (≤ 30 s): a `run` right after a shutdown must not step aside for it.
+ * is waited for (≤ 30 s): a `run` right after a shutdown must not step aside for it. A connection reset
+ * before any answer is one stopping too: closing its control server resets the connections it accepted.
  * @param {ReturnType<typeof pathsOf>} paths @param {number} timeoutMs @returns {Promise<any>}
  */
 async function runningSupervisor(paths, timeoutMs) {
   for (const deadline = Date.now() + 30_000; ; await delay(100)) {
-    const status = await controlRequest(paths.address, { cmd: 'status' }, timeoutMs).catch((err) => ({ pid: `unknown, ${errorMessage(err)}` }));
+    const status = await controlRequest(paths.address, { cmd: 'status' }, timeoutMs).catch((err) => ({
+      pid: `unknown, ${errorMessage(err)}`,
+      state: RESET_BY_PEER.has(errorCode(err)) ? 'stopping' : undefined,
+    }));
     if (status?.state !== 'stopping' || Date.now() > deadline) return status;
   }
 }

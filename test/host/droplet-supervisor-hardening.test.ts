@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -152,7 +153,34 @@ describe('droplet supervisor: two supervisors for one droplet', () => {
     expect(running(first.pid ?? 0)).toBe(false);
     expect(await getText(`${droplet.url}/`)).toEqual({ status: 200, text: 'b1' });
   });
+
+  it('a start while the old supervisor resets control connections (closing its socket) waits for it to go, then serves', async () => {
+    const droplet = await makeDroplet({ releases: { b1: 'serving' }, current: 'b1' });
+    const closing = await resettingControlSocket(droplet.dir);
+    setTimeout(() => closing.close(), 1_500);
+    const started = await startServing(droplet);
+    expect(closing.resets()).toBeGreaterThan(0);
+    expect(running(started.pid ?? 0)).toBe(true);
+    expect(await getText(`${droplet.url}/`)).toEqual({ status: 200, text: 'b1' });
+  });
 });
+
+/**
+ * What a supervisor's control socket does while it closes: it accepts, reads nothing, and drops the
+ * connection with the request unread, which Linux reports to the client as ECONNRESET.
+ */
+async function resettingControlSocket(dropletDir: string): Promise<{ resets: () => number; close: () => void }> {
+  mkdirSync(join(dropletDir, 'run'), { recursive: true, mode: 0o700 });
+  let resets = 0;
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    setTimeout(() => {
+      resets += 1;
+      socket.destroy();
+    }, 50);
+  });
+  await new Promise<void>((resolve) => server.listen(join(dropletDir, 'run', 'supervisor.sock'), resolve));
+  return { resets: () => resets, close: () => server.close() };
+}
 
 describe('droplet supervisor: each release its own entry point', () => {
   it('{entry} is launch.entries[release], src/server.js when it names none; switching back and forth starts each one right', async () => {
