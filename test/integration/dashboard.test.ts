@@ -2,7 +2,8 @@
  * The dashboard at GET /, in headless Chromium against a real executor: an intent
  * submitted through the form, its steps turning green live over the WebSocket, the gate
  * approved from the page, the deployed URL with its health and the acceptance results;
- * and, behind API_TOKEN, the token prompt. Screenshots go to test-artifacts/dashboard/.
+ * a build that needed one repair, with that repair's diff; and, behind API_TOKEN, the
+ * token prompt. Screenshots go to test-artifacts/dashboard/.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { BuildEvent } from '../../src/domain/events.js';
 import type { BuildView } from '../../src/domain/status.js';
 import { packageRoot } from '../../src/http/dashboard.js';
 import { launchBrowser, screenshot, type TestBrowser } from '../support/browser.js';
+import { RouteDroppingAuthor } from '../support/route-dropping-author.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 
 const BUILD_TIMEOUT = 180_000;
@@ -103,7 +105,8 @@ describe('dashboard', () => {
     await page.locator('#section-files button[data-path="docs/SPEC.md"]').click();
     await page.locator('#section-files pre.file').waitFor();
     expect(await page.locator('#section-files pre.file').textContent()).toContain('## Purpose');
-    expect(await page.locator('#section-repairs').textContent()).toMatch(/No repairs|Repair after attempt/);
+    // The offline author's droplet passes as first written: nothing to repair (a repair is shown below).
+    await page.locator('#section-repairs').getByText('No repairs').waitFor();
     await screenshot(page, 'build-completed');
 
     // The list shows it completed; the droplets page shows it healthy with its release.
@@ -132,6 +135,46 @@ describe('dashboard', () => {
     expect(browser.errors).toEqual([]);
     await page.close();
   }, BUILD_TIMEOUT * 2);
+});
+
+describe('dashboard: a build that needed a repair', () => {
+  let server: TestExecutor;
+  beforeAll(async () => {
+    server = await startExecutor({ DEPLOY_TARGET: 'none' }, { author: new RouteDroppingAuthor() });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("shows the failed attempt in the verifier's report and the repair's diff, which puts the dropped route back", async () => {
+    const buildId = await submitBuild(server.baseUrl, { architect_intent: 'Build a bookmark service that stores links with tags', approval_mode: 'auto' });
+    const view = await waitForStatus(server.baseUrl, buildId, ['completed', 'failed'], BUILD_TIMEOUT);
+    expect(view.status, JSON.stringify(view.error)).toBe('completed');
+
+    const page = await browser.newPage();
+    await page.goto(`${server.baseUrl}/#/builds/${encodeURIComponent(buildId)}`);
+    await waitForStepState(page, 'complete', 'completed', 30_000);
+    const repairs = page.locator('#section-repairs details.repair');
+    await repairs.first().waitFor();
+    expect(await repairs.count()).toBe(1);
+    expect(await repairs.first().getAttribute('data-attempt')).toBe('1');
+    await repairs.first().locator('summary').click();
+    const diff = repairs.first().locator('pre.diff');
+    await diff.waitFor();
+    expect(await diff.locator('.line.file').first().textContent()).toContain('src/crud.js');
+    const added = await diff.locator('.line.add').allTextContents();
+    expect(added.some((line) => line.includes("app.put(base + '/:id'"))).toBe(true);
+    expect(await diff.locator('.line.del').count()).toBe(0);
+    // The verifier's report: the first attempt failed on the acceptance scenario, the second passed.
+    const attempts = page.locator('#section-verifier table.attempts tbody tr');
+    expect(await attempts.count()).toBe(2);
+    expect(await attempts.nth(0).locator('.badge').getAttribute('data-status')).toBe('failed');
+    expect(await attempts.nth(0).textContent()).toMatch(/accept/i);
+    expect(await attempts.nth(1).locator('.badge').getAttribute('data-status')).toBe('passed');
+    await screenshot(page, 'build-repaired');
+    expect(browser.errors).toEqual([]);
+    await page.close();
+  }, BUILD_TIMEOUT + 60_000);
 });
 
 describe('dashboard behind API_TOKEN', () => {

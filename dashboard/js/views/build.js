@@ -131,9 +131,13 @@ class BuildPage {
     this.healthTimer = setTimeout(() => void this.pollHealth(), HEALTH_POLL_MS);
   }
 
+  /** Like refresh, once per burst: a stream replayed from the start ends several repository steps at once. */
   loadRepository() {
-    void renderFiles(this.part('files'), this.buildId);
-    void renderRepairs(this.part('repairs'), this.buildId);
+    clearTimeout(this.repositoryTimer);
+    this.repositoryTimer = setTimeout(() => {
+      void renderFiles(this.part('files'), this.buildId);
+      void renderRepairs(this.part('repairs'), this.buildId);
+    }, 150);
   }
 
   onEvent(event) {
@@ -176,6 +180,7 @@ class BuildPage {
     this.stopped = true;
     clearTimeout(this.healthTimer);
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.repositoryTimer);
     this.stream?.stop();
   }
 }

@@ -30,6 +30,10 @@ export async function renderFiles(container, buildId) {
     replace(container, h('p.error', `Could not list the files: ${thrown.message}`));
     return;
   }
+  // The same commit as shown: keep the list and the file being read as they are.
+  const shown = listing.commit ?? 'none';
+  if (container.dataset.commit === shown) return;
+  container.dataset.commit = shown;
   if (listing.files.length === 0) {
     replace(container, h('p.note', 'No files yet: the repository is made after the SPEC.'));
     return;
@@ -59,11 +63,16 @@ export async function renderRepairs(container, buildId) {
     replace(container, h('p.error', `Could not read the repairs: ${thrown.message}`));
     return;
   }
+  // Unchanged repairs are left alone, so a diff the reader opened stays open; new ones keep the open ones open.
+  const key = repairs.map((repair) => repair.commit).join(' ') || 'none';
+  if (container.dataset.repairs === key) return;
+  container.dataset.repairs = key;
   if (repairs.length === 0) {
     replace(container, h('p.note', 'No repairs: the code passed verification as first written (or has not been verified yet).'));
     return;
   }
-  replace(container, repairs.map((repair) => h('details.repair', { dataset: { attempt: repair.attempt } },
+  const open = new Set([...container.querySelectorAll('details.repair[open]')].map((details) => details.dataset.attempt));
+  replace(container, repairs.map((repair) => h('details.repair', { dataset: { attempt: repair.attempt }, open: open.has(String(repair.attempt)) },
     h('summary', `Repair after attempt ${repair.attempt}: ${repair.message} (${repair.files.length} file${repair.files.length === 1 ? '' : 's'})`),
     h('p.note', `Commit ${repair.commit.slice(0, 10)}: ${repair.files.join(', ')}${repair.truncated ? ' (diff cut short)' : ''}`),
     diffView(repair.diff))));
