@@ -1,14 +1,14 @@
 /**
  * The `executor` CLI, run for real (a compiled bin with its shebang, and from source)
  * against a real executor on loopback that requires an API token: a watched build in a
- * pseudo-terminal answered at its gate, `--json` answers parsed, one-line API errors,
+ * pseudo-terminal answered at its gate (and at both gates of checkpoints mode), `--json` answers parsed, one-line API errors,
  * and a rejection that ends the watch non-zero with its reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildEvent } from '../../src/domain/events.js';
 import type { BuildSummary, BuildView } from '../../src/domain/status.js';
 import { cliEnv, compileCliBin, plainText, runCli, runInPty } from '../support/cli.js';
-import { startExecutor, type TestExecutor, waitForStatus } from '../support/executor.js';
+import { api, startExecutor, type TestExecutor, waitForStatus } from '../support/executor.js';
 
 const TOKEN = 'cli-test-token-0123456789abcdef';
 let server: TestExecutor;
@@ -48,6 +48,32 @@ describe('executor CLI', () => {
     expect(report).toMatch(/deployed at http:\/\/127\.0\.0\.1:\d+/);
     const view = await waitForStatus(server.baseUrl, watchedBuildId, ['completed'], 10_000, auth);
     expect(view.steps.map((step) => step.status)).toEqual(Array(8).fill('completed'));
+  });
+
+  it('in checkpoints mode asks twice, after the SPEC (showing it) and before the deploy (showing the verification)', async () => {
+    const prompt = 'Approve this build? [a]pprove / [r]eject:';
+    const run = runInPty([compiled.bin, 'build', 'Build a contact book for people with names, emails and phone numbers', '--mode', 'checkpoints', '--no-deploy'], env);
+    await run.waitFor(prompt);
+    const first = plainText(run.output());
+    expect(first).toContain('waiting for approval at after_spec (before step 3)');
+    expect(first).toMatch(/SPEC:\n {2}\| # .+: SPEC/);
+    expect(first).not.toContain('before_deploy');
+    run.type('a\n');
+
+    await run.waitFor('waiting for approval at before_deploy (before step 6)');
+    await expect.poll(() => plainText(run.output()).split(prompt).length - 1, { timeout: 10_000 }).toBe(2);
+    const shown = plainText(run.output());
+    const second = shown.slice(shown.lastIndexOf('waiting for approval at before_deploy'));
+    expect(second).toMatch(/verification: .+ \(1 attempt\)/);
+    expect(second).toMatch(/acceptance passed: /);
+    run.type('a\n');
+    expect(await run.exited()).toBe(0);
+
+    const buildId = /build (build-[a-z0-9-]+) accepted/.exec(plainText(run.output()))?.[1] ?? '';
+    const view = await waitForStatus(server.baseUrl, buildId, ['completed'], 10_000, auth);
+    expect(view.steps.find((step) => step.step === 'deployer')?.status).toBe('skipped');
+    const events = (await api<BuildEvent[]>(server.baseUrl, `/executor/builds/${buildId}/events`, { headers: auth })).body;
+    expect(events.filter((event) => event.type === 'build.approved').map((event) => event.data.gate)).toEqual(['after_spec', 'before_deploy']);
   });
 
   it('prints the API answers as parseable JSON with --json', async () => {
