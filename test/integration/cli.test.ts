@@ -103,6 +103,19 @@ describe('executor CLI', () => {
     expect((JSON.parse(logs.stdout) as { name: string; lines: string[] }).name).toBe('inventory-tracker');
   });
 
+  it('passes --notify and --deploy-host on to the API, which keeps the channels and judges the host', async () => {
+    const submitted = await runCli(['build', 'Build Recipe Library for family cooking notes', '--mode', 'checkpoints', '--no-deploy', '--notify', 'log', '--no-watch', '--json'], env);
+    expect(submitted.code).toBe(0);
+    const { build_id: buildId } = JSON.parse(submitted.stdout) as { build_id: string };
+    const view = await waitForStatus(server.baseUrl, buildId, ['waiting_approval'], 60_000, auth);
+    expect(view.notify_channels).toEqual(['log']);
+    expect((await runCli(['cancel', buildId, '--json'], env)).code).toBe(0);
+
+    const elsewhere = await runCli(['build', 'Build Recipe Library for family cooking notes', '--deploy-host', 'deploy@10.0.0.5:22', '--no-watch'], env);
+    expect(elsewhere.code).toBe(3);
+    expect(elsewhere.stderr).toMatch(/^error: INVALID_INPUT: deploy_host "deploy@10\.0\.0\.5:22" is not a host of this executor's deploy target .+\n$/);
+  });
+
   it('prints an API error as one line and exits non-zero', async () => {
     const unknown = await runCli(['status', 'build-99-no-such-build-20260101-000000'], env);
     expect(unknown.code).toBe(3);

@@ -25,9 +25,14 @@ interface BuildOptions {
   id?: number;
   deploy: boolean;
   maxCost?: number;
+  notify?: string[];
+  deployHost?: string;
   watch?: boolean;
   json?: boolean;
 }
+
+/** `--notify log,webhook` (or the option repeated): the channel names, as the API takes them. */
+const channelList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((name) => name.trim()).filter(Boolean)];
 
 const jsonOption = () => new Option('--json', "print the API's JSON answer");
 
@@ -55,6 +60,8 @@ async function submit(context: CliContext, intent: string, options: BuildOptions
     ...(options.id !== undefined && { droplet_id: options.id }),
     ...(!options.deploy && { auto_deploy: false }),
     ...(options.maxCost !== undefined && { max_cost_usd: options.maxCost }),
+    ...(options.notify !== undefined && { notify_channels: options.notify }),
+    ...(options.deployHost !== undefined && { deploy_host: options.deployHost }),
   };
   const accepted = await context.client.request<Accepted>('/executor/build-droplet', { body });
   const watch = shouldWatch(context, options);
@@ -122,6 +129,8 @@ export function registerBuildCommands(program: Command, context: CliContext): vo
     .addOption(new Option('--mode <mode>', 'approval mode (default: final)').choices(APPROVAL_MODES))
     .option('--name <name>', 'the droplet name (kebab-case)').option('--id <n>', 'the droplet id', integerFrom(1))
     .option('--no-deploy', 'verify but do not deploy').option('--max-cost <usd>', "a cap on this build's model spending, USD", positiveUsd)
+    .option('--notify <channels>', 'announce it on these channels (comma-separated: log,webhook,slack,email)', channelList)
+    .option('--deploy-host <host>', 'deploy to this DEPLOY_HOSTS entry (user@host:port)')
     .option('--watch', 'follow the build live (default on a terminal)').option('--no-watch', 'print the answer and return').addOption(jsonOption())
     .action((intent: string, options: BuildOptions) => submit(context, intent, options));
   registerReads(program, context);
