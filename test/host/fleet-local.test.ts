@@ -28,6 +28,7 @@ fleetDeploySuite(
       executorSecret: SECRET,
       runnerUid: (await ensureRunnerUser()).uid,
       async close() {
+        delete process.env.EXECUTOR_FLEET_SECRET; // test files share a worker (isolate: false)
         await close();
         rmSync(dataDir, { recursive: true, force: true });
       },

@@ -29,6 +29,7 @@ fleetDeploySuite(
       executorSecret: SECRET,
       runnerUid: Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim()),
       async close() {
+        delete process.env.EXECUTOR_FLEET_SECRET; // test files share a worker (isolate: false)
         await close();
         await sshd.stop();
         rmSync(dataDir, { recursive: true, force: true });
