@@ -57,7 +57,8 @@ export function summaryLine(build: BuildSummary): string {
 export function summaryText(build: BuildSummary): string[] {
   const lines = [`${build.build_id}: ${build.status} (step ${build.current_step_number}/8 ${build.current_step}, ${build.progress_percent}%)`];
   if (build.pending_approval) lines.push(`waiting at ${build.pending_approval.gate}: ${build.pending_approval.summary}`);
-  if (build.error) lines.push(`error: ${build.error.code}: ${build.error.message}`);
+  // `reason:`, not `error:`: that prefix is the CLI's own failures, on stderr.
+  if (build.error) lines.push(`reason: ${build.error.code}: ${build.error.message}`);
   if (build.deployment_url) lines.push(`deployed at ${build.deployment_url}`);
   return lines;
 }
@@ -70,7 +71,7 @@ export function statusText(view: BuildView): string[] {
     `cost ${formatCost(view.usage.cost_usd)}${view.usage.max_cost_usd === null ? '' : ` of at most ${formatCost(view.usage.max_cost_usd)}`}`,
   ];
   if (view.pending_approval) lines.push(`waiting at ${view.pending_approval.gate}: ${view.pending_approval.summary}`);
-  if (view.error) lines.push(`error: ${view.error.code}: ${view.error.message}${view.error.retryable ? ' (retryable)' : ''}`);
+  if (view.error) lines.push(`reason: ${view.error.code}: ${view.error.message}${view.error.retryable ? ' (retryable)' : ''}`);
   if (view.repository_path) lines.push(`repository: ${view.repository_path}`);
   if (view.deployment_url) lines.push(`deployed at ${view.deployment_url}`);
   return lines;

@@ -109,7 +109,11 @@ describe('executor CLI', () => {
     const { build_id: buildId } = JSON.parse(submitted.stdout) as { build_id: string };
     const view = await waitForStatus(server.baseUrl, buildId, ['waiting_approval'], 60_000, auth);
     expect(view.notify_channels).toEqual(['log']);
-    expect((await runCli(['cancel', buildId, '--json'], env)).code).toBe(0);
+    const cancelled = await runCli(['cancel', buildId], env);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toContain(`${buildId}: cancelled (step 2/8 spec_generation`);
+    expect(cancelled.stdout).toMatch(/^reason: CANCELLED: .+$/m);
+    expect(cancelled.stderr).toBe('');
 
     const elsewhere = await runCli(['build', 'Build Recipe Library for family cooking notes', '--deploy-host', 'deploy@10.0.0.5:22', '--no-watch'], env);
     expect(elsewhere.code).toBe(3);
