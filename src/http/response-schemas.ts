@@ -4,7 +4,8 @@
  * serialized as plain JSON (see api-description.ts), so a field missing here is not dropped
  * at run time, it makes test/unit/openapi-document.test.ts fail instead.
  * The build shapes mirror src/domain/status.ts exactly (checked by the compiler below);
- * the others name their main fields and let the rest through (looseObject).
+ * the droplet routes' shapes are exact too (droplet-response-schemas.ts); the others name
+ * their main fields and let the rest through (looseObject).
  */
 import { z } from 'zod';
 import { APPROVAL_MODES, BUILD_STATUSES, STEP_COUNT, STEP_NAMES, STEP_STATUSES } from '../domain/build.js';
@@ -138,28 +139,6 @@ export const buildEvent = z
     data: record.describe("The event's data; its fields depend on `type` (src/domain/events.ts)."),
   })
   .meta({ id: 'BuildEvent' });
-
-/** A deployed release as the droplet routes show it. */
-const release = z.looseObject({ release: z.string(), status: z.string(), url: z.string().nullable(), commit: z.string().nullable() });
-
-export const dropletSummary = z
-  .looseObject({
-    droplet_id: z.number().int(),
-    name: z.string(),
-    url: z.string().nullable(),
-    deployment: release.nullable(),
-    health: z.looseObject({ status: z.string() }),
-    releases: z.array(release),
-  })
-  .meta({ id: 'DropletSummary' });
-
-export const dropletAction = z.looseObject({
-  action: z.string(),
-  droplet_id: z.number().int(),
-  release: z.string(),
-  url: z.string().nullable(),
-  started_at: z.string().nullable(),
-});
 
 export const registryEntry = z
   .looseObject({

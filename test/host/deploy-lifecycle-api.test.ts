@@ -3,13 +3,15 @@
  * real builds of the offline author): what the list and the droplet view show, rollback
  * (to the previous release and to a named one), stop, start, restart, logs and undeploy,
  * each journaled as a droplet event; every action refused with 409 while a build of the
- * droplet runs; unknown, malformed and impossible requests answered as such.
+ * droplet runs; unknown, malformed and impossible requests answered as such; and every
+ * answer as the OpenAPI document describes it.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildView } from '../../src/domain/status.js';
 import { dropletView, type DropletJson, liveReleases, supervisorView } from '../support/droplet-api.js';
+import { answerChecker } from '../support/described-answers.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 
 const INTENT = 'Build Inventory Tracker for warehouse stock levels';
@@ -152,6 +154,19 @@ describe('the droplet lifecycle API over a real local deploy', () => {
     const events = (await view()).events!;
     expect(events.find((event) => event.type === 'droplet.stopped')?.data).toMatchObject({ release: builds[1]!.build_id, host: 'local', url });
   });
+
+  it('answers exactly as the OpenAPI document describes: list, view with releases and events, logs, an action, a 404', async () => {
+    const document = await api<object>(server.baseUrl, '/docs/json');
+    const check = await answerChecker(document.body);
+    const get = (path: string, init?: RequestInit) => fetch(`${server.baseUrl}${path}`, init);
+    const listed = (await check('GET /executor/droplets', await get('/executor/droplets'))) as { droplets: DropletJson[] };
+    expect(listed.droplets.find((droplet) => droplet.name === NAME)?.releases.length).toBeGreaterThan(0);
+    const one = (await check('GET /executor/droplets/{name}', await get(`/executor/droplets/${NAME}`))) as DropletJson;
+    expect(one.events?.length).toBeGreaterThan(0);
+    await check('GET /executor/droplets/{name}/logs', await get(`/executor/droplets/${NAME}/logs?lines=5`));
+    await check('POST /executor/droplets/{name}/restart', await get(`/executor/droplets/${NAME}/restart`, { method: 'POST' }));
+    await check('GET /executor/droplets/{name}', await get('/executor/droplets/no-such-droplet'));
+  }, 60_000);
 
   it('refuses every action with 409 DROPLET_BUSY while a build of the droplet is queued or running', async () => {
     const buildId = await submitBuild(server.baseUrl, { architect_intent: INTENT, droplet_name: NAME, approval_mode: 'auto' });

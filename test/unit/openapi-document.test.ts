@@ -7,8 +7,6 @@
  * (test/unit/openapi*.test.ts are about the generated droplets' documents, not this one.)
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { registerApiDescription } from '../../src/http/api-description.js';
@@ -20,6 +18,7 @@ import { GitRepositoryHistory } from '../../src/repo/history.js';
 import { SignedApprovalLinkRedeemer } from '../../src/pipeline/approval-links.js';
 import { SqliteApprovalLinkLedger } from '../../src/store/approval-links.js';
 import { RegistryEntryStore } from '../../src/store/registry-entries.js';
+import { type AnswerCheck, answerChecker } from '../support/described-answers.js';
 import { TestBuilds, createTestApp, listen } from '../support/http-app.js';
 
 const TOKEN = 'openapi-test-token-5150';
@@ -167,22 +166,10 @@ describe('the responses a route policy implies', () => {
 });
 
 describe('real answers match the described schemas', () => {
-  let check: (operation: string, response: Response) => Promise<unknown>;
+  let check: AnswerCheck;
 
   beforeAll(async () => {
-    const dereferenced = (await SwaggerParser.dereference(structuredClone(document) as never)) as unknown as Document;
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats.default(ajv);
-    check = async (name, response) => {
-      const [method, path] = name.split(' ') as [string, string];
-      const operation = dereferenced.paths[path]?.[method.toLowerCase() as 'get'];
-      const schema = operation?.responses[String(response.status)]?.content?.['application/json']?.schema;
-      expect(schema, `${name} describes ${response.status}`).toBeDefined();
-      const body = (await response.json()) as unknown;
-      const validate = ajv.compile(schema as object);
-      expect(validate(body) ? null : { body, errors: validate.errors }, `${name} ${response.status}`).toBeNull();
-      return body;
-    };
+    check = await answerChecker(document);
   });
 
   const call = (path: string, init: RequestInit = {}) =>

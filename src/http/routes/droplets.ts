@@ -5,13 +5,17 @@ import type { RegisteredDroplet } from '../../domain/registration.js';
 import type { DropletSummary, DropletView } from '../../pipeline/service.js';
 import type { AppDeps } from '../deps.js';
 import { z } from 'zod';
-import { dropletAction, dropletSummary, errorResponses } from '../response-schemas.js';
+import {
+  type DeploymentJson, type DropletActionJson, type DropletSummaryJson, type RegistrationJson, type ReleaseJson,
+  dropletActionSchema, dropletSummarySchema, dropletViewSchema,
+} from '../droplet-response-schemas.js';
+import { errorResponses } from '../response-schemas.js';
 import { dropletNameParams, logsQuery, parseOrThrow, rollbackQuery } from '../schemas.js';
 
 /** Lifecycle actions refuse with 409 while a build runs or with DEPLOY_TARGET=none. */
-const actionSchema = { params: dropletNameParams, response: { 200: dropletAction, ...errorResponses(404, 409) } };
+const actionSchema = { params: dropletNameParams, response: { 200: dropletActionSchema, ...errorResponses(404, 409) } };
 
-function registrationJson(droplet: RegisteredDroplet) {
+function registrationJson(droplet: RegisteredDroplet): RegistrationJson {
   return {
     url: droplet.url,
     host: droplet.host ?? null,
@@ -24,7 +28,7 @@ function registrationJson(droplet: RegisteredDroplet) {
   };
 }
 
-function releaseJson(release: ReleaseRecord) {
+function releaseJson(release: ReleaseRecord): ReleaseJson {
   return {
     release: release.releaseId,
     status: release.status,
@@ -40,7 +44,7 @@ function releaseJson(release: ReleaseRecord) {
   };
 }
 
-function deploymentJson(view: DropletDeploymentView | null) {
+function deploymentJson(view: DropletDeploymentView | null): DeploymentJson {
   if (!view) return { deployment: null, health: { status: 'not_deployed' }, releases: [] };
   return {
     deployment: view.current ? releaseJson(view.current) : null,
@@ -49,7 +53,7 @@ function deploymentJson(view: DropletDeploymentView | null) {
   };
 }
 
-function summaryJson(droplet: DropletSummary) {
+function summaryJson(droplet: DropletSummary): DropletSummaryJson {
   const { registration } = droplet;
   return {
     droplet_id: droplet.dropletId,
@@ -60,7 +64,7 @@ function summaryJson(droplet: DropletSummary) {
   };
 }
 
-function actionJson(action: string, deployment: Deployment) {
+function actionJson(action: string, deployment: Deployment): DropletActionJson {
   return {
     action,
     droplet_id: deployment.dropletId,
@@ -76,11 +80,11 @@ export function registerDropletRoutes(app: FastifyInstance, deps: AppDeps): void
   const { droplets } = deps;
   const nameOf = (params: unknown) => parseOrThrow(dropletNameParams, params, 'droplet name').name;
 
-  app.get('/executor/droplets', { schema: { response: { 200: z.object({ droplets: z.array(dropletSummary) }) } }, config: { description: 'The registered droplets, each with its deployment, live health and releases.' } }, async () => ({
+  app.get('/executor/droplets', { schema: { response: { 200: z.object({ droplets: z.array(dropletSummarySchema) }) } }, config: { description: 'The registered droplets, each with its deployment, live health and releases.' } }, async () => ({
     droplets: (await droplets.list()).map(summaryJson),
   }));
 
-  app.get('/executor/droplets/:name', { schema: { params: dropletNameParams, response: { 200: dropletSummary.extend({ events: z.array(z.looseObject({ seq: z.number().int(), type: z.string(), at: z.string() })) }), ...errorResponses(404) } }, config: { description: "One droplet: its deployment (target, host, url, release, commit, supervisor), live health, previous releases and events." } }, async (request) => {
+  app.get('/executor/droplets/:name', { schema: { params: dropletNameParams, response: { 200: dropletViewSchema, ...errorResponses(404) } }, config: { description: "One droplet: its deployment (target, host, url, release, commit, supervisor), live health, previous releases and events." } }, async (request) => {
     const view: DropletView = await droplets.get(nameOf(request.params));
     return {
       ...summaryJson(view),
