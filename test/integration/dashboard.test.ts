@@ -3,7 +3,7 @@
  * submitted through the form, its steps turning green live over the WebSocket, the gate
  * approved from the page, the deployed URL with its health and the acceptance results;
  * a build that needed one repair, with that repair's diff; and, behind API_TOKEN, the
- * token prompt. Screenshots go to test-artifacts/dashboard/.
+ * token prompt. Every page shown is checked with axe-core against WCAG 2.x A and AA. Screenshots go to test-artifacts/dashboard/.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import type { BuildEvent } from '../../src/domain/events.js';
 import type { BuildView } from '../../src/domain/status.js';
 import { packageRoot } from '../../src/http/dashboard.js';
-import { launchBrowser, screenshot, type TestBrowser } from '../support/browser.js';
+import { accessibilityViolations, launchBrowser, screenshot, type TestBrowser } from '../support/browser.js';
 import { RouteDroppingAuthor } from '../support/route-dropping-author.js';
 import { api, startExecutor, submitBuild, type TestExecutor, waitForStatus } from '../support/executor.js';
 
@@ -56,6 +56,7 @@ describe('dashboard', () => {
     await page.getByLabel('Approval mode').selectOption('final');
     await page.getByLabel('Droplet name (optional)').fill('stock-dashboard');
     await screenshot(page, 'new-build-form');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Start build' }).click();
     await page.waitForURL(/#\/builds\/build-/);
     const buildId = decodeURIComponent(new URL(page.url()).hash.replace('#/builds/', ''));
@@ -75,6 +76,7 @@ describe('dashboard', () => {
     await gate.waitFor({ timeout: 60_000 });
     expect(await stepState(page, 'deployer')).toBe('waiting');
     await screenshot(page, 'build-at-gate');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByLabel('Feedback (optional)').fill('ship it from the dashboard');
     await page.getByRole('button', { name: 'Approve' }).click();
 
@@ -108,11 +110,13 @@ describe('dashboard', () => {
     // The offline author's droplet passes as first written: nothing to repair (a repair is shown below).
     await page.locator('#section-repairs').getByText('No repairs').waitFor();
     await screenshot(page, 'build-completed');
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     // The list shows it completed; the droplets page shows it healthy with its release.
     await page.getByRole('link', { name: 'Builds', exact: true }).click();
     await page.locator(`tr[data-build-id="${buildId}"] .badge[data-status="completed"]`).waitFor();
     await screenshot(page, 'builds-list');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByRole('link', { name: 'Droplets' }).click();
     await page.locator('[data-droplet="stock-dashboard"] .badge[data-status="healthy"]').waitFor({ timeout: 30_000 });
     const rollback = page.getByRole('button', { name: 'Roll back to the previous release' });
@@ -125,6 +129,7 @@ describe('dashboard', () => {
     await release(second, true).waitFor({ timeout: 30_000 });
     await release(buildId, false).waitFor();
     await screenshot(page, 'droplets');
+    expect(await accessibilityViolations(page)).toEqual([]);
     page.once('dialog', (confirm) => void confirm.accept());
     await rollback.click();
     await page.getByText(`stock-dashboard rolled back to ${buildId}.`).waitFor({ timeout: 60_000 });
@@ -132,6 +137,9 @@ describe('dashboard', () => {
     expect(droplet.body.deployment.release).toBe(buildId);
     await release(buildId, true).waitFor({ timeout: 30_000 });
     await release(second, false).waitFor();
+    // The accessibility check finds what it should: an input with no label is reported.
+    await page.evaluate(() => document.querySelector('main')?.append(Object.assign(document.createElement('input'), { type: 'text' })));
+    expect((await accessibilityViolations(page)).map((violation) => violation.rule)).toContain('label');
     expect(browser.errors).toEqual([]);
     await page.close();
   }, BUILD_TIMEOUT * 2);
@@ -172,6 +180,7 @@ describe('dashboard: a build that needed a repair', () => {
     expect(await attempts.nth(0).textContent()).toMatch(/accept/i);
     expect(await attempts.nth(1).locator('.badge').getAttribute('data-status')).toBe('passed');
     await screenshot(page, 'build-repaired');
+    expect(await accessibilityViolations(page)).toEqual([]);
     expect(browser.errors).toEqual([]);
     await page.close();
   }, BUILD_TIMEOUT + 60_000);
@@ -220,6 +229,7 @@ describe('dashboard behind API_TOKEN', () => {
     const dialog = page.getByRole('dialog', { name: 'API token needed' });
     await dialog.waitFor();
     await screenshot(page, 'token-prompt');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByLabel('API token', { exact: true }).fill('not-the-token');
     await page.getByRole('button', { name: 'Use token' }).click();
     await page.getByText('That token was refused').waitFor();
@@ -243,6 +253,7 @@ describe('dashboard behind API_TOKEN', () => {
     expect(await stepState(page, 'apprentice_build')).toBe('pending');
     await page.getByRole('button', { name: 'Retry' }).waitFor();
     await screenshot(page, 'build-cancelled');
+    expect(await accessibilityViolations(page)).toEqual([]);
     const view = (await api<BuildView>(server.baseUrl, `/executor/builds/${buildId}/status`, { headers: auth })).body;
     expect(view.status).toBe('cancelled');
 
