@@ -7,7 +7,7 @@
  * the middle stripping the offer) that does not gets no credentials and no message.
  */
 import { createHash } from 'node:crypto';
-import { createTransport, type SMTPSentMessageInfo, type Transporter } from 'nodemailer';
+import type { SMTPSentMessageInfo, Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { CancelledError } from '../domain/errors.js';
 import type { AnnouncedEvent, BuildNotification, DeliveryAttempt } from '../domain/notification.js';
@@ -93,17 +93,25 @@ function messageIdOf(deliveryId: string): string {
 export class EmailNotifier implements Notifier {
   readonly channel = 'email';
   readonly events: readonly AnnouncedEvent[];
-  private readonly transport: Transporter<SMTPSentMessageInfo>;
+  private transport: Promise<Transporter<SMTPSentMessageInfo>> | undefined;
 
   constructor(private readonly options: EmailOptions) {
     this.events = options.events;
-    this.transport = createTransport(smtpTransportOptions(options.smtpUrl, options.timeoutMs));
+  }
+
+  /** nodemailer is loaded on the first message, so a start without email pays nothing for it. */
+  private transporter(): Promise<Transporter<SMTPSentMessageInfo>> {
+    this.transport ??= import('nodemailer').then(({ createTransport }) =>
+      createTransport(smtpTransportOptions(this.options.smtpUrl, this.options.timeoutMs)),
+    );
+    return this.transport;
   }
 
   async deliver(notification: BuildNotification, signal: AbortSignal): Promise<DeliveryAttempt> {
     if (signal.aborted) throw new CancelledError();
     const message = renderMessage(notification);
-    const sending = this.transport.sendMail({
+    const transport = await this.transporter();
+    const sending = transport.sendMail({
       from: this.options.from,
       to: [...this.options.to],
       subject: message.title.replace(/[\r\n]+/g, ' '),
