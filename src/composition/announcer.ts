@@ -1,11 +1,12 @@
 /** The announcer over the SQLite outbox, with the channels and retry figures the configuration asks for. */
 import type { Logger } from 'pino';
 import type { ApprovalLinkIssuer } from '../domain/ports/approval-links.js';
-import type { BuildStore, ModelCallLedger } from '../domain/ports/build-store.js';
+import type { ModelCallLedger } from '../domain/ports/build-store.js';
 import type { EventBus } from '../domain/ports/event-bus.js';
 import type { Notifier } from '../domain/ports/notifier.js';
 import { Announcer } from '../pipeline/announcer.js';
 import { SqliteBuildCatalog } from '../store/build-catalog.js';
+import type { SqliteBuildStore } from '../store/build-store.js';
 import type { Db } from '../store/db.js';
 import { SqliteNotificationOutbox } from '../store/notification-outbox.js';
 import type { Config } from './config.js';
@@ -18,7 +19,7 @@ export interface AnnouncerInputs {
   config: Config;
   db: Db;
   notifiers: readonly Notifier[];
-  store: BuildStore;
+  store: SqliteBuildStore;
   ledger: ModelCallLedger;
   bus: EventBus;
   links?: ApprovalLinkIssuer | null;
@@ -33,7 +34,7 @@ export interface AnnouncerInputs {
  */
 export function createAnnouncer({ config, db, notifiers, store, ledger, bus, links, redact, log }: AnnouncerInputs): Announcer {
   return new Announcer(
-    { outbox: new SqliteNotificationOutbox(db), catalog: new SqliteBuildCatalog(db), notifiers, store, ledger, bus, links: links ?? null, redact, log: log.child({ component: 'announcer' }) },
+    { outbox: new SqliteNotificationOutbox(db, (buildId, event) => store.journalNotificationNow(buildId, event)), catalog: new SqliteBuildCatalog(db), notifiers, store, ledger, bus, links: links ?? null, redact, log: log.child({ component: 'announcer' }) },
     {
       publicUrl: config.publicUrl,
       ...(config.NOTIFY_CHANNELS && { defaultChannels: config.NOTIFY_CHANNELS }),

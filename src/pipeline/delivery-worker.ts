@@ -21,7 +21,7 @@ export interface DeliveryWorkerDeps {
   outbox: NotificationOutbox;
   notifiers: readonly Notifier[];
   /** `get`: whether an approval request's wait is still the build's. */
-  store: Pick<BuildStore, 'journalNotification' | 'get'>;
+  store: Pick<BuildStore, 'get'>;
   /** Signs approve/reject links into approval requests, fresh for each attempt (a link is never stored), for the request's wait. */
   links?: ApprovalLinkIssuer | null;
   policy: RetryPolicy & { attemptTimeoutMs: number };
@@ -73,7 +73,7 @@ export class DeliveryWorker {
   }
 
   private async attempt(queued: OutboxEntry): Promise<void> {
-    const { outbox, store, policy, log } = this.deps;
+    const { outbox, policy, log } = this.deps;
     const entry = await outbox.get(queued.deliveryId, queued.channel);
     if (!entry || entry.status !== 'pending') return;
     const result = await this.tryOnce(entry);
@@ -83,12 +83,10 @@ export class DeliveryWorker {
     const firstAttemptAt = entry.firstAttemptAt ? new Date(entry.firstAttemptAt) : at;
     const next = afterAttempt(result, number, { firstAttemptAt, at }, policy, this.deps.random);
     const attempt = { ...result, attempt: number, at: at.toISOString() };
-    const updated = await outbox.recordAttempt(entry.deliveryId, entry.channel, { attempt, ...next });
     const fields = { delivery_id: entry.deliveryId, channel: entry.channel, event: entry.event, attempt: number, outcome: result.outcome, status: next.status };
+    const event = { type: 'notification.attempted' as const, data: { ...fields, detail: result.detail, next_attempt_at: next.nextAttemptAt } };
+    const updated = await outbox.recordAttempt(entry.deliveryId, entry.channel, { attempt, ...next, event });
     (next.status === 'failed' ? log.warn : log.info).call(log, { ...fields, detail: next.detail }, `notification ${next.status}`);
-    await store
-      .journalNotification(entry.buildId, { type: 'notification.attempted', data: { ...fields, detail: result.detail, next_attempt_at: next.nextAttemptAt } })
-      .catch((error: unknown) => log.warn({ err: asError(error), ...fields }, 'notification attempt not journaled'));
     for (const watcher of [...this.watchers]) watcher();
     if (updated.status === 'pending') this.schedule(updated);
   }

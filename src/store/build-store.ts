@@ -256,6 +256,11 @@ export class SqliteBuildStore implements BuildStore {
   }
 
   async journalNotification(buildId: string, event: NotificationEventDraft): Promise<void> {
+    this.journalNotificationNow(buildId, event);
+  }
+
+  /** The same, synchronously: for a caller that journals inside its own transaction (the outbox's attempts). */
+  journalNotificationNow(buildId: string, event: NotificationEventDraft): void {
     this.tables.change(buildId, () => [event]);
   }
 

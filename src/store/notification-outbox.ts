@@ -1,5 +1,6 @@
 /** The NotificationOutbox port on SQLite: announcements per channel and every attempt at them. */
 import type { AttemptRecord, NotificationOutbox, OutboxEntry, OutboxStatus, RecordedAttempt } from '../domain/ports/notification-outbox.js';
+import type { NotificationEventDraft } from '../domain/events.js';
 import type { AnnouncedEvent, BuildNotification, DeliveryAttempt } from '../domain/notification.js';
 import { type Db, fromJson } from './db.js';
 
@@ -40,6 +41,9 @@ function toEntry(row: EntryRow): OutboxEntry {
   };
 }
 
+/** Writes an event into a build's journal; the outbox calls it inside the attempt's transaction. */
+export type AttemptJournal = (buildId: string, event: NotificationEventDraft) => void;
+
 export class SqliteNotificationOutbox implements NotificationOutbox {
   private readonly insertEntry;
   private readonly selectEntry;
@@ -53,6 +57,7 @@ export class SqliteNotificationOutbox implements NotificationOutbox {
 
   constructor(
     db: Db,
+    private readonly journal: AttemptJournal,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.insertEntry = db.prepare(
@@ -88,7 +93,9 @@ export class SqliteNotificationOutbox implements NotificationOutbox {
       this.insertAttempt.run(deliveryId, channel, attempt.attempt, attempt.outcome, attempt.detail, attempt.at);
       const nextAttemptAt = record.status === 'pending' ? record.nextAttemptAt : null;
       this.updateEntry.run(attempt.attempt, record.status, nextAttemptAt, record.detail, attempt.at, this.now().toISOString(), deliveryId, channel);
-      return toEntry(this.selectEntry.get(deliveryId, channel)!);
+      const entry = toEntry(this.selectEntry.get(deliveryId, channel)!);
+      this.journal(entry.buildId, record.event);
+      return entry;
     });
   }
 

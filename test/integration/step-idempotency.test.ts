@@ -63,7 +63,7 @@ beforeAll(async () => {
     url: `http://127.0.0.1:${port}/hook`, secret: 'whsec-idempotent', events: ['completed'], guard: new TargetGuard({ allowPrivate: true }), timeoutMs: 5_000,
   });
   announcer = new Announcer(
-    { outbox: new SqliteNotificationOutbox(db), notifiers: [new LogNotifier(log), webhook], store, ledger, bus, log, redact: (text) => text },
+    { outbox: new SqliteNotificationOutbox(db, (buildId, event) => store.journalNotificationNow(buildId, event)), notifiers: [new LogNotifier(log), webhook], store, ledger, bus, log, redact: (text) => text },
     { publicUrl: 'http://executor.test', policy: { windowMs: 60_000, baseDelayMs: 10, maxDelayMs: 50, attemptTimeoutMs: 10_000 }, firstRound: { attempts: 3, maxMs: 5_000 } },
   );
   const providers: Providers = {

@@ -525,7 +525,7 @@ export class CoreHost {
     this.deployTarget = options.deploy === false ? null : new StubDeployTarget(this.probe);
     this.announcer = new Announcer(
       {
-        outbox: new SqliteNotificationOutbox(this.db),
+        outbox: new SqliteNotificationOutbox(this.db, (buildId, event) => this.store.journalNotificationNow(buildId, event)),
         notifiers: [this.notifier],
         ...{ store: this.store, ledger: new SqliteModelCallLedger(new ModelCallStore(this.db)), bus: this.bus },
         log: silent,

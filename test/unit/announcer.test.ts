@@ -54,7 +54,7 @@ afterEach(async () => {
 function setup(db: Db = openDatabase(':memory:')) {
   const bus = new InMemoryEventBus();
   const store = new SqliteBuildStore(db, (event) => bus.publish(event), new ModelCallStore(db));
-  const outbox = new SqliteNotificationOutbox(db);
+  const outbox = new SqliteNotificationOutbox(db, (buildId, event) => store.journalNotificationNow(buildId, event));
   const slot = { db, announcers: [] as Announcer[] };
   opened.push(slot);
   const announcer = (notifiers: Notifier[], options: Partial<AnnouncerOptions> = {}, links?: ApprovalLinkIssuer) => {

@@ -3,6 +3,7 @@
  * delivered or given up, with every attempt recorded. It outlives the process, so an
  * undelivered message is retried after a restart and a resumed step sends nothing twice.
  */
+import type { NotificationEventDraft } from '../events.js';
 import type { AnnouncedEvent, BuildNotification, DeliveryAttempt } from '../notification.js';
 
 export type OutboxStatus = 'pending' | 'delivered' | 'failed';
@@ -35,6 +36,8 @@ export interface AttemptRecord {
   nextAttemptAt: string | null;
   /** What the entry says now (the attempt's detail, or why it was given up). */
   detail: string;
+  /** The attempt's `notification.attempted` event, journaled on the build with the attempt. */
+  event: NotificationEventDraft;
 }
 
 export interface NotificationOutbox {
@@ -46,7 +49,11 @@ export interface NotificationOutbox {
   get(deliveryId: string, channel: string): Promise<OutboxEntry | null>;
   /** Whether the delivery id was ever queued, on any channel (whatever became of it). */
   isQueued(deliveryId: string): Promise<boolean>;
-  /** Appends the attempt and moves the entry (attempts + 1, first attempt time, status, next time). */
+  /**
+   * Appends the attempt, moves the entry (attempts + 1, first attempt time, status, next
+   * time) and journals the attempt's event, all or nothing: a crash never leaves an attempt
+   * counted but missing from the build's journal.
+   */
   recordAttempt(deliveryId: string, channel: string, record: AttemptRecord): Promise<OutboxEntry>;
   /** Every attempt at one entry, oldest first. */
   attempts(deliveryId: string, channel: string): Promise<RecordedAttempt[]>;
