@@ -32,13 +32,8 @@ import { FleetDroplet } from '../test/support/fleet-droplet.js';
 import { hammer } from '../test/support/fleet-suite.js';
 import { startSshd } from '../test/support/sshd.js';
 import { killSupervisors } from '../test/support/supervisors.js';
+import { argument, median } from './stats.js';
 
-const argument = (name: string, fallback: number) => (process.argv.includes(`--${name}`) ? Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) : fallback);
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DependencyStore } from '../src/sandbox/dependency-store.js';
 import { freePort } from '../src/sandbox/ports.js';
+import { median } from './stats.js';
 
 export interface Floor {
   testsMs: number;
   startMs: number;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function timed(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();

@@ -17,17 +17,7 @@ import { createExecutor } from '../src/composition/executor.js';
 import { freePort } from '../src/sandbox/ports.js';
 import { stopDeployedDroplets, tempDataDir } from '../test/support/executor.js';
 import { measureFloor } from './floor.js';
-
-function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
+import { argument, median } from './stats.js';
 
 async function requestsPerSecond(url: string, seconds: number): Promise<number> {
   const result = await autocannon({ url, connections: 10, duration: seconds });

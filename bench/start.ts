@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../src/sandbox/ports.js';
+import { argument, median } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const EXECUTOR = join(ROOT, 'dist', 'main.js');
@@ -21,17 +22,6 @@ const app = Fastify();
 app.get('/health', async () => ({ status: 'healthy' }));
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 `;
-
-function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 interface Start {
   readyMs: number;
