@@ -16,7 +16,6 @@ export interface Floor {
   startMs: number;
 }
 
-
 function timed(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
